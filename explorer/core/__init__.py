@@ -1,0 +1,37 @@
+"""The numpy core: chapter 2's backpropagation, traced. No widget or plotting imports here."""
+
+from .activations import Activation, get_activation
+from .costs import Cost, CrossEntropyCost, QuadraticCost, get_cost
+from .data import load_mnist, load_mnist_raw, one_hot, toy_dataset
+from .gradient_check import FiniteDifferenceGradient, finite_difference_gradient
+from .matrix_form import delta_via_sigma_prime, sigma_prime_matrix
+from .network import BatchProgress, EpochResult, Network
+from .paths import Path, PathSum, count_paths, path_sum
+from .trace import DemonEffect, Trace, WeightNudge
+
+__all__ = [
+    "Activation",
+    "BatchProgress",
+    "Cost",
+    "CrossEntropyCost",
+    "DemonEffect",
+    "EpochResult",
+    "FiniteDifferenceGradient",
+    "Network",
+    "Path",
+    "PathSum",
+    "QuadraticCost",
+    "Trace",
+    "WeightNudge",
+    "count_paths",
+    "delta_via_sigma_prime",
+    "finite_difference_gradient",
+    "get_activation",
+    "get_cost",
+    "load_mnist",
+    "load_mnist_raw",
+    "one_hot",
+    "path_sum",
+    "sigma_prime_matrix",
+    "toy_dataset",
+]

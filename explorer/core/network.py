@@ -353,12 +353,15 @@ class Network:
             zs.append(z)
             activation.append(self._layer_activation[l](z))
         out = self._layer_activation[self.L]
-        delta = self.cost_function.output_error(zs[-1], activation[-1], y, out)
+        # σ'(z) from a = σ(z) where the activation allows it (for the sigmoid a(1 − a)):
+        # the forward pass already paid for the exponential.
+        sp = out.prime_given_output(zs[-1], activation[-1])
+        delta = self.cost_function.output_error(zs[-1], activation[-1], y, out, sp)
         nabla_b = {self.L: delta}
         nabla_w = {self.L: delta @ activation[-2].T}
         for l in range(self.L - 1, 1, -1):
-            z = zs[l - 2]
-            delta = (self.weights[l + 1].T @ delta) * self._layer_activation[l].prime(z)
+            sp = self._layer_activation[l].prime_given_output(zs[l - 2], activation[l - 1])
+            delta = (self.weights[l + 1].T @ delta) * sp
             nabla_b[l] = delta
             nabla_w[l] = delta @ activation[l - 2].T
         return nabla_b, nabla_w
@@ -440,8 +443,8 @@ class Network:
         ws = self._workspaces.get(m)
         if ws is None:
             ws = {
-                "z": {l: np.empty((n, m), self.dtype, order="F") for l, n in self._sizes_by_layer()},
-                "a": {l: np.empty((n, m), self.dtype, order="F") for l, n in self._sizes_by_layer()},
+                "z": {l: np.empty((n, m), self.dtype) for l, n in self._sizes_by_layer()},
+                "a": {l: np.empty((n, m), self.dtype) for l, n in self._sizes_by_layer()},
                 "gw": {l: np.empty(self.weights[l].shape, self.dtype) for l in self.layers},
             }
             if len(self._workspaces) > 4:

@@ -1,0 +1,35 @@
+# Two commands matter (README's quick start): `make explore` and `make test`.
+# Both create the virtual environment .venv on first use and reinstall when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOK ?= notebooks/01_backprop_by_the_numbers.ipynb
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup explore test bench train clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+explore: setup  ## set up and open the explorer in JupyterLab
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(NOTEBOOK)
+
+test: setup  ## set up and run every test, notebooks included
+	$(BIN)/python -m pytest
+
+bench: setup  ## print the speed figures quoted in README
+	$(BIN)/python -m explorer bench
+
+train: setup  ## train [784, 30, 10] on the shipped digits, as in the book
+	$(BIN)/python -m explorer train
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

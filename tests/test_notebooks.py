@@ -1,0 +1,46 @@
+"""Every notebook runs top to bottom with no error and nothing written to stderr (no warnings)."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def execute(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def outputs(nb):
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            yield cell, out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_clean(path):
+    nb = execute(path)
+    problems = [
+        out.get("text", out.get("evalue", ""))
+        for _, out in outputs(nb)
+        if out["output_type"] == "error" or (out["output_type"] == "stream" and out["name"] == "stderr")
+    ]
+    assert not problems, problems
+    assert any("image/png" in out.get("data", {}) for _, out in outputs(nb)), "expected at least one figure"
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+def test_first_notebook_shows_a_passing_gradient_check():
+    nb = execute(NOTEBOOKS[0])
+    text = "".join(out.get("text", "") for _, out in outputs(nb) if out["output_type"] == "stream")
+    differences = [float(v) for v in re.findall(r"∂C/∂[wb] ([0-9.e+-]+)", text)]
+    assert len(differences) == 4 and max(differences) < 1e-8, differences
+    assert "BP1" in text and "BP4" in text

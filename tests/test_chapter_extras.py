@@ -106,3 +106,12 @@ def test_path_sum_refuses_too_many_paths():
     big = Network([2, 50, 50, 50, 50, 10], seed=0)
     with pytest.raises(ValueError, match=r"has 1,250,000 paths to C \(50 × 50 × 50 × 10\), more than the limit of 100,000"):
         path_sum(big, [0.1, 0.2], np.zeros(10), 2, 0, 0)
+
+
+def test_demon_curve_equals_one_demon_at_a_time(net):
+    t = net.trace(X, Y)
+    dzs = np.linspace(-2, 2, 9)
+    curve = net.demon_curve(t, 3, 1, dzs)
+    expected = [net.demon(X, Y, 3, 1, dz).actual for dz in dzs]
+    np.testing.assert_allclose(curve, expected, rtol=1e-12, atol=1e-15)
+    assert curve[4] == 0.0  # Δz = 0 changes nothing

@@ -402,6 +402,26 @@ class Network:
             delta_a=delta_a,
         )
 
+    def demon_curve(self, trace: Trace, layer: int, neuron: int, dzs) -> np.ndarray:
+        """The actual ΔC for each Δz in ``dzs`` (the demon's curve), all in one pass.
+
+        Every (example, Δz) pair becomes a column, so the forward pass from layer l runs once.
+        """
+        layer = check_layer(layer, self.L)
+        neuron = check_index(neuron, self.sizes[layer - 1], "neuron", f"layer {layer}")
+        dzs = np.asarray(dzs, dtype=self.dtype).reshape(-1)
+        require_finite(dzs, "dzs")
+        m, n = trace.n_examples, dzs.size
+        z = np.tile(trace.z[layer], n)  # columns: Δz-major, example-minor
+        z[neuron] += np.repeat(dzs, m)
+        with np.errstate(over="ignore"):
+            a = self._layer_activation[layer](z)
+            for l in range(layer + 1, self.L + 1):
+                z = self.weights[l] @ a + self.biases[l]
+                a = self._layer_activation[l](z)
+        costs = self._output_cost(z, a, np.tile(trace.y, n))
+        return costs.reshape(n, m).mean(axis=1) - trace.cost
+
     def nudge_weight(self, x, y, layer: int, j: int, k: int, dw: float, trace=None):
         """Change w^l_jk by Δw: ΔC ≈ ∂C/∂w^l_jk Δw (eq. 47) against the actual ΔC."""
         layer = check_layer(layer, self.L)

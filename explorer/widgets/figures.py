@@ -1,0 +1,94 @@
+"""Matplotlib figures that are live widgets (ipympl), whatever the notebook's backend.
+
+Panels draw into figures made here: an ipympl canvas is attached directly, so a panel works in
+JupyterLab and Voila without ``%matplotlib widget`` and leaves pyplot's global state alone.
+Updates then go ``set_data`` / ``set_array`` + ``draw_idle``; the browser asks for the new
+image when it is ready, which coalesces bursts of changes by itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from matplotlib.figure import Figure
+
+_numbers = itertools.count(1000)
+
+
+def live_figure(width: float, height: float, dpi: int = 100) -> Figure:
+    """A Figure whose ``canvas`` is an ipympl widget with no toolbar, header or footer."""
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    canvas = Canvas(fig)
+    FigureManager(canvas, next(_numbers))
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.toolbar_visible = False
+    canvas.resizable = False
+    canvas.capture_scroll = False
+    return fig
+
+
+def render_now(fig: Figure) -> None:
+    """Draw the figure with Agg now, as happens when the browser asks for a new image.
+
+    Used by tests and the benchmark, where no browser asks. Without a browser ipympl would
+    also encode a PNG for the notebook file on each draw; a live page does not, so neither
+    does this.
+    """
+    canvas = fig.canvas
+    if hasattr(canvas, "syncing_data_url"):
+        canvas.syncing_data_url = False
+    canvas.draw()
+
+
+class Blitter:
+    """Redraw only a figure's moving artists: restore the saved background, draw, blit.
+
+    A full draw of a small figure costs about 20 ms here, a blit 3–5 ms. Artists registered
+    with ``add`` are "animated": a full draw leaves them out and saves the background; each
+    ``update()`` then paints the background back and draws only them. Call
+    ``update(full=True)`` when something static changed (axis limits, labels); the layout is
+    frozen after the first full draw, since constrained layout alone costs another 15 ms.
+    """
+
+    def __init__(self, fig: Figure):
+        self.fig = fig
+        self.artists: list = []
+        self._background = None
+        self._drawn_once = False
+        fig.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def add(self, *artists):
+        for artist in artists:
+            artist.set_animated(True)
+            self.artists.append(artist)
+        return artists[0] if len(artists) == 1 else artists
+
+    def _on_draw(self, event):
+        canvas = self.fig.canvas
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._paint()
+
+    def _paint(self):
+        for artist in self.artists:
+            self.fig.draw_artist(artist)
+
+    def update(self, full: bool = False, now: bool = False) -> None:
+        """Show the artists' new state; ``now`` renders at once (tests, benchmark)."""
+        canvas = self.fig.canvas
+        if full or self._background is None:
+            if hasattr(canvas, "syncing_data_url") and now:
+                canvas.syncing_data_url = False
+            if now or not self._drawn_once:
+                canvas.draw()
+                if not self._drawn_once:
+                    self._drawn_once = True
+                    self.fig.set_layout_engine("none")
+            else:
+                canvas.draw_idle()
+            return
+        canvas.restore_region(self._background)
+        self._paint()
+        canvas.blit(self.fig.bbox)

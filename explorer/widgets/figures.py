@@ -9,6 +9,7 @@ image when it is ready, which coalesces bursts of changes by itself.
 from __future__ import annotations
 
 import itertools
+import warnings
 
 from matplotlib.figure import Figure
 
@@ -21,7 +22,11 @@ def live_figure(width: float, height: float, dpi: int = 100) -> Figure:
 
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     canvas = Canvas(fig)
-    FigureManager(canvas, next(_numbers))
+    with warnings.catch_warnings():
+        # ipympl's toolbar passes its canvas on to traitlets, which calls that deprecated;
+        # it is ipympl's business and must not reach a student's notebook.
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+        FigureManager(canvas, next(_numbers))
     canvas.header_visible = False
     canvas.footer_visible = False
     canvas.toolbar_visible = False

@@ -1,0 +1,295 @@
+"""The saturation heatmaps and the "learns slowly" verdicts, against numbers computed here."""
+
+import re
+
+import numpy as np
+import pytest
+
+from explorer.core import Activation, Network
+from explorer.widgets.saturation import (
+    SaturationPanel,
+    max_sigma_prime,
+    slow_learning_verdicts,
+)
+from explorer.widgets.state import ExplorerState
+from helpers import sigma
+
+def sigma_prime(z):
+    s = sigma(z)
+    return s * (1.0 - s)
+
+
+def small_net(w3, b3, cost="quadratic"):
+    """[2, 3, 2] with fixed moderate layer-2 numbers and the given layer 3."""
+    net = Network([2, 3, 2], cost=cost, seed=0)
+    net.weights[2] = np.array([[0.6, -0.4], [-0.3, 0.8], [0.5, 0.5]])
+    net.biases[2] = np.array([[0.1], [-0.2], [0.0]])
+    net.weights[3] = np.array(w3, dtype=float)
+    net.biases[3] = np.array(b3, dtype=float).reshape(-1, 1)
+    return net
+
+
+def hand_forward(net, x):
+    """z and a of every layer, written again with the sigmoid formula (eq. 25)."""
+    x = np.asarray(x, float)
+    a = {1: x.reshape(-1, 1) if x.ndim == 1 else x}
+    z = {}
+    for l in net.layers:
+        z[l] = net.weights[l] @ a[l - 1] + net.biases[l]
+        a[l] = sigma(z[l])
+    return z, a
+
+
+X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])
+
+
+# ----------------------------------------------------------------------------- pure functions
+
+
+def test_max_sigma_prime_builtins_and_a_user_activation():
+    grid = np.linspace(-30, 30, 600001)
+    assert max_sigma_prime(Network([1, 1]).activation(2)) == pytest.approx(sigma_prime(grid).max())
+    assert max_sigma_prime(Network([1, 1], activation="tanh").activation(2)) == 1.0
+    twice = Activation("twice_sigmoid", lambda z: 2 * sigma(z), lambda z: 2 * sigma_prime(z))
+    assert max_sigma_prime(twice) == pytest.approx(0.5, rel=1e-6)
+
+
+def test_saturated_output_neuron_is_slow_by_bp1_with_hand_numbers():
+    net = small_net([[-3.0, -3.5, -2.5], [-0.6, 0.3, 0.5]], [-2.5, 0.1])
+    z, a = hand_forward(net, X)
+    sp = sigma_prime(z[3][0, 0])
+    assert sp < 0.001  # the setup: deep in the flat tail
+    delta = (a[3][0, 0] - 1.0) * sp  # BP1 with the quadratic cost (eq. 30)
+    verdicts = slow_learning_verdicts(net, net.trace(X, Y), 3, 0)
+    assert [v.name for v in verdicts] == ["w^3_11", "w^3_12", "w^3_13"]
+    for k, v in enumerate(verdicts):
+        assert v.slow and v.saturated and not v.input_small
+        assert v.sigma_prime == pytest.approx(sp, rel=1e-9)
+        assert v.a_in == pytest.approx(a[2][k, 0], rel=1e-12)
+        assert v.gradient == pytest.approx(a[2][k, 0] * delta, rel=1e-9)  # BP4
+        assert v.reason == f"slow: neuron saturated, σ'(z^3_1) = {sp:.3g} (BP1)"
+    # The unsaturated output neuron 2 is fine.
+    others = slow_learning_verdicts(net, net.trace(X, Y), 3, 1)
+    assert all(not v.slow and v.reason == "ok" for v in others)
+
+
+def test_gradient_in_the_table_is_the_finite_difference_one():
+    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
+    verdicts = slow_learning_verdicts(net, net.trace(X, Y), 3, 1)
+    h = 1e-6
+    for v in verdicts:
+        w = net.weights[3]
+        old = w[1, v.k]
+        w[1, v.k] = old + h
+        up = net.cost_of(X, Y)
+        w[1, v.k] = old - h
+        down = net.cost_of(X, Y)
+        w[1, v.k] = old
+        assert v.gradient == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-10)
+
+
+def test_zero_input_makes_its_weights_slow_by_bp4():
+    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
+    x = np.array([0.0, 0.9])
+    for j in range(3):
+        v0, v1 = slow_learning_verdicts(net, net.trace(x, Y), 2, j)
+        assert v0.slow and v0.input_small and not v0.saturated
+        assert v0.gradient == 0.0
+        assert v0.reason == "slow: input a^1_1 ≈ 0 (BP4)"
+        assert not v1.slow and v1.reason == "ok"
+    # A threshold of 0 switches the input rule off: |a| < 0 never holds.
+    v0 = slow_learning_verdicts(net, net.trace(x, Y), 2, 0, a_threshold=0.0)[0]
+    assert not v0.slow
+
+
+def test_saturated_hidden_neuron_cites_bp2_and_both_reasons_combine():
+    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
+    net.weights[2][1] = [0.0, 8.0]  # z^2_2 = 8 · 0.9 − 0.2 = 7.0
+    x = np.array([0.0, 0.9])
+    sp = sigma_prime(7.0)
+    v0, v1 = slow_learning_verdicts(net, net.trace(x, Y), 2, 1)
+    assert v0.reason == f"slow: input a^1_1 ≈ 0 (BP4); neuron saturated, σ'(z^2_2) = {sp:.3g} (BP2)"
+    assert v1.reason == f"slow: neuron saturated, σ'(z^2_2) = {sp:.3g} (BP2)"
+
+
+def test_saturation_threshold_is_relative_to_max_sigma_prime():
+    # z^3_1 = 2.5 exactly: σ'(2.5) ≈ 0.0701, between 0.1 × 0.25 and 0.3 × 0.25.
+    net = small_net([[0.0, 0.0, 0.0], [-0.6, 0.3, 0.5]], [2.5, 0.1])
+    trace = net.trace(X, Y)
+    sp = sigma_prime(2.5)
+    assert 0.025 < sp < 0.075
+    assert not slow_learning_verdicts(net, trace, 3, 0, sat_fraction=0.1)[0].slow
+    assert slow_learning_verdicts(net, trace, 3, 0, sat_fraction=0.3)[0].slow
+
+
+def test_cross_entropy_cancels_output_saturation():
+    net = small_net([[-3.0, -3.5, -2.5], [-0.6, 0.3, 0.5]], [-2.5, 0.1], cost="cross_entropy")
+    z, a = hand_forward(net, X)
+    for k, v in enumerate(slow_learning_verdicts(net, net.trace(X, Y), 3, 0)):
+        assert v.saturated and v.cancelled and not v.slow
+        assert v.reason.startswith("ok:") and "cross-entropy" in v.reason
+        # δ^L = a^L − y: the gradient is large although σ' is tiny.
+        assert v.gradient == pytest.approx(a[2][k, 0] * (a[3][0, 0] - 1.0), rel=1e-9)
+
+
+def test_a_relu_neuron_override_is_judged_against_relu():
+    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
+    net.set_activation(2, 0, "relu")
+    net.biases[2][0, 0] = -2.0  # z^2_1 = 0.48 − 0.16 − 2 < 0: a dead ReLU, σ' = 0
+    v = slow_learning_verdicts(net, net.trace(X, Y), 2, 0)[0]
+    assert v.sigma_prime == 0.0 and v.sigma_prime_max == 1.0 and v.slow
+    # The relu neuron's output is 0, so weights out of it into layer 3 are slow by BP4.
+    assert slow_learning_verdicts(net, net.trace(X, Y), 3, 0)[0].input_small
+
+
+# ----------------------------------------------------------------------------- the panel
+
+
+@pytest.fixture
+def state():
+    net = Network([4, 6, 6, 3], seed=1, weight_scale=2.0)
+    st = ExplorerState(net, np.array([0.5, -0.2, 0.9, 0.0]), 1)
+    st.render_now = True
+    return st
+
+
+def batch_sigma_prime(st):
+    """σ'(z^l) of the batch (current example first), by hand from the weights."""
+    X_batch = np.concatenate([st.x, st.batch[0]], axis=1)
+    z, _ = hand_forward(st.network, X_batch)
+    return {l: sigma_prime(z[l]) for l in st.network.layers}
+
+
+def test_heatmaps_show_the_batch_sigma_prime(state):
+    panel = SaturationPanel(state)
+    expected = batch_sigma_prime(state)
+    for l in state.network.layers:
+        shown = np.asarray(panel.heatmaps[l].get_array()).reshape(state.network.sizes[l - 1], -1)
+        assert shown.shape[1] == 101  # the current example, the gap, 99 more
+        np.testing.assert_allclose(shown[:, 0], expected[l][:, 0], rtol=1e-9, atol=1e-15)
+        assert np.isnan(shown[:, 1]).all()
+        np.testing.assert_allclose(shown[:, 2:], expected[l][:, 1:], rtol=1e-9, atol=1e-15)
+        assert panel.heatmaps[l].norm.vmin == 0.0 and panel.heatmaps[l].norm.vmax == 0.25
+
+
+def test_saturated_marks_and_fractions_follow_the_slider(state):
+    panel = SaturationPanel(state)
+    expected = batch_sigma_prime(state)
+    for fraction in (0.1, 0.4):
+        panel.sat_slider.value = fraction
+        total = 0
+        for l in state.network.layers:
+            mask = expected[l] < fraction * 0.25
+            total += mask.sum()
+            assert np.array_equal(panel.saturated[l], mask)
+            np.testing.assert_allclose(panel.fractions[l], mask.mean(axis=1))
+            assert len(panel.marks[l].get_offsets()) == mask.sum()
+            for text, f in zip(panel.fraction_texts[l], mask.mean(axis=1)):
+                assert text.get_text() == (f"{100 * f:.0f}%" if f > 0 else "")
+            line = panel.threshold_lines[l].get_ydata()
+            assert line[0] == pytest.approx(fraction * 0.25)
+        assert total > 0  # weight scale 2: some neurons do saturate
+    assert panel.sat_slider.value == 0.4
+
+
+def test_verdict_table_follows_selection_and_thresholds(state):
+    panel = SaturationPanel(state)
+    state.select_neuron(3, 1)
+    assert [v.name for v in panel.verdicts] == [f"w^3_2{k}" for k in range(1, 7)]
+    html = panel.verdict_html.value
+    assert "Weights into a^3_2" in html and "w^3_26" in html
+    # Every hidden a is a sigmoid output in (0, 1): a threshold above all of them marks all slow.
+    a2 = hand_forward(state.network, state.x)[1][2][:, 0]
+    panel.a_slider.value = 0.5
+    small = np.abs(a2) < 0.5
+    assert [v.input_small for v in panel.verdicts] == list(small)
+    assert html != panel.verdict_html.value
+    assert panel.verdict_html.value.count("(BP4)") == small.sum()
+    state.select_weight(3, 1, 4)
+    rows = re.findall(r"<tr style='([^']*)'>(.*?)</tr>", panel.verdict_html.value)
+    bold = [cells for style, cells in rows if "font-weight:bold" in style]
+    assert len(bold) == 1 and ">w^3_25<" in bold[0]
+    box = panel.selection_boxes[3]
+    assert box.get_visible() and box.get_y() == 0.5
+    assert not panel.selection_boxes[2].get_visible()
+
+
+def test_only_changes_that_show_redraw(state):
+    panel = SaturationPanel(state)
+    calls = []
+    original = panel.blitter.update
+    panel.blitter.update = lambda **kw: (calls.append(kw), original(**kw))
+    state.dz = 0.3  # the demon: σ' of the batch does not change
+    assert calls == []
+    state.set_weight(2, 0, 0, 1.5)
+    assert calls == [{"full": False, "now": True}]
+    expected = batch_sigma_prime(state)
+    shown = np.asarray(panel.heatmaps[2].get_array()).reshape(6, -1)
+    np.testing.assert_allclose(shown[:, 0], expected[2][:, 0], rtol=1e-9, atol=1e-15)
+
+
+def test_thresholds_are_relative_to_each_neurons_activation(state):
+    panel = SaturationPanel(state)
+    state.set_activation(3, "tanh")
+    state.set_activation(2, "relu", neuron=0)
+    assert panel.heatmaps[3].norm.vmax == 1.0 and panel.heatmaps[4].norm.vmax == 0.25
+    assert panel.heatmaps[2].norm.vmax == 1.0  # the relu neuron's σ' reaches 1
+    net = state.network
+    X_batch = np.concatenate([state.x, state.batch[0]], axis=1)
+    z2 = net.weights[2] @ X_batch + net.biases[2]
+    a2 = sigma(z2)
+    a2[0] = np.maximum(z2[0], 0.0)
+    z3 = net.weights[3] @ a2 + net.biases[3]
+    tanh_prime = 1.0 - np.tanh(z3) ** 2
+    assert np.array_equal(panel.saturated[3], tanh_prime < 0.1 * 1.0)
+    expected2 = sigma_prime(z2) < 0.1 * 0.25
+    expected2[0] = z2[0] <= 0  # relu: σ' = 0 below zero, 1 above; max 1
+    assert np.array_equal(panel.saturated[2], expected2)
+    assert expected2[0].any() and expected2[1:].any()
+
+
+def test_network_change_rebuilds(state):
+    panel = SaturationPanel(state)
+    calls = []
+    original = panel.blitter.update
+    panel.blitter.update = lambda **kw: (calls.append(kw["full"]), original(**kw))
+    height = panel.fig.get_size_inches()[1]
+    net = Network([3, 5, 2], seed=4)
+    state.set_network(net, np.array([0.1, 0.2, 0.3]), np.array([1.0, 0.0]))
+    assert set(panel.heatmaps) == {2, 3}
+    assert np.asarray(panel.heatmaps[2].get_array()).reshape(5, -1).shape == (5, 101)
+    z, _ = hand_forward(net, np.array([0.1, 0.2, 0.3]))
+    np.testing.assert_allclose(
+        np.asarray(panel.heatmaps[2].get_array()).reshape(5, -1)[:, 0], sigma_prime(z[2])[:, 0]
+    )
+    assert calls == [True]  # new shapes: a full draw saves the new background
+    state.set_weight(2, 0, 0, 0.5)
+    assert calls == [True, False]  # then blitting again
+    assert panel.fig.get_size_inches()[1] < height  # two heatmaps instead of three
+
+
+def test_diverged_state_is_said_in_the_table(state):
+    panel = SaturationPanel(state)
+    state.set_weight(2, 0, 0, 1e308)
+    state.set_weight(2, 0, 2, 1e308)
+    assert state.diverged
+    assert "diverged" in panel.verdict_html.value
+
+
+def test_a_network_that_diverges_at_once_shows_no_stale_numbers(state):
+    panel = SaturationPanel(state)
+    net = Network([3, 2, 2], seed=0)
+    net.weights[2] = np.full((2, 3), 1e308)
+    state.set_network(net, np.array([1.0, 1.0, 1.0]), np.array([0.0, 1.0]))
+    assert state.diverged and state.trace.sizes == (4, 6, 6, 3)
+    assert panel.verdicts == [] and "diverged" in panel.verdict_html.value
+    assert "<table" not in panel.verdict_html.value
+
+
+def test_figure_renders(state, tmp_path):
+    panel = SaturationPanel(state)
+    state.select_neuron(3, 0)
+    panel.fig.savefig(tmp_path / "saturation.png")
+    assert (tmp_path / "saturation.png").stat().st_size > 10_000
+    titles = [panel.axes[l].get_title(loc="left") for l in (2, 3, 4)]
+    assert titles == [rf"$\sigma'(z^{{{l}}})$ — layer {l}" for l in (2, 3, 4)]

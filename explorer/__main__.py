@@ -69,6 +69,13 @@ def _bench(args) -> int:
     return 0
 
 
+def _bench_explorer(args) -> int:
+    from .widgets.bench import run
+
+    print(run(n_events=args.events))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
@@ -77,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="time the matrix mini-batch and finite differences")
     bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions (default 5)")
     bench.set_defaults(run=_bench)
+
+    bench_ex = sub.add_parser("bench-explorer", help="time the dashboard's response to slider events")
+    bench_ex.add_argument("--events", type=int, default=200, help="slider events per network")
+    bench_ex.set_defaults(run=_bench_explorer)
 
     train = sub.add_parser("train", help="train on the shipped MNIST digits, as in the book")
     train.add_argument("--epochs", type=int, default=30)

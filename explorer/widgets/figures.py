@@ -27,6 +27,11 @@ def live_figure(width: float, height: float, dpi: int = 100) -> Figure:
         # it is ipympl's business and must not reach a student's notebook.
         warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
         FigureManager(canvas, next(_numbers))
+    # Panels draw once before the figure is shown. With ipympl's default (syncing a data URL,
+    # meant for pages without a front end) that draw leaves a data URL without its "data:"
+    # prefix, and Voila/JupyterLab then show an empty canvas. A live page gets its image from
+    # the canvas's messages; displaying the figure still puts a proper URL in the notebook.
+    canvas.syncing_data_url = False
     canvas.header_visible = False
     canvas.footer_visible = False
     canvas.toolbar_visible = False

@@ -50,13 +50,15 @@ class ExplorerState(traitlets.HasTraits):
         super().__init__()
         self._hold = 0
         self._dirty = False
+        self._stale_trace = True
         self._network = network
         self._x, self._y = network._inputs(x, y)
         if self._x.shape[1] != 1:
             raise ValueError(f"x: the explorer shows one example (one column), got {self._x.shape[1]}")
         self._batch = self._make_batch(batch, seed)
         self.selection = {"kind": "neuron", "layer": network.L, "j": 0}
-        self.observe(self._changed, names=["selection", "dz", "dw"])
+        # The selection, Δz and Δw change the demon and the nudge, not the trace.
+        self.observe(self._on_demon_inputs, names=["selection", "dz", "dw"])
         self._recompute()
 
     # ------------------------------------------------------------ read access
@@ -96,6 +98,13 @@ class ExplorerState(traitlets.HasTraits):
                 self._recompute()
 
     def _changed(self, change=None):
+        self._stale_trace = True
+        if self._hold:
+            self._dirty = True
+        else:
+            self._recompute()
+
+    def _on_demon_inputs(self, change=None):
         if self._hold:
             self._dirty = True
         else:
@@ -160,7 +169,7 @@ class ExplorerState(traitlets.HasTraits):
                 self._batch = self._make_batch(None, 0)
             if not self._valid_selection(sel):
                 self.selection = {"kind": "neuron", "layer": network.L, "j": 0}
-            self._dirty = True
+            self._dirty = self._stale_trace = True
 
     def select_neuron(self, layer: int, j: int) -> None:
         layer = check_layer(layer, self._network.L)
@@ -209,14 +218,22 @@ class ExplorerState(traitlets.HasTraits):
         return X, np.repeat(self._y, BATCH_SIZE - 1, axis=1)
 
     def _recompute(self) -> None:
+        """A new trace if parameters or example changed; the demon and the nudge always.
+
+        A Δz or a click keeps the same Trace object, so panels that only show the trace can
+        tell by identity that nothing they show has changed.
+        """
         self._dirty = False
         net = self._network
         try:
             with np.errstate(all="ignore"):
-                trace = net.trace(self._x, self._y)
-                bx = np.concatenate([self._x, self._batch[0]], axis=1)
-                by = np.concatenate([self._y, self._batch[1]], axis=1)
-                batch_trace = net.trace(bx, by)
+                if self._stale_trace or self.trace is None:
+                    trace = net.trace(self._x, self._y)
+                    bx = np.concatenate([self._x, self._batch[0]], axis=1)
+                    by = np.concatenate([self._y, self._batch[1]], axis=1)
+                    batch_trace = net.trace(bx, by)
+                else:
+                    trace, batch_trace = self.trace, self.batch_trace
                 l, j = self.selected_neuron
                 demon = net.demon(self._x, self._y, l, j, self.dz, trace=trace)
                 nudge = None
@@ -228,6 +245,7 @@ class ExplorerState(traitlets.HasTraits):
         except (ValueError, FloatingPointError) as error:
             self.diverged = f"diverged: {error}"
         else:
+            self._stale_trace = False
             self.diverged = ""
             self.trace, self.batch_trace, self.demon, self.nudge = trace, batch_trace, demon, nudge
         self.revision += 1

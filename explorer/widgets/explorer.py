@@ -1,0 +1,59 @@
+"""The whole dashboard in one line: ``Explorer(Network([2, 3, 2], seed=1), x, y)``."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ..core import Network
+from .controls import ControlsPanel
+from .demon import DemonPanel
+from .diagram import NetworkDiagram
+from .equations import EquationsPanel
+from .saturation import SaturationPanel
+from .scenario import ScenarioPanel
+from .state import ExplorerState
+
+
+class Explorer:
+    """Every panel of the live explorer, bound to one shared ``ExplorerState``.
+
+    ``Explorer(net, x, y)`` builds the state; ``Explorer(state=s)`` binds to an existing one.
+    ``batch`` (X, Y) gives the examples of the saturation heatmaps (default: 99 random inputs
+    with the current target). The panels are attributes (``diagram``, ``controls``,
+    ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone.
+    """
+
+    def __init__(self, network: Network | None = None, x=None, y=None, *, batch=None, state=None, title="Backprop Explorer"):
+        if state is None:
+            if network is None or x is None or y is None:
+                raise ValueError("Explorer: give a network, x and y (or state=an ExplorerState)")
+            state = ExplorerState(network, x, y, batch=batch)
+        self.state = state
+        self.diagram = NetworkDiagram(state)
+        self.controls = ControlsPanel(state)
+        self.equations = EquationsPanel(state)
+        self.demon = DemonPanel(state)
+        self.saturation = SaturationPanel(state)
+        self.scenario = ScenarioPanel(state)
+        self.panels = [self.diagram, self.controls, self.equations, self.demon, self.saturation, self.scenario]
+        self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{title}</h2>")
+        section = lambda name, panel: widgets.VBox([widgets.HTML(f"<h3 style='margin:0.3em 0'>{name}</h3>"), panel.widget])
+        self.widget = widgets.VBox(
+            [
+                self.title,
+                widgets.HBox([self.diagram.widget, self.controls.widget]),
+                widgets.HBox([section("The four equations, live", self.equations), section("The demon", self.demon)]),
+                section("Saturation: where learning slows down", self.saturation),
+                widgets.Accordion(children=[self.scenario.widget], titles=("Save or load a scenario",)),
+            ],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.widget.add_class("backprop-explorer")
+
+    def close(self) -> None:
+        for panel in self.panels:
+            panel.close()
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

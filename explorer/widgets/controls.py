@@ -43,15 +43,20 @@ class ControlsPanel(Panel):
         self.parameter_box = widgets.VBox()
         self.example_box = widgets.VBox()
         net = state.network
+        wide = {"description_width": "8em"}
         self.cost_dropdown = widgets.Dropdown(
-            options=[(c.replace("_", "-"), c) for c in COSTS], value=net.cost.name, description="cost"
+            options=[(c.replace("_", "-"), c) for c in COSTS], value=net.cost.name, description="cost", style=wide
         )
         self.cost_dropdown.observe(self._on_cost, names="value")
         self.layer_activation_box = widgets.VBox()
-        self.neuron_activation = widgets.Dropdown(options=ACTIVATIONS, description="this neuron")
+        self.neuron_activation = widgets.Dropdown(options=ACTIVATIONS, description="this neuron", style=wide)
         self.neuron_activation.observe(self._on_neuron_activation, names="value")
-        self.seed = widgets.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed")
-        self.weight_scale = widgets.BoundedFloatText(value=1.0, min=0.0, max=50.0, step=0.5, description="weight scale")
+        self.seed = widgets.BoundedIntText(
+            value=0, min=0, max=2**31 - 1, description="seed", style=wide, layout=widgets.Layout(width="16em")
+        )
+        self.weight_scale = widgets.BoundedFloatText(
+            value=1.0, min=0.0, max=50.0, step=0.5, description="weight scale", style=wide, layout=widgets.Layout(width="16em")
+        )
         self.reinit_button = widgets.Button(description="Re-initialise", icon="refresh")
         self.reinit_button.on_click(self._on_reinit)
         self.widget = widgets.VBox(
@@ -99,7 +104,7 @@ class ControlsPanel(Panel):
         try:
             act = net.activation(l)
             name = getattr(act, "overrides", {}).get(j, getattr(act, "base", act)).name
-            self.neuron_activation.description = f"neuron {j + 1} of l={l}"
+            self.neuron_activation.description = f"neuron {j + 1}, l = {l}"
             if name in ACTIVATIONS:
                 self.neuron_activation.value = name
         finally:
@@ -136,7 +141,8 @@ class ControlsPanel(Panel):
             d = widgets.Dropdown(
                 options=ACTIVATIONS if base in ACTIVATIONS else (*ACTIVATIONS, base),
                 value=base,
-                description=f"layer l={l}",
+                description=f"layer l = {l}",
+                style={"description_width": "8em"},
             )
             d.observe(self._on_layer_activation(l), names="value")
             self.layer_dropdowns[l] = d

@@ -9,7 +9,9 @@ NOTEBOOK ?= notebooks/00_tour.ipynb
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup explore test bench train clean
+.PHONY: setup explore classroom test bench train clean
+
+CLASSROOM_PORT ?= 8866
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +23,11 @@ setup: $(STAMP)
 
 explore: setup  ## set up and open the explorer in JupyterLab
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(NOTEBOOK)
+
+classroom: setup  ## serve the classroom app with Voila on localhost
+	@echo "Classroom app: open http://localhost:$(CLASSROOM_PORT)/ (Ctrl-C stops it). Scenarios by address:"
+	@for f in scenarios/*.json; do n=$$(basename $$f .json); echo "  http://localhost:$(CLASSROOM_PORT)/?scenario=$$n"; done
+	$(BIN)/voila --no-browser --port=$(CLASSROOM_PORT) --Voila.ip=127.0.0.1 notebooks/classroom.ipynb
 
 test: setup  ## set up and run every test, notebooks included
 	$(BIN)/python -m pytest

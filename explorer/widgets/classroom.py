@@ -1,0 +1,122 @@
+"""The classroom app: the dashboard for a projector, with a menu of prepared scenarios.
+
+``Classroom()`` shows the whole Explorer in large type, opened on a scenario from
+``scenarios/``. The scenario can be chosen from the menu, or by the page address
+(``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
+address's query to the kernel as the ``QUERY_STRING`` environment variable.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import ipywidgets as widgets
+
+from .explorer import Explorer
+from .scenario import ScenarioError, load_scenario, read_scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+DEFAULT = "healthy"
+ORDER = ("healthy", "saturated_output", "dead_input", "demon_at_work", "cross_entropy_vs_quadratic")
+
+# Readable from the back of a room: larger type everywhere, thicker slider handles.
+PROJECTOR_CSS = """
+<style>
+.backprop-classroom { font-size: 19px; }
+.backprop-classroom .widget-label, .backprop-classroom .widget-readout,
+.backprop-classroom .widget-dropdown select, .backprop-classroom .widget-html-content,
+.backprop-classroom .widget-button, .backprop-classroom input { font-size: 18px !important; }
+.backprop-classroom .widget-label { min-width: 4em; }
+.backprop-classroom .widget-slider .ui-slider .ui-slider-handle { width: 18px; height: 18px; top: -7px; }
+.backprop-classroom .widget-hslider .slider-container { height: 30px; }
+.backprop-classroom h2 { font-size: 34px; }
+.backprop-classroom h3 { font-size: 25px; }
+.backprop-classroom .scenario-description { font-size: 20px; max-width: 70em; }
+</style>
+"""
+
+
+def scenario_names(directory: Path = SCENARIO_DIR) -> list[str]:
+    """The scenario files' names (without .json), the prepared ones in teaching order first."""
+    found = {p.stem for p in Path(directory).glob("*.json")}
+    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+
+
+def scenario_from_query(query: str | None, names: list[str], default: str = DEFAULT) -> tuple[str, str]:
+    """(name, message): the scenario a page address asks for, or the default with a reason."""
+    asked = parse_qs(query or "").get("scenario", [None])[0]
+    if asked is None:
+        return (default if default in names else names[0]), ""
+    if asked in names:
+        return asked, ""
+    fallback = default if default in names else names[0]
+    return fallback, (
+        f"There is no scenario called “{html.escape(asked)}”; showing “{fallback}”. "
+        f"Available: {', '.join(names)}."
+    )
+
+
+class Classroom:
+    """The presenter's page: scenario menu, its description, and the Explorer under it."""
+
+    def __init__(self, query: str | None = None, directory: Path | str = SCENARIO_DIR):
+        self.directory = Path(directory)
+        names = scenario_names(self.directory)
+        if not names:
+            raise FileNotFoundError(f"no scenario files (*.json) in {self.directory}")
+        if query is None:
+            query = os.environ.get("QUERY_STRING", "")
+        name, message = scenario_from_query(query, names)
+        self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
+        first = self.scenarios[name]
+        self.explorer = Explorer(first.network(), first.x, first.y, title="")
+        self.state = self.explorer.state
+        load_scenario(self.state, first)
+        self.menu = widgets.Dropdown(
+            options=[(self.scenarios[n].title or n, n) for n in names],
+            value=name,
+            description="Scenario",
+            style={"description_width": "6em"},
+            layout=widgets.Layout(width="34em"),
+        )
+        self.menu.observe(self._on_menu, names="value")
+        self.message = widgets.HTML(self._message_html(message))
+        self.description = widgets.HTML(self._description_html(first))
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(PROJECTOR_CSS),
+                widgets.HTML("<h2 style='margin:0.2em 0'>Backprop Explorer — in class</h2>"),
+                self.menu,
+                self.message,
+                self.description,
+                self.explorer.widget,
+            ]
+        )
+        self.widget.add_class("backprop-classroom")
+
+    @property
+    def current(self) -> str:
+        return self.menu.value
+
+    def _description_html(self, scenario) -> str:
+        return f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"
+
+    @staticmethod
+    def _message_html(message: str) -> str:
+        return f"<div style='color:#b2182b;font-size:18px'>{message}</div>" if message else ""
+
+    def _on_menu(self, change) -> None:
+        scenario = self.scenarios[change["new"]]
+        try:
+            load_scenario(self.state, scenario)
+        except ScenarioError as error:  # the files were checked at start; a changed file lands here
+            self.message.value = self._message_html(html.escape(str(error)))
+            return
+        self.message.value = ""
+        self.description.value = self._description_html(scenario)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,116 @@
+"""The classroom app in a real browser: what a teacher does with the mouse and keyboard."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import ARTIFACTS, ROOT, shot
+from explorer.widgets.scenario import read_scenario
+
+# Voila's page asks a CDN for a font; this offline machine cannot resolve it. Nothing else
+# may fail.
+OUTSIDE = ("net::ERR_NAME_NOT_RESOLVED", "net::ERR_INTERNET_DISCONNECTED")
+
+
+def own_errors(page):
+    return [e for e in page.console_errors if not any(o in e for o in OUTSIDE)]
+
+
+def open_classroom(page, voila_url, scenario="healthy"):
+    page.goto(f"{voila_url}/voila/render/classroom.ipynb?scenario={scenario}", timeout=120_000)
+    page.wait_for_selector(".backprop-classroom .backprop-explorer svg", timeout=120_000)
+    page.wait_for_selector(".backprop-classroom .mjx-container, .backprop-classroom mjx-container", timeout=60_000)
+    page.wait_for_timeout(1500)  # let the figures' first frames arrive
+
+
+def number(page, selector: str) -> float:
+    return float(page.locator(selector).first.get_attribute("data-value"))
+
+
+def selected_weight(scenario):
+    sel = scenario.selection
+    return (sel["layer"], sel["j"], sel.get("k", 0))
+
+
+def test_weight_drag_updates_diagram_and_equations(page, voila_url):
+    open_classroom(page, voila_url)
+    scenario = read_scenario(ROOT / "scenarios" / "healthy.json")
+    l, j, k = selected_weight(scenario)
+    diagram = page.locator(".backprop-explorer svg").first
+    before = diagram.screenshot()
+    bp4_before = number(page, 'span.num[data-q="BP4"]')
+    shot(page, "voila-1-loaded")
+
+    slider = page.locator(".widget-slider").first
+    handle = slider.locator(".noUi-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 70, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        f"""() => {{
+            const s = document.querySelector('span.num[data-q="BP4"]');
+            return s && Math.abs(parseFloat(s.dataset.value) - ({bp4_before})) > 1e-12;
+        }}""",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(800)
+    shot(page, "voila-2-after-drag")
+    new_w = float(slider.locator(".widget-readout").first.inner_text().replace("−", "-"))
+    assert new_w != pytest.approx(float(scenario.weights[l][j, k]), abs=1e-9)
+
+    # The equations now show the core's numbers for the dragged weight.
+    net = scenario.network()
+    net.weights[l][j, k] = new_w
+    t = net.trace(scenario.x, scenario.y)
+    assert number(page, 'span.num[data-q="BP4"]') == pytest.approx(t.nabla_w[l][j, k], rel=1e-9, abs=1e-12)
+    assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
+    assert diagram.screenshot() != before
+    assert own_errors(page) == []
+
+
+def test_demon_dz_by_keyboard(page, voila_url):
+    open_classroom(page, voila_url, "demon_at_work")
+    scenario = read_scenario(ROOT / "scenarios" / "demon_at_work.json")
+    dz_slider = page.locator(".demon-panel .widget-slider").first
+    handle = dz_slider.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(25):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(1500)
+    dz = number(page, '.demon-readout span.num[data-q="dz"]')
+    assert dz != pytest.approx(scenario.dz, abs=1e-9)
+    net = scenario.network()
+    l, j = scenario.selection["layer"], scenario.selection["j"]
+    effect = net.demon(scenario.x, scenario.y, l, j, dz)
+    assert number(page, '.demon-readout span.num[data-q="predicted"]') == pytest.approx(effect.predicted, rel=1e-9)
+    assert number(page, '.demon-readout span.num[data-q="actual"]') == pytest.approx(effect.actual, rel=1e-9)
+    shot(page, "voila-3-demon")
+    assert own_errors(page) == []
+
+
+@pytest.mark.parametrize("name", ["saturated_output", "cross_entropy_vs_quadratic"])
+def test_scenario_chosen_by_address(page, voila_url, name):
+    open_classroom(page, voila_url, name)
+    scenario = read_scenario(ROOT / "scenarios" / f"{name}.json")
+    text = page.locator(".backprop-classroom .scenario-description").inner_text()
+    assert text.strip() == scenario.description.strip()
+    menu = page.locator(".backprop-classroom select").first.input_value()
+    assert menu == scenario.title
+    shot(page, f"voila-scenario-{name}")
+    assert own_errors(page) == []
+
+
+def test_readme_screenshot(page, voila_url):
+    """README's picture of the dashboard, regenerated from the browser run."""
+    open_classroom(page, voila_url, "healthy")
+    path = ARTIFACTS / "dashboard.png"
+    page.locator(".backprop-classroom .backprop-explorer").first.screenshot(path=str(path))
+    assert path.stat().st_size > 20_000
+    if not __import__("os").environ.get("CI"):
+        shutil.copy(path, ROOT / "assets" / "dashboard.png")
+    assert own_errors(page) == []

@@ -9,7 +9,7 @@ NOTEBOOK ?= notebooks/00_tour.ipynb
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup explore classroom test bench train clean
+.PHONY: setup explore classroom browser test bench train clean
 
 CLASSROOM_PORT ?= 8866
 
@@ -29,7 +29,15 @@ classroom: setup  ## serve the classroom app with Voila on localhost
 	@for f in scenarios/*.json; do n=$$(basename $$f .json); echo "  http://localhost:$(CLASSROOM_PORT)/?scenario=$$n"; done
 	$(BIN)/voila --no-browser --port=$(CLASSROOM_PORT) --Voila.ip=127.0.0.1 notebooks/classroom.ipynb
 
-test: setup  ## set up and run every test, notebooks included
+# The browser tests drive Debian's chromium (no browser download). Installed when missing and
+# this is a root shell with apt-get (CI, fresh machines); otherwise those tests are skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: the browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+
+test: setup browser  ## set up and run every test, notebooks and browser included
 	$(BIN)/python -m pytest
 
 bench: setup  ## print the speed figures quoted in README

@@ -37,12 +37,16 @@ class Explorer:
         self.scenario = ScenarioPanel(state)
         self.panels = [self.diagram, self.controls, self.equations, self.demon, self.saturation, self.scenario]
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{title}</h2>")
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
         section = lambda name, panel: widgets.VBox([widgets.HTML(f"<h3 style='margin:0.3em 0'>{name}</h3>"), panel.widget])
         self.widget = widgets.VBox(
             [
                 self.title,
-                widgets.HBox([self.diagram.widget, self.controls.widget]),
-                widgets.HBox([section("The four equations, live", self.equations), section("The demon", self.demon)]),
+                widgets.HBox([self.diagram.widget, self.controls.widget], layout=wrap),
+                widgets.HBox(
+                    [section("The four equations, live", self.equations), section("The demon", self.demon)],
+                    layout=wrap,
+                ),
                 section("Saturation: where learning slows down", self.saturation),
                 widgets.Accordion(children=[self.scenario.widget], titles=("Save or load a scenario",)),
             ],

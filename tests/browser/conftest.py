@@ -128,3 +128,28 @@ def voila_url():
     process = start_server(args, f"http://127.0.0.1:{port}/", "voila.log")
     yield f"http://127.0.0.1:{port}"
     stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on a free localhost port, serving a copy of the notebooks (autosave must not
+    touch the repository), as root, offline, without pop-ups."""
+    chromium_path()
+    root = tmp_path_factory.mktemp("lab")
+    work = root / "notebooks"
+    shutil.copytree(ROOT / "notebooks", work)
+    config = root / "config"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(
+        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
+    )
+    port, token = free_port(), "backprop-explorer-test"
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    args = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+        "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+        "--LabApp.extension_manager=readonly", "--LabApp.news_url=",
+    ]
+    process = start_server(args, f"http://127.0.0.1:{port}/api/status?token={token}", "jupyterlab.log", env=env)
+    yield {"url": f"http://127.0.0.1:{port}", "token": token, "dir": work}
+    stop_server(process)

@@ -1,0 +1,151 @@
+"""Speed as a person feels it: from a slider key press to the repaint, in a real browser.
+
+Serves the classroom app with Voila, opens it in headless chromium (Playwright), focuses the
+first weight slider and presses the arrow key 30 times (plus warm-up). For each press it
+measures, in the page, the time from the keydown event to the next animation frame after
+(a) the network diagram's SVG changed and (b) the equations' numbers changed, and prints
+median and 95th percentile. For reference it does the same for a bare ipympl figure with one
+line (its canvas repaint), served by the same Voila.
+
+Run: .venv/bin/python scripts/bench_browser.py        (needs chromium: apt-get install chromium)
+"""
+
+from __future__ import annotations
+
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from conftest import CHROMIUM_ARGS, free_port, start_server, stop_server  # noqa: E402
+
+STEPS, WARM_UP = 30, 5
+
+# Resolves with {key, svg, eq}: ms from the keydown to the animation frame after each target
+# changed. A DOM target is watched with a MutationObserver; a canvas (ipympl draws its frames
+# into one, which changes no DOM) by comparing a sample of its pixels on every frame.
+WATCH = """
+([svgSel, eqSel]) => {
+  const target = document.querySelector(svgSel);
+  const eq = eqSel ? document.querySelector(eqSel) : null;
+  window.__timing = new Promise((resolve, reject) => {
+    const t = {};
+    setTimeout(() => reject(new Error('no repaint within 5 s')), 5000);
+    const finish = () => { if (t.svg !== undefined && t.eq !== undefined) resolve(t); };
+    const painted = (key) => requestAnimationFrame(() => { t[key] = performance.now() - t.key; finish(); });
+    document.addEventListener('keydown', () => { t.key = performance.now(); }, {once: true, capture: true});
+    if (target.tagName === 'CANVAS') {
+      const ctx = target.getContext('2d');
+      const sample = () => { const d = ctx.getImageData(0, 0, target.width, target.height).data;
+        let h = 0; for (let i = 0; i < d.length; i += 64) h = (h * 31 + d[i]) | 0; return h; };
+      const before = sample();
+      const poll = () => { if (t.key !== undefined && sample() !== before) painted('svg');
+                           else requestAnimationFrame(poll); };
+      requestAnimationFrame(poll);
+    } else {
+      new MutationObserver((m, o) => { o.disconnect(); painted('svg'); })
+        .observe(target, {subtree: true, childList: true, attributes: true, characterData: true});
+    }
+    if (eq) {
+      new MutationObserver((m, o) => { o.disconnect(); painted('eq'); })
+        .observe(eq, {subtree: true, childList: true, characterData: true, attributes: true});
+    } else { t.eq = 0; }
+  });
+}
+"""
+
+BARE_NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": (
+                "import ipywidgets as w\nfrom explorer.widgets.figures import live_figure\n"
+                "fig = live_figure(6, 3); ax = fig.add_subplot(); line, = ax.plot([0, 1], [0, 0])\n"
+                "ax.set_ylim(-1, 1)\ns = w.FloatSlider(min=-1, max=1, step=0.01)\n"
+                "s.observe(lambda c: (line.set_ydata([0, c['new']]), fig.canvas.draw_idle()), 'value')\n"
+                "w.VBox([s, fig.canvas])"
+            ),
+        }
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def press_and_time(page, svg_sel, eq_sel, handle):
+    page.evaluate(WATCH, [svg_sel, eq_sel])
+    handle.press("ArrowRight")
+    return page.evaluate("() => window.__timing", None)
+
+
+def summary(name, samples):
+    ms = np.array(samples)
+    return f"{name:34s} median {np.median(ms):6.1f} ms   p95 {np.percentile(ms, 95):6.1f} ms   ({len(ms)} steps)"
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    import json
+
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "bare.ipynb").write_text(json.dumps(BARE_NOTEBOOK))
+    (tmp / "classroom.ipynb").write_text((ROOT / "notebooks" / "classroom.ipynb").read_text())
+    port = free_port()
+    server = start_server(
+        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(tmp)],
+        f"http://127.0.0.1:{port}/", "bench-voila.log",
+    )
+    lines = ["Backprop Explorer in the browser: key press on a slider → repaint (Voila, headless chromium)"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+            page.goto(f"http://127.0.0.1:{port}/voila/render/bare.ipynb", timeout=120_000)
+            page.wait_for_selector("canvas", timeout=120_000)
+            page.wait_for_timeout(1500)
+            handle = page.locator(".noUi-handle").first
+            bare = []
+            for i in range(STEPS + WARM_UP):
+                t = press_and_time(page, ".jupyter-matplotlib-canvas-div canvas", None, handle)
+                if i >= WARM_UP:
+                    bare.append(t["svg"])
+                page.wait_for_timeout(150)
+
+            page.goto(f"http://127.0.0.1:{port}/voila/render/classroom.ipynb?scenario=healthy", timeout=120_000)
+            page.wait_for_selector(".backprop-explorer svg", timeout=120_000)
+            page.wait_for_timeout(2500)
+            handle = page.locator(".backprop-explorer .widget-slider .noUi-handle").first
+            eq_sel = ".backprop-explorer .widget-htmlmath"
+            svg, eq, both = [], [], []
+            for i in range(STEPS + WARM_UP):
+                t = press_and_time(page, ".backprop-explorer svg", eq_sel, handle)
+                if i >= WARM_UP:
+                    svg.append(t["svg"])
+                    eq.append(t["eq"])
+                    both.append(max(t["svg"], t["eq"]))
+                page.wait_for_timeout(150)
+            browser.close()
+    finally:
+        stop_server(server)
+    lines += [
+        summary("network diagram repainted", svg),
+        summary("equations' numbers repainted", eq),
+        summary("both (the dashboard up to date)", both),
+        summary("reference: bare ipympl figure", bare),
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+

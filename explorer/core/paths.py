@@ -83,3 +83,46 @@ def path_sum(net, x, y, layer: int, j: int, k: int, limit: int = DEFAULT_PATH_LI
         factors.append(float(last[neurons[-1]]))
         paths.append(Path(neurons, tuple(factors), math.prod(factors)))
     return PathSum(layer, j, k, tuple(paths), math.fsum(p.product for p in paths))
+
+
+def path_sum_weighted_inputs(
+    net, x, y, layer: int, j: int, k: int, limit: int = DEFAULT_PATH_LIMIT
+) -> PathSum:
+    """The same sum over paths, with weighted inputs z instead of activations a in between.
+
+    The chapter's closing trick: a path now runs w^l_jk → z^l_j → z^(l+1)_q → … → z^L_m → C
+    and its rates are ∂z^l_j/∂w^l_jk = a^(l−1)_k, then ∂z^(r+1)_q/∂z^r_p = w^(r+1)_qp σ'(z^r_p)
+    (eq. 40–45) for each step, then ∂C/∂z^L_m = δ^L_m (BP1). The returned ``Path``s keep the
+    neurons as in ``path_sum`` but carry these factors; the total is again ∂C/∂w^l_jk.
+    Summing the paths from z^r_p onward gives δ^r_p, which is how the sum collapses into BP2.
+    """
+    layer = check_layer(layer, net.L)
+    j = check_index(j, net.sizes[layer - 1], "j", f"layer {layer}")
+    k = check_index(k, net.sizes[layer - 2], "k", f"layer {layer - 1}")
+    limit = require_int(limit, "limit")
+    n = count_paths(net.sizes, layer)
+    if n > limit:
+        widths = " × ".join(str(s) for s in net.sizes[layer:])
+        raise ValueError(
+            f"w^{layer}_{j + 1}{k + 1} has {n:,} paths to C ({widths}), more than the limit of "
+            f"{limit:,}; pass a larger limit= or use a smaller network"
+        )
+    trace = net.trace(x, y)
+    if trace.n_examples != 1:
+        raise ValueError(f"x: path_sum takes one example (one column), got {trace.n_examples}")
+    first = float(trace.a[layer - 1][k, 0])  # ∂z^l_j/∂w^l_jk
+    last = trace.delta[net.L][:, 0]  # ∂C/∂z^L_m
+    # rate[r][q, p] = ∂z^r_q/∂z^(r−1)_p = w^r_qp σ'(z^(r−1)_p)
+    rate = {
+        r: net.weights[r] * trace.sigma_prime[r - 1][:, 0][None, :]
+        for r in range(layer + 1, net.L + 1)
+    }
+    paths = []
+    for tail in itertools.product(*(range(s) for s in net.sizes[layer:])):
+        neurons = (j, *tail)
+        factors = [first]
+        for r, (p, q) in enumerate(zip(neurons, neurons[1:]), start=layer + 1):
+            factors.append(float(rate[r][q, p]))
+        factors.append(float(last[neurons[-1]]))
+        paths.append(Path(neurons, tuple(factors), math.prod(factors)))
+    return PathSum(layer, j, k, tuple(paths), math.fsum(p.product for p in paths))

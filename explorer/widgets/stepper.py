@@ -1,0 +1,805 @@
+"""The algorithm in motion: backpropagation one layer at a time, for one example and a mini-batch.
+
+The chapter writes backpropagation as five lines: input a^1; feedforward z^l, a^l for
+l = 2 … L; the output error δ^L (BP1); δ^l backwards for l = L−1 … 2 (BP2); the gradient
+(BP3, BP4). This panel walks through them one layer at a time. Beside the numbered list a
+drawing of the network shows each quantity as it is computed, and everything the algorithm has
+not reached yet as "?": the numbers come from the state's Trace, but only those of the steps
+already taken are ever read from it.
+
+The second mode does the same for a mini-batch of m examples, twice, on one clock: on the left
+the chapter's loop (one example at a time, adding each ∂C_x/∂w to a running Σ_x), on the right
+the fully matrix-based version (one matrix product per layer for all m columns at once). Each
+tick of the clock is one product on each side, so the matrix side is done after one pass while
+the loop is still on its first example; at the end both sums agree.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.collections import LineCollection
+
+from ..core import Network, Trace
+from .demon import content_key, fmt, num_span, vector_span
+from .figures import live_figure, render_now
+from .panel import Panel
+from .state import ExplorerState
+
+#: A layer with more neurons than this is drawn as one box (an MNIST input has 784).
+MAX_NODES = 8
+#: A matrix shown as numbers has at most MAX_NODES rows and this many columns written out.
+MAX_COLUMNS = 8
+#: The mini-batch sizes offered; the default m.
+BATCH_SIZES = (1, 2, 3, 4, 5, 6, 8)
+DEFAULT_M = 4
+#: Milliseconds between two steps while playing.
+INTERVAL = 900
+
+NEW_COLOR = "#d95f02"  # what the current step computed
+KNOWN_COLOR = "#222222"
+UNKNOWN_COLOR = "#9a9a9a"
+ACTIVE_FILL = "#fff1c1"
+EDGE_GREY = "#c8c8c8"
+POSITIVE = "#b2182b"
+NEGATIVE = "#2166ac"
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _superscript(number: int) -> str:
+    return str(number).translate(_SUPERSCRIPTS)
+
+
+# ============================================================================ the algorithm
+@dataclass(frozen=True)
+class Step:
+    """One step of the chapter's algorithm, for one layer.
+
+    ``line`` is the algorithm's line (1 input, 2 feedforward, 3 output error, 4 backpropagate,
+    5 output the gradient); ``computes`` names what it computes as (quantity, l) keys:
+    "a", "z", "delta", "nabla_w", "nabla_b".
+    """
+
+    line: int
+    kind: str
+    layer: int
+    computes: tuple[tuple[str, int], ...]
+
+    @property
+    def title(self) -> str:
+        return {
+            "input": "input: a¹ = x",
+            "feedforward": f"feedforward, l = {self.layer}",
+            "output_error": f"output error δ{_superscript(self.layer)} (BP1)",
+            "backpropagate": f"backpropagate, l = {self.layer} (BP2)",
+            "gradient": f"gradient of layer {self.layer} (BP3, BP4)",
+        }[self.kind]
+
+
+def algorithm_steps(L: int) -> tuple[Step, ...]:
+    """The chapter's algorithm for a network of L layers, one step per layer: 3L − 2 steps.
+
+    1 input; L − 1 feedforward steps (l = 2 … L); 1 output error; L − 2 backpropagation steps
+    (l = L − 1 … 2); L − 1 gradient steps (l = L … 2, in the order the book's code fills them).
+    """
+    steps = [Step(1, "input", 1, (("a", 1),))]
+    steps += [Step(2, "feedforward", l, (("z", l), ("a", l))) for l in range(2, L + 1)]
+    steps.append(Step(3, "output_error", L, (("delta", L),)))
+    steps += [Step(4, "backpropagate", l, (("delta", l),)) for l in range(L - 1, 1, -1)]
+    steps += [Step(5, "gradient", l, (("nabla_w", l), ("nabla_b", l))) for l in range(L, 1, -1)]
+    return tuple(steps)
+
+
+def known_after(steps, done: int) -> set[tuple[str, int]]:
+    """The (quantity, l) keys computed by the first ``done`` steps."""
+    return {key for step in steps[:done] for key in step.computes}
+
+
+def example_value(trace: Trace, key: tuple[str, int], column: int = 0) -> np.ndarray:
+    """One example's value of a (quantity, l) key: a vector, or the matrix ∂C_x/∂w^l.
+
+    For a trace of one example ∂C/∂w^l is that example's; for a batch it is computed for the
+    chosen column as δ^(x,l) (a^(x,l−1))^T (BP4), since the trace keeps only batch means.
+    """
+    q, l = key
+    if q == "nabla_w":
+        if trace.n_examples == 1:
+            return np.asarray(trace.nabla_w[l])
+        return np.outer(trace.delta[l][:, column], trace.a[l - 1][:, column])
+    if q == "nabla_b":
+        return np.asarray(trace.delta[l][:, column])
+    source = {"a": trace.a, "z": trace.z, "delta": trace.delta}[q]
+    return np.asarray(source[l][:, column])
+
+
+# ============================================================================ html pieces
+def _sym(symbol: str, l, x: bool = False) -> str:
+    """z<sup>3</sup>, or z<sup>x,3</sup> for one example of a batch."""
+    return f"{symbol}<sup>{'x,' if x else ''}{l}</sup>"
+
+
+def _shape(*dims) -> str:
+    return "(" + "×".join(str(d) for d in dims) + ")"
+
+
+def unknown_html(q: str) -> str:
+    return f'<span class="unknown" data-q="{q}" style="color:{UNKNOWN_COLOR}">?</span>'
+
+
+def matrix_html(q: str, values, digits: int = 3) -> str:
+    """A small matrix as an HTML table; data-values holds the shown entries exactly (row-major).
+
+    At most MAX_NODES rows and MAX_COLUMNS columns are written out (an MNIST ∂C/∂w^2 has 23,520
+    entries); data-shape is the shape of that shown block, data-full the matrix's own.
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    block = values[:MAX_NODES, :MAX_COLUMNS]
+    exact = ",".join(repr(float(v)) for v in block.ravel())
+    more_columns = values.shape[1] > MAX_COLUMNS
+    rows = "".join(
+        "<tr>" + "".join(f'<td style="padding:0 5px;text-align:right">{fmt(v, digits)}</td>' for v in row)
+        + ("<td>…</td>" if more_columns else "") + "</tr>"
+        for row in block
+    )
+    if values.shape[0] > MAX_NODES:
+        rows += f'<tr><td colspan="{block.shape[1]}">⋮ ({values.shape[0]} rows)</td></tr>'
+    return (
+        f'<table class="mat" data-q="{q}" data-shape="{block.shape[0]},{block.shape[1]}" data-values="{exact}" '
+        f'data-full="{values.shape[0]},{values.shape[1]}" '
+        'style="display:inline-table;vertical-align:middle;line-height:1.25;border-left:1px solid #555;'
+        'border-right:1px solid #555;font-family:monospace;font-size:12px;margin:1px 4px">'
+        f"{rows}</table>"
+    )
+
+
+def value_html(q: str, value) -> str:
+    """A vector as a span (see ``vector_span``), a matrix as a table, None as '?'."""
+    if value is None:
+        return unknown_html(q)
+    value = np.asarray(value)
+    if value.ndim == 2 and min(value.shape) > 1:
+        return matrix_html(q, value)
+    return vector_span(q, value.reshape(-1))
+
+
+def _line_texts(L: int) -> dict[int, str]:
+    """The five lines of the algorithm, with this network's layer numbers filled in."""
+    ff = ", ".join(str(l) for l in range(2, L + 1))
+    bp = ", ".join(str(l) for l in range(L - 1, 1, -1)) or "none (no hidden layer)"
+    return {
+        1: "<b>Input</b> x: set the activation a<sup>1</sup> of the input layer.",
+        2: f"<b>Feedforward</b>: for l = {ff}: z<sup>l</sup> = w<sup>l</sup>a<sup>l−1</sup> + b<sup>l</sup>, "
+        "a<sup>l</sup> = σ(z<sup>l</sup>).",
+        3: f"<b>Output error</b> δ<sup>{L}</sup> = ∇<sub>a</sub>C ⊙ σ′(z<sup>{L}</sup>) (BP1).",
+        4: f"<b>Backpropagate</b> the error: for l = {bp}: δ<sup>l</sup> = "
+        "((w<sup>l+1</sup>)<sup>T</sup>δ<sup>l+1</sup>) ⊙ σ′(z<sup>l</sup>) (BP2).",
+        5: "<b>Output</b> the gradient: ∂C/∂w<sup>l</sup><sub>jk</sub> = a<sup>l−1</sup><sub>k</sub>"
+        "δ<sup>l</sup><sub>j</sub> (BP4) and ∂C/∂b<sup>l</sup><sub>j</sub> = δ<sup>l</sup><sub>j</sub> (BP3).",
+    }
+
+
+def steps_list_html(steps, done: int, L: int) -> str:
+    """The numbered algorithm; the line of the latest step taken is highlighted.
+
+    A line is marked done (✓) once all its steps are taken; the current line says which of its
+    layers the last step handled.
+    """
+    current = steps[done - 1] if done > 0 else None
+    texts = _line_texts(L)
+    out = []
+    for line in range(1, 6):
+        own = [i for i, s in enumerate(steps) if s.line == line]
+        finished = bool(own) and own[-1] < done
+        is_current = current is not None and current.line == line
+        style = "padding:3px 6px;margin:2px 0;border-radius:4px;"
+        mark = "✓ " if finished and not is_current else ""
+        note = ""
+        if is_current:
+            style += "background:#ffe9a8;border-left:4px solid #d95f02;"
+            taken = sum(1 for i in own if i < done)
+            if len(own) > 1:
+                note = f' <span class="now" style="color:{NEW_COLOR}">◀ l = {current.layer} ({taken} of {len(own)})</span>'
+            else:
+                note = f' <span class="now" style="color:{NEW_COLOR}">◀ now</span>'
+        elif finished:
+            style += "color:#666;"
+        if not own:
+            style += "color:#aaa;"
+        cls = "step-line current" if is_current else "step-line"
+        out.append(f'<div class="{cls}" data-line="{line}" style="{style}">{mark}{line}. {texts[line]}{note}</div>')
+    return '<div class="algorithm" style="font-size:14px;line-height:1.35">' + "".join(out) + "</div>"
+
+
+# ============================================================================ the mini-batch model
+class MiniBatchRun:
+    """The loop and the matrix version of one mini-batch, on one clock of ``ticks`` ticks.
+
+    Each tick is one product on each side: the matrix side takes step t of the algorithm for all
+    m columns at once (done after S = 3L − 2 ticks); the loop takes one step for one example,
+    example after example (done after m·S ticks), adding each example's ∂C_x/∂w and ∂C_x/∂b to
+    its running sums when that example is finished, as the book's ``update_mini_batch`` does.
+    """
+
+    def __init__(self, net: Network, X, Y):
+        self.net = net
+        self.matrix = net.trace(X, Y)  # Z^l, A^l, Δ^l: every column at once
+        self.m = self.matrix.n_examples
+        X, Y = self.matrix.a[1], self.matrix.y
+        self.examples = [net.trace(X[:, [i]], Y[:, [i]]) for i in range(self.m)]
+        self.steps = algorithm_steps(net.L)
+        self.S = len(self.steps)
+        self.ticks = self.m * self.S
+
+    # ---- the matrix side
+    def matrix_done(self, t: int) -> int:
+        return min(t, self.S)
+
+    def matrix_value(self, key) -> np.ndarray:
+        """The matrix a step computes: Z^l, A^l, Δ^l, Σ_x ∂C_x/∂w^l = Δ^l (A^(l−1))^T, Σ_x ∂C_x/∂b^l."""
+        q, l = key
+        t = self.matrix
+        if q == "nabla_w":
+            return t.delta[l] @ t.a[l - 1].T  # the sum over x happens inside this one product
+        if q == "nabla_b":
+            return t.delta[l].sum(axis=1)
+        return np.asarray({"a": t.a, "z": t.z, "delta": t.delta}[q][l])
+
+    def matrix_sums(self, t: int):
+        """({l: Σ_x ∂C_x/∂w^l}, {l: Σ_x ∂C_x/∂b^l}) once the matrix side is done, else None."""
+        if self.matrix_done(t) < self.S:
+            return None
+        layers = self.net.layers
+        return ({l: self.matrix_value(("nabla_w", l)) for l in layers},
+                {l: self.matrix_value(("nabla_b", l)) for l in layers})
+
+    # ---- the loop side
+    def loop_position(self, t: int) -> tuple[int, int]:
+        """(examples finished, steps taken in the current example)."""
+        if t >= self.ticks:
+            return self.m, 0
+        return t // self.S, t % self.S
+
+    def loop_sums(self, t: int):
+        """The loop's running Σ_x ∂C_x/∂w^l and Σ_x ∂C_x/∂b^l over the finished examples (0 at first)."""
+        finished, _ = self.loop_position(t)
+        sw = {l: np.zeros(self.net.weights[l].shape) for l in self.net.layers}
+        sb = {l: np.zeros(self.net.sizes[l - 1]) for l in self.net.layers}
+        for ex in self.examples[:finished]:
+            for l in self.net.layers:
+                sw[l] = sw[l] + example_value(ex, ("nabla_w", l))
+                sb[l] = sb[l] + example_value(ex, ("nabla_b", l))
+        return sw, sb
+
+
+# ============================================================================ the panel
+class StepThroughPanel(Panel):
+    """The chapter's algorithm, one layer per step, for one example or for a mini-batch.
+
+    Controls: ``play`` (an ipywidgets Play: its ``value`` is the number of steps taken, and
+    playing advances it), ``forward_button``, ``back_button``, ``reset_button``, ``mode``
+    ("single" or "batch") and ``m_dropdown`` (the mini-batch size). Shown: ``steps_html`` (the
+    numbered algorithm, current line highlighted), ``detail_html`` (the current step's formula
+    with its numbers and shapes), the drawing ``fig``/``ax`` (single mode) and ``batch_html``
+    (mini-batch mode: loop and matrix side by side).
+
+    What is displayed is also kept as data for tests: ``shown`` maps every (quantity, l) key to
+    the array on the drawing or None for "?"; ``node_texts`` and ``matrix_texts`` are the
+    drawing's text artists; ``run`` is the ``MiniBatchRun`` of the mini-batch mode.
+    """
+
+    def __init__(self, state: ExplorerState, m: int = DEFAULT_M, batch=None):
+        self._batch_source = batch
+        self._sizes = None
+        self._run_key = None
+        self.run: MiniBatchRun | None = None
+        self.shown: dict[tuple[str, int], np.ndarray | None] = {}
+        self.node_texts: dict[tuple[str, int, int], object] = {}
+        self.matrix_texts: dict[int, object] = {}
+        self._drawn_once = False
+        self._quiet = False
+
+        self.play = widgets.Play(value=0, min=0, max=1, step=1, interval=INTERVAL,
+                                 description="play", show_repeat=False)
+        self.forward_button = widgets.Button(description="step", icon="step-forward",
+                                             tooltip="take the next step", layout=widgets.Layout(width="90px"))
+        self.back_button = widgets.Button(description="back", icon="step-backward",
+                                          tooltip="undo the last step", layout=widgets.Layout(width="90px"))
+        self.reset_button = widgets.Button(description="reset", icon="undo",
+                                           tooltip="back to the start: nothing computed", layout=widgets.Layout(width="90px"))
+        self.position = widgets.HTML()
+        self.mode = widgets.ToggleButtons(
+            options=[("one example", "single"), ("mini-batch: loop vs matrices", "batch")],
+            value="single", style={"button_width": "210px"},
+        )
+        self.m_dropdown = widgets.Dropdown(description="m", layout=widgets.Layout(width="110px"))
+        self.m_dropdown.style.description_width = "20px"
+        self.steps_html = widgets.HTML()
+        self.detail_html = widgets.HTML()
+        self.batch_html = widgets.HTML()
+        self.message = widgets.HTML()
+
+        self.figure_box = widgets.Box()
+        left = widgets.VBox([self.steps_html, self.detail_html],
+                            layout=widgets.Layout(width="470px", flex="0 0 auto"))
+        self.single_box = widgets.HBox([left, self.figure_box], layout=widgets.Layout(align_items="flex-start"))
+        self.batch_steps_html = widgets.HTML()
+        self.batch_box = widgets.VBox([self.batch_steps_html, self.batch_html])
+        controls = widgets.HBox([self.play, self.back_button, self.forward_button, self.reset_button, self.position],
+                                layout=widgets.Layout(align_items="center"))
+        self.widget = widgets.VBox([
+            widgets.HBox([self.mode, self.m_dropdown], layout=widgets.Layout(align_items="center")),
+            controls, self.message, self.single_box, self.batch_box,
+        ])
+        self.widget.add_class("stepper-panel")
+
+        super().__init__(state)
+        self._init_m(m)
+        self.play.observe(self._on_step, names="value")
+        self.forward_button.on_click(lambda _: self.step_forward())
+        self.back_button.on_click(lambda _: self.step_back())
+        self.reset_button.on_click(lambda _: self.reset())
+        self.mode.observe(self._on_mode, names="value")
+        self.m_dropdown.observe(self._on_m, names="value")
+        self.refresh()
+
+    # ------------------------------------------------------------ controls
+    @property
+    def step(self) -> int:
+        """How many steps (single mode) or ticks (mini-batch mode) have been taken."""
+        return self.play.value
+
+    def step_forward(self) -> None:
+        self.play.value = min(self.play.value + 1, self.play.max)
+
+    def step_back(self) -> None:
+        self.play.value = max(self.play.value - 1, 0)
+
+    def reset(self) -> None:
+        self.play.playing = False
+        self.play.value = 0
+
+    def _on_step(self, change) -> None:
+        if not self._quiet:
+            self._show()
+
+    def _rewind(self) -> None:
+        """Back to tick 0 without drawing the old mode's view (refresh draws the new one)."""
+        self._quiet = True
+        try:
+            self.play.playing = False
+            self.play.value = 0
+        finally:
+            self._quiet = False
+
+    def _on_mode(self, change) -> None:
+        self._rewind()
+        self.refresh()
+
+    def _on_m(self, change) -> None:
+        self._run_key = None
+        if self.mode.value == "batch":
+            self._rewind()
+        self.refresh()
+
+    def _available(self) -> int:
+        if self._batch_source is not None:
+            return np.atleast_2d(np.asarray(self._batch_source[0])).shape[1]
+        return 1 + self.state.batch[0].shape[1]
+
+    def _init_m(self, m: int) -> None:
+        options = [n for n in BATCH_SIZES if n <= self._available()]
+        self.m_dropdown.options = options
+        self.m_dropdown.value = max((n for n in options if n <= m), default=options[0])
+
+    def batch_examples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The mini-batch's (X, Y): the first m columns of ``batch=``, or the state's example
+        followed by the first m − 1 examples of its batch."""
+        m = self.m_dropdown.value
+        net = self.state.network
+        if self._batch_source is not None:
+            X, Y = net._inputs(*self._batch_source)
+            return X[:, :m], Y[:, :m]
+        bx, by = self.state.batch
+        X = np.concatenate([self.state.x, bx[:, : m - 1]], axis=1)
+        Y = np.concatenate([self.state.y, by[:, : m - 1]], axis=1)
+        return X, Y
+
+    # ------------------------------------------------------------ state → panel
+    def refresh(self) -> None:
+        net = self.state.network
+        single = self.mode.value == "single"
+        self.single_box.layout.display = None if single else "none"
+        self.batch_box.layout.display = "none" if single else None
+        self.m_dropdown.layout.visibility = "hidden" if single else "visible"
+        if tuple(net.sizes) != self._sizes:
+            self._sizes = tuple(net.sizes)
+            self.steps = algorithm_steps(net.L)
+            self._build_figure()
+            self._run_key = None
+        if single:
+            top = len(self.steps)
+        else:
+            key = (content_key(self.state), self.m_dropdown.value)
+            if key != self._run_key or self.run is None:
+                try:
+                    with np.errstate(all="ignore"):
+                        self.run = MiniBatchRun(net, *self.batch_examples())
+                    self._run_key = key
+                except (ValueError, FloatingPointError) as error:
+                    self.run = None
+                    self.message.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(str(error))}</div>'
+                    return
+            top = self.run.ticks
+        if self.play.max != top:
+            self._quiet = True
+            try:
+                self.play.playing = False
+                if self.play.value > top:
+                    self.play.value = top
+                self.play.max = top
+            finally:
+                self._quiet = False
+        self._show()
+
+    def _show(self) -> None:
+        if self.mode.value == "batch" and self.run is None:
+            return  # the mini-batch could not be computed; refresh put the reason in the message
+        if self.state.trace is None:
+            self.message.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(self.state.diverged)}</div>'
+            return
+        if self.state.diverged:
+            self.message.value = (f'<div class="diverged" style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}'
+                                  " — the steps show the last numbers computed</div>")
+        else:
+            self.message.value = ""
+        if self.mode.value == "single":
+            self._show_single()
+        else:
+            self._show_batch()
+
+    # ------------------------------------------------------------ single mode
+    def _show_single(self) -> None:
+        trace, L = self.state.trace, self.state.network.L
+        done = self.play.value
+        known = known_after(self.steps, done)
+        self.shown = {}
+        for l in range(1, L + 1):
+            for q in ("z", "a", "delta", "nabla_b", "nabla_w"):
+                if (q != "a" and l == 1):
+                    continue
+                key = (q, l)
+                self.shown[key] = example_value(trace, key) if key in known else None
+        current = self.steps[done - 1] if done else None
+        self.position.value = (f'<span class="position">step {done} of {len(self.steps)}'
+                               f'{": " + current.title if current else ": nothing computed yet"}</span>')
+        self.steps_html.value = steps_list_html(self.steps, done, L)
+        self.detail_html.value = self._detail_html(current, trace)
+        self._update_figure(current)
+
+    def _detail_html(self, step: Step | None, trace: Trace) -> str:
+        net = self.state.network
+        n = net.sizes
+        if step is None:
+            return ('<div class="detail" style="font-size:14px;color:#555">Nothing is known yet but the '
+                    "network's weights and biases, the input x and the target y. Press ▶ or “step”.</div>")
+        l, L = step.layer, net.L
+        col = lambda key: example_value(trace, key)  # noqa: E731
+        rows: list[str] = []
+        if step.kind == "input":
+            rows.append(f"a<sup>1</sup> = x = {value_html('a1', col(('a', 1)))} {_shape(n[0], 1)}")
+        elif step.kind == "feedforward":
+            rows.append(f"z<sup>{l}</sup> = w<sup>{l}</sup>a<sup>{l - 1}</sup> + b<sup>{l}</sup> = "
+                        f"{value_html(f'z{l}', col(('z', l)))}"
+                        f" &nbsp;<small>{_shape(n[l - 1], n[l - 2])}·{_shape(n[l - 2], 1)} + {_shape(n[l - 1], 1)}</small>")
+            rows.append(f"a<sup>{l}</sup> = σ(z<sup>{l}</sup>) = {value_html(f'a{l}', col(('a', l)))}")
+        elif step.kind == "output_error":
+            rows.append(f"∇<sub>a</sub>C = ∂C/∂a<sup>{L}</sup> = {value_html('grad_a', trace.cost_gradient[:, 0])}")
+            rows.append(f"σ′(z<sup>{L}</sup>) = {value_html(f'sp{L}', trace.sigma_prime[L][:, 0])}")
+            rows.append(f"δ<sup>{L}</sup> = ∇<sub>a</sub>C ⊙ σ′(z<sup>{L}</sup>) = {value_html(f'delta{L}', col(('delta', L)))}")
+        elif step.kind == "backpropagate":
+            back = net.weights[l + 1].T @ trace.delta[l + 1][:, 0]
+            rows.append(f"(w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup> = {value_html(f'wTdelta{l}', back)}"
+                        f" &nbsp;<small>{_shape(n[l - 1], n[l])}·{_shape(n[l], 1)}</small>")
+            rows.append(f"σ′(z<sup>{l}</sup>) = {value_html(f'sp{l}', trace.sigma_prime[l][:, 0])}")
+            rows.append(f"δ<sup>{l}</sup> = (w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup> ⊙ σ′(z<sup>{l}</sup>) = "
+                        f"{value_html(f'delta{l}', col(('delta', l)))}")
+        else:
+            rows.append(f"∂C/∂w<sup>{l}</sup> = δ<sup>{l}</sup>(a<sup>{l - 1}</sup>)<sup>T</sup> = "
+                        f"{matrix_html(f'nabla_w{l}', col(('nabla_w', l)))}"
+                        f" <small>{_shape(n[l - 1], 1)}·{_shape(1, n[l - 2])}</small>")
+            rows.append(f"∂C/∂b<sup>{l}</sup> = δ<sup>{l}</sup> = {value_html(f'nabla_b{l}', col(('nabla_b', l)))}")
+        body = "".join(f'<div style="margin:3px 0">{r}</div>' for r in rows)
+        return (f'<div class="detail" style="font-size:14px;border-top:1px solid #ddd;padding-top:4px">'
+                f"<b>This step</b> ({step.title}):{body}</div>")
+
+    # ------------------------------------------------------------ the drawing
+    def _build_figure(self) -> None:
+        net = self.state.network
+        sizes, L = net.sizes, net.L
+        drawn = [min(n, MAX_NODES) if n <= MAX_NODES else 1 for n in sizes]
+        height = 1.5 + 1.1 * max(drawn)
+        width = max(4.6, 1.9 * L + 0.6)
+        if getattr(self, "fig", None) is not None:
+            self.fig.canvas.close()
+        self.node_texts, self.matrix_texts, self.target_texts = {}, {}, {}
+        fig = self.fig = live_figure(width, height)
+        fig.set_layout_engine("none")
+        ax = self.ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.set_axis_off()
+        ax.set_xlim(-0.55, L - 0.35)
+        rows = max(min(sizes[l - 1], 4) + (sizes[l - 1] > 4) for l in net.layers)
+        ax.set_ylim(-max(drawn) / 2 - 0.75 - 0.2 * rows, max(drawn) / 2 + 0.35)
+        self.positions = {}
+        for l in range(1, L + 1):
+            count = drawn[l - 1]
+            for j in range(count):
+                self.positions[(l, j)] = (l - 1, (count - 1) / 2 - j)
+        # edges, one collection per layer of weights
+        self.edges = {}
+        for l in net.layers:
+            segs = [(self.positions[(l - 1, k)], self.positions[(l, j)])
+                    for j in range(drawn[l - 1]) for k in range(drawn[l - 2])]
+            lc = LineCollection(segs, colors=EDGE_GREY, linewidths=1.0, zorder=1)
+            ax.add_collection(lc)
+            self.edges[l] = lc
+        # neurons
+        xy = np.array([self.positions[key] for key in sorted(self.positions)])
+        self.node_keys = sorted(self.positions)
+        self.nodes = ax.scatter(xy[:, 0], xy[:, 1], s=520, facecolors="white", edgecolors="#444",
+                                linewidths=1.4, zorder=3)
+        for (l, j) in self.node_keys:
+            x, y = self.positions[(l, j)]
+            big = sizes[l - 1] > MAX_NODES
+            ax.text(x, y, f"{sizes[l - 1]}" if big else f"{j + 1}", ha="center", va="center",
+                    fontsize=9, zorder=4, color="#444")
+            quantities = ("a",) if l == 1 else ("z", "a", "delta", "nabla_b")
+            for i, q in enumerate(quantities):
+                self.node_texts[(q, l, j)] = ax.annotate(
+                    "", (x, y), xytext=(0, -16 - 10.5 * i), textcoords="offset points", ha="center",
+                    va="top", fontsize=8.5, zorder=5, family="DejaVu Sans",
+                    bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none"),
+                )
+        for l in range(1, L + 1):
+            name = "input" if l == 1 else ("output" if l == L else "hidden")
+            ax.text(l - 1, max(drawn) / 2 + 0.18, f"l = {l} · {name}", ha="center", fontsize=9.5, color="#333")
+        # the target beside the output layer (known from the start: the algorithm's other input)
+        for j in range(drawn[L - 1]):
+            self.target_texts[j] = ax.annotate("", self.positions[(L, j)], xytext=(15, 0), textcoords="offset points",
+                                               va="center", fontsize=8.5, color="#555")
+        # ∂C/∂w^l as a matrix under the gap between layers l − 1 and l
+        bottom = -max(drawn) / 2 - 0.55
+        for l in net.layers:
+            self.matrix_texts[l] = ax.text(l - 1.5, bottom, "", ha="center", va="top", fontsize=8,
+                                           family="DejaVu Sans Mono", color=UNKNOWN_COLOR)
+        self.figure_box.children = [fig.canvas]
+        self._drawn_once = False
+
+    def _label(self, q: str, l: int, j: int, value) -> str:
+        name = {"z": "z", "a": "a", "delta": "δ", "nabla_b": "∂C/∂b"}[q]
+        if value is None:
+            return f"{name} = ?"
+        value = np.asarray(value).reshape(-1)
+        if self._sizes[l - 1] > MAX_NODES:  # one box for the whole layer
+            return f"{name} = [{fmt(value[0], 2)}, …]"
+        return f"{name} = {fmt(value[j], 3)}"
+
+    def _update_figure(self, current: Step | None) -> None:
+        sizes, L = self._sizes, len(self._sizes)
+        new = set(current.computes) if current else set()
+        fills = []
+        for (l, j) in self.node_keys:
+            touched = current is not None and current.layer == l and current.kind != "gradient"
+            fills.append(ACTIVE_FILL if touched else "white")
+        self.nodes.set_facecolors(fills)
+        for (q, l, j), text in self.node_texts.items():
+            value = self.shown.get((q, l))
+            text.set_text(self._label(q, l, j, value))
+            text.set_color(NEW_COLOR if (q, l) in new else (UNKNOWN_COLOR if value is None else KNOWN_COLOR))
+            text.set_fontweight("bold" if (q, l) in new else "normal")
+        y = self.state.trace.y[:, 0]
+        for j, text in self.target_texts.items():
+            text.set_text(f"y = {fmt(y[j], 3)}" if sizes[L - 1] <= MAX_NODES else f"y = [{fmt(y[0], 2)}, …]")
+        # one width scale for every ∂C/∂w known so far, so that layers can be compared
+        known_g = [np.abs(self.shown[("nabla_w", l)]).max() for l in self.edges if self.shown.get(("nabla_w", l)) is not None]
+        top = float(max(known_g, default=0.0)) or 1.0
+        for l, lc in self.edges.items():
+            g = self.shown.get(("nabla_w", l))
+            text = self.matrix_texts[l]
+            is_new = ("nabla_w", l) in new
+            if g is None:
+                lc.set_colors(EDGE_GREY)
+                lc.set_linewidths(1.0)
+                text.set_text(f"∂C/∂w{_superscript(l)} = ?")
+                text.set_color(UNKNOWN_COLOR)
+            else:
+                text.set_text(f"∂C/∂w{_superscript(l)} =\n" + self._matrix_text(g))
+                text.set_color(NEW_COLOR if is_new else KNOWN_COLOR)
+                if sizes[l - 1] <= MAX_NODES and sizes[l - 2] <= MAX_NODES:
+                    flat = np.asarray(g).ravel()  # rows j, columns k: the order the segments were made in
+                    lc.set_colors([POSITIVE if v > 0 else NEGATIVE for v in flat])
+                    lc.set_linewidths(0.8 + 4.2 * np.abs(flat) / top)
+            text.set_fontweight("bold" if is_new else "normal")
+        if not self._drawn_once or self.state.render_now:
+            self._drawn_once = True
+            render_now(self.fig)
+        else:
+            self.fig.canvas.draw_idle()
+
+    @staticmethod
+    def _matrix_text(g) -> str:
+        g = np.atleast_2d(np.asarray(g))
+        columns = g.shape[1] if g.shape[1] <= 4 else 2  # a wide matrix must not run into its neighbour
+        rows = g[:4, :columns]
+        lines = [" ".join(f"{fmt(v, 2):>8}" for v in row) + (" …" if g.shape[1] > columns else "") for row in rows]
+        if g.shape[0] > 4:
+            lines.append(f"   … ({g.shape[0]} rows)")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ mini-batch mode
+    def _show_batch(self) -> None:
+        run, t = self.run, self.play.value
+        net = self.state.network
+        n, m, S = net.sizes, run.m, run.S
+        finished, within = run.loop_position(t)
+        mdone = run.matrix_done(t)
+        self.position.value = (f'<span class="position">tick {t} of {run.ticks}: the matrix version has taken '
+                               f"{mdone} of {S} steps, the loop {finished} of {m} examples"
+                               f"{f' (+ {within} steps of example {finished + 1})' if within else ''}</span>")
+        self.batch_steps_html.value = self._batch_algorithm_html(run)
+
+        # ---- left: the loop
+        loop_rows = []
+        chips = []
+        for i in range(m):
+            if i < finished:
+                chips.append(f'<span class="ex done" style="color:#2a7">x<sub>{i + 1}</sub> ✓</span>')
+            elif i == finished and t < run.ticks:
+                chips.append(f'<span class="ex now" style="color:{NEW_COLOR}">x<sub>{i + 1}</sub> '
+                             f"{within}/{S}</span>")
+            else:
+                chips.append(f'<span class="ex waiting" style="color:{UNKNOWN_COLOR}">x<sub>{i + 1}</sub> ·</span>')
+        loop_rows.append("examples: " + " &nbsp; ".join(chips))
+        if t < run.ticks and within > 0:
+            step = run.steps[within - 1]
+            loop_rows.append(f"last product, example x = {finished + 1}: " + self._loop_step_html(run, step, finished))
+        elif t == 0:
+            loop_rows.append("nothing computed yet; the sums start at 0 (as the book's code does)")
+        else:
+            loop_rows.append(f"example {finished} finished and added to the sums")
+        sw, sb = run.loop_sums(t)
+        sums = "".join(
+            f'<div>Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>{l}</sup> = {matrix_html(f"loop_w{l}", sw[l])} '
+            f'Σ<sub>x</sub> ∂C<sub>x</sub>/∂b<sup>{l}</sup> = {vector_span(f"loop_b{l}", sb[l])}</div>'
+            for l in net.layers
+        )
+        loop_rows.append(f"running sums over the {finished} finished example{'s' if finished != 1 else ''}:{sums}")
+        loop_rows.append(f"steps taken: {finished * S + within}, each on one column")
+
+        # ---- right: the matrix version
+        mat_rows = []
+        for i, step in enumerate(run.steps):
+            state = "done" if i < mdone else "pending"
+            current = i == mdone - 1 and t <= S  # the step this very tick took
+            style = "padding:2px 4px;border-radius:3px;" + ("background:#ffe9a8;" if current else "")
+            style += "" if i < mdone else f"color:{UNKNOWN_COLOR};"
+            mat_rows.append(f'<div class="mstep {state}" data-i="{i}" style="{style}">'
+                            f"{'✓' if i < mdone else '·'} {self._matrix_step_html(run, step, known=i < mdone, show=current)}</div>")
+        sums = run.matrix_sums(t)
+        if sums is not None:
+            mat_rows.append("the sums, from the last " + str(len(net.layers)) + " steps:" + "".join(
+                f'<div>Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>{l}</sup> = {matrix_html(f"matrix_w{l}", sums[0][l])} '
+                f'Σ<sub>x</sub> ∂C<sub>x</sub>/∂b<sup>{l}</sup> = {vector_span(f"matrix_b{l}", sums[1][l])}</div>'
+                for l in net.layers
+            ))
+        mat_rows.append(f"steps taken: {mdone}, each on all {m} columns at once")
+
+        # ---- the comparison
+        compare = self._compare_html(run, t)
+        self.batch_html.value = (
+            '<div class="batch" style="display:flex;gap:18px;font-size:13px;align-items:flex-start">'
+            f'<div class="loop" style="flex:1 1 0;min-width:0"><h4 style="margin:2px 0">One example at a time '
+            f"(the chapter's loop, m = {m})</h4>" + "".join(f'<div style="margin:3px 0">{r}</div>' for r in loop_rows)
+            + "</div>"
+            f'<div class="matrix" style="flex:1 1 0;min-width:0"><h4 style="margin:2px 0">All m = {m} examples at once '
+            "(fully matrix-based)</h4>" + "".join(mat_rows) + "</div></div>" + compare
+        )
+
+    def _batch_algorithm_html(self, run: MiniBatchRun) -> str:
+        L = self.state.network.L
+        return (
+            '<div class="algorithm" style="font-size:13.5px;line-height:1.35">'
+            f"For each example x of the mini-batch: the five steps of the algorithm (input, feedforward "
+            f"l = 2 … {L}, BP1, BP2, gradient), then w<sup>l</sup> → w<sup>l</sup> − η/m Σ<sub>x</sub> "
+            "δ<sup>x,l</sup>(a<sup>x,l−1</sup>)<sup>T</sup> and b<sup>l</sup> → b<sup>l</sup> − η/m "
+            "Σ<sub>x</sub> δ<sup>x,l</sup>. One tick = one product on each side. The trace stores the "
+            "<i>mean</i> ∂C/∂w = (1/m) Σ<sub>x</sub> ∂C<sub>x</sub>/∂w, because C = (1/m) Σ<sub>x</sub> C<sub>x</sub>; "
+            "the sums below are Σ<sub>x</sub>, as in the update rule.</div>"
+        )
+
+    def _loop_step_html(self, run: MiniBatchRun, step: Step, x: int) -> str:
+        n, l = self.state.network.sizes, step.layer
+        trace = run.examples[x]
+        parts = []
+        for key in step.computes:
+            q = key[0]
+            if q == "a":
+                formula = _sym("a", l, True) + (" = x" if l == 1 else f" = σ({_sym('z', l, True)})")
+            elif q == "z":
+                formula = (f"{_sym('z', l, True)} = w<sup>{l}</sup>{_sym('a', l - 1, True)} + b<sup>{l}</sup> "
+                           f"<small>{_shape(n[l - 1], n[l - 2])}·{_shape(n[l - 2], 1)}</small>")
+            elif q == "delta" and step.kind == "output_error":
+                formula = (f"{_sym('δ', l, True)} = ∇<sub>a</sub>C<sub>x</sub> ⊙ σ′({_sym('z', l, True)}) "
+                           f"<small>{_shape(n[l - 1], 1)}</small>")
+            elif q == "delta":
+                formula = (f"{_sym('δ', l, True)} = (w<sup>{l + 1}</sup>)<sup>T</sup>{_sym('δ', l + 1, True)} ⊙ "
+                           f"σ′({_sym('z', l, True)}) <small>{_shape(n[l - 1], n[l])}·{_shape(n[l], 1)}</small>")
+            elif q == "nabla_w":
+                formula = (f"∂C<sub>x</sub>/∂w<sup>{l}</sup> = {_sym('δ', l, True)}({_sym('a', l - 1, True)})<sup>T</sup> "
+                           f"<small>{_shape(n[l - 1], 1)}·{_shape(1, n[l - 2])}</small>")
+            else:
+                formula = f"∂C<sub>x</sub>/∂b<sup>{l}</sup> = {_sym('δ', l, True)}"
+            value = value_html(f"x_{q}{l}", example_value(trace, key))
+            parts.append(f"<div style='margin-left:12px'>{formula} = {value}</div>")
+        return "".join(parts)
+
+    def _matrix_step_html(self, run: MiniBatchRun, step: Step, known: bool, show: bool) -> str:
+        n, l, m = self.state.network.sizes, step.layer, run.m
+        if step.kind == "input":
+            text = f"A<sup>1</sup> = X = [x<sub>1</sub> … x<sub>{m}</sub>] <small>{_shape(n[0], m)}</small>"
+        elif step.kind == "feedforward":
+            text = (f"Z<sup>{l}</sup> = W<sup>{l}</sup>A<sup>{l - 1}</sup> + b<sup>{l}</sup> (b added to every column) "
+                    f"<small>{_shape(n[l - 1], n[l - 2])}·{_shape(n[l - 2], m)} → {_shape(n[l - 1], m)}</small>; "
+                    f"A<sup>{l}</sup> = σ(Z<sup>{l}</sup>)")
+        elif step.kind == "output_error":
+            text = f"Δ<sup>{l}</sup> = ∇<sub>A</sub>C ⊙ σ′(Z<sup>{l}</sup>) <small>{_shape(n[l - 1], m)}</small>"
+        elif step.kind == "backpropagate":
+            text = (f"Δ<sup>{l}</sup> = (W<sup>{l + 1}</sup>)<sup>T</sup>Δ<sup>{l + 1}</sup> ⊙ σ′(Z<sup>{l}</sup>) "
+                    f"<small>{_shape(n[l - 1], n[l])}·{_shape(n[l], m)} → {_shape(n[l - 1], m)}</small>")
+        else:
+            text = (f"Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>{l}</sup> = Δ<sup>{l}</sup>(A<sup>{l - 1}</sup>)<sup>T</sup> "
+                    f"<small>{_shape(n[l - 1], m)}·{_shape(m, n[l - 2])} → {_shape(n[l - 1], n[l - 2])}</small> "
+                    "(the sum over x happens inside the product); "
+                    f"Σ<sub>x</sub> ∂C<sub>x</sub>/∂b<sup>{l}</sup> = row sums of Δ<sup>{l}</sup>")
+        if not show:
+            return text + ("" if known else f" = {unknown_html('M_pending')}")
+        symbols = {"a": "A", "z": "Z", "delta": "Δ", "nabla_w": "Σ∂C/∂w", "nabla_b": "Σ∂C/∂b"}
+        values = []
+        for q, layer in step.computes:
+            value = np.asarray(run.matrix_value((q, layer)))
+            if value.ndim == 1:
+                value = value[:, None]  # Σ_x ∂C_x/∂b^l: a column
+            values.append(f"{symbols[q]}<sup>{layer}</sup> = {matrix_html(f'M_{q}{layer}', value)}")
+        return f"{text}<div style='margin-left:12px'>{' '.join(values)}</div>"
+
+    def _compare_html(self, run: MiniBatchRun, t: int) -> str:
+        sums = run.matrix_sums(t)
+        finished, _ = run.loop_position(t)
+        if sums is None or finished < run.m:
+            waiting = "the matrix version" if sums is None else f"the loop (example {finished + 1} of {run.m})"
+            return (f'<div class="compare" style="margin-top:6px;font-size:13px">Do the two sums agree? '
+                    f"{unknown_html('agree')} — waiting for {waiting}.</div>")
+        sw, sb = run.loop_sums(t)
+        mw, mb = sums
+        rows = []
+        for l in self.state.network.layers:
+            diff = max(float(np.abs(sw[l] - mw[l]).max()), float(np.abs(sb[l] - mb[l]).max()))
+            mean = mw[l] / run.m
+            rows.append(
+                f"<tr><td>l = {l}</td><td>{num_span(f'diff{l}', diff, 3)}</td>"
+                f"<td>{matrix_html(f'mean_w{l}', mean)}</td></tr>"
+            )
+        return (
+            '<div class="compare" style="margin-top:6px;font-size:13px"><b>Both done.</b> The loop took '
+            f"{run.ticks} steps, the matrix version {run.S}. Largest |loop sum − matrix sum| per layer, "
+            "and the mean (1/m) Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>l</sup>, which is the trace's ∂C/∂w<sup>l</sup>:"
+            '<table style="font-size:13px"><tr><th></th><th>|difference|</th><th>(1/m) Σ<sub>x</sub></th></tr>'
+            + "".join(rows) + "</table></div>"
+        )
+
+
+__all__ = ["MiniBatchRun", "Step", "StepThroughPanel", "algorithm_steps", "example_value", "known_after"]

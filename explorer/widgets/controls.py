@@ -58,7 +58,7 @@ class ControlsPanel(Panel):
             value=1.0, min=0.0, max=50.0, step=0.5, description="weight scale", style=wide, layout=widgets.Layout(width="16em")
         )
         self.reinit_button = widgets.Button(
-            description="Re-initialise", icon="refresh", layout=widgets.Layout(width="9em")
+            description="Re-initialise", icon="refresh", layout=widgets.Layout(width="auto")
         )
         self.reinit_button.on_click(self._on_reinit)
         self.widget = widgets.VBox(

@@ -107,6 +107,7 @@ def test_scenario_chosen_by_address(page, voila_url, name):
 
 def test_readme_screenshot(page, voila_url):
     """README's picture of the dashboard, regenerated from the browser run."""
+    page.set_viewport_size({"width": 1400, "height": 2600})  # Voila scrolls inside the page
     open_classroom(page, voila_url, "healthy")
     path = ARTIFACTS / "dashboard.png"
     page.locator(".backprop-classroom .backprop-explorer").first.screenshot(path=str(path))

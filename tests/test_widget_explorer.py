@@ -144,3 +144,26 @@ def test_random_sequences_of_controls_never_break_the_dashboard(seq):
         assert math.isfinite(state.demon.actual)
         shown = NUMBER.findall(_all_text(ex))
         assert not any(s.lower() in ("nan", "inf") for s in shown)
+
+
+def test_a_page_rounding_slider_values_does_not_change_the_network():
+    net = Network([2, 3, 2], seed=1)
+    ex = Explorer(net, [0.8, -0.4], [1, 0])
+    l, j = ex.state.selected_neuron
+    slider = ex.controls.weight_sliders[(l, j, 0)]
+    exact = float(net.weights[l][j, 0])
+    assert round(exact, 2) != exact  # the seed gives a weight that is not on the 0.01 grid
+    revision = ex.state.revision
+    slider.value = round(exact, 2)  # what a browser sends back after snapping to the step
+    assert net.weights[l][j, 0] == exact and ex.state.revision == revision
+    slider.value = round(exact, 2) + 0.01  # one step: a person's move
+    assert net.weights[l][j, 0] == round(exact, 2) + 0.01
+
+
+def test_the_state_does_not_write_into_the_callers_arrays():
+    x, y = np.array([0.1, 0.2]), np.array([1.0, 0.0])
+    state = ExplorerState(Network([2, 3, 2], seed=0), x, y)
+    state.set_input(0, 0.9)
+    state.set_target(1, 0.5)
+    np.testing.assert_array_equal(x, [0.1, 0.2])
+    np.testing.assert_array_equal(y, [1.0, 0.0])

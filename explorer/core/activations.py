@@ -152,7 +152,8 @@ relu = Activation(
     output_range=(0.0, np.inf),
 )
 leaky_relu = Activation("leaky_relu", _leaky_relu, _leaky_relu_prime)
-# softplus' derivative is the sigmoid: never zero, the chapter's "σ' that never vanishes".
+# softplus' derivative is the sigmoid: positive for every z, though it still tends to 0 as
+# z → −∞ (for a derivative bounded away from 0, see leaky_relu and linear).
 softplus = Activation("softplus", _softplus, _sigmoid, output_range=(0.0, np.inf))
 linear = Activation("linear", _linear, _ones, prime_from_output=lambda z, a: _ones(z))
 

@@ -158,17 +158,38 @@ class ControlsPanel(Panel):
                 fn(change["new"])
         return handler
 
+    def _moved(self, current, apply):
+        """A slider handler that ignores the browser's echo of a value it rounded to its step.
+
+        A slider shown in a page snaps its value to the step (0.01) and sends it back; taken
+        at its word, that would change the network just by opening the page. A person's
+        move is at least one step; an echo is less than half of one.
+        """
+
+        def handler(change):
+            if self._syncing:
+                return
+            new = change["new"]
+            step = change["owner"].step
+            if abs(new - current()) < step / 2 and abs(new - round(current() / step) * step) < 1e-9:
+                return
+            apply(new)
+
+        return handler
+
     def _on_weight(self, l, j, k):
-        return self._guarded(lambda v: self.state.set_weight(l, j, k, v))
+        net = lambda: self.state.network
+        return self._moved(lambda: float(net().weights[l][j, k]), lambda v: self.state.set_weight(l, j, k, v))
 
     def _on_bias(self, l, j):
-        return self._guarded(lambda v: self.state.set_bias(l, j, v))
+        net = lambda: self.state.network
+        return self._moved(lambda: float(net().biases[l][j, 0]), lambda v: self.state.set_bias(l, j, v))
 
     def _on_input(self, i):
-        return self._guarded(lambda v: self.state.set_input(i, v))
+        return self._moved(lambda: float(self.state.x[i, 0]), lambda v: self.state.set_input(i, v))
 
     def _on_target(self, i):
-        return self._guarded(lambda v: self.state.set_target(i, v))
+        return self._moved(lambda: float(self.state.y[i, 0]), lambda v: self.state.set_target(i, v))
 
     def _on_layer_activation(self, l):
         return self._guarded(lambda name: self.state.set_activation(l, name))

@@ -52,7 +52,8 @@ class ExplorerState(traitlets.HasTraits):
         self._dirty = False
         self._stale_trace = True
         self._network = network
-        self._x, self._y = network._inputs(x, y)
+        x, y = network._inputs(x, y)
+        self._x, self._y = x.copy(), y.copy()  # never write into the caller's arrays
         if self._x.shape[1] != 1:
             raise ValueError(f"x: the explorer shows one example (one column), got {self._x.shape[1]}")
         self._batch = self._make_batch(batch, seed)
@@ -139,7 +140,7 @@ class ExplorerState(traitlets.HasTraits):
         x, y = self._network._inputs(x, y)
         if x.shape[1] != 1:
             raise ValueError(f"x: the explorer shows one example (one column), got {x.shape[1]}")
-        self._x, self._y = x, y
+        self._x, self._y = x.copy(), y.copy()
         self._changed()
 
     def set_activation(self, layer: int, activation, neuron: int | None = None) -> None:
@@ -161,7 +162,7 @@ class ExplorerState(traitlets.HasTraits):
         """Replace the network (and optionally the example): a loaded scenario."""
         x = self._x if x is None else x
         y = self._y if y is None else y
-        x, y = network._inputs(x, y)
+        x, y = (a.copy() for a in network._inputs(x, y))
         sel = self.selection
         with self.hold():
             self._network, self._x, self._y = network, x, y

@@ -1,0 +1,236 @@
+"""The Hadamard product s ⊙ t (eq. 28): multiply two vectors entry by entry.
+
+Two small vectors on sliders, their Hadamard product written out entry by entry and drawn as
+bars, next to the two products it is easily confused with: the dot product s·t (one number)
+and the matrix product diag(t) s (the same vector, the form eq. 33 uses). Bound to an
+``ExplorerState`` instead, the panel shows the Hadamard products inside backpropagation:
+BP1's δ^L = ∇_a C ⊙ σ'(z^L), or BP2's δ^l = ((w^(l+1))^T δ^(l+1)) ⊙ σ'(z^l), following the
+network as it changes.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import ipywidgets as widgets
+import numpy as np
+
+from .figures import live_figure, render_now
+from .state import ExplorerState
+
+SLIDER_LIMIT = 5.0
+_COLORS = ("#4c72b0", "#dd8452", "#55a868")
+
+
+def _g(value: float, digits: int = 4) -> str:
+    value = float(value)
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}".replace("-", "−")
+
+
+def _vec(q: str, values, digits: int = 4) -> str:
+    values = np.asarray(values, dtype=float).reshape(-1)
+    exact = ",".join(repr(float(v)) for v in values)
+    return f'<span class="vec" data-q="{q}" data-values="{exact}">({", ".join(_g(v, digits) for v in values)})</span>'
+
+
+def hadamard(s, t) -> np.ndarray:
+    """(s ⊙ t)_j = s_j t_j for two vectors of the same length (eq. 28)."""
+    s, t = np.asarray(s, dtype=float).reshape(-1), np.asarray(t, dtype=float).reshape(-1)
+    if s.shape != t.shape:
+        raise ValueError(f"s and t: the Hadamard product needs vectors of the same length, got {s.size} and {t.size}")
+    return s * t
+
+
+def backprop_factors(state: ExplorerState, equation: str, layer: int | None = None):
+    """The two factors of a Hadamard product in backpropagation, and the δ the trace holds.
+
+    ``equation="BP1"``: (∇_a C, σ'(z^L), δ^L). ``"BP2"``: ((w^(l+1))^T δ^(l+1), σ'(z^l), δ^l)
+    for ``layer`` l (default L − 1). Each is a 1-D array for the state's one example.
+    """
+    net, t = state.network, state.trace
+    L = net.L
+    if equation == "BP1":
+        return (np.asarray(t.cost_gradient[:, 0], float), np.asarray(t.sigma_prime[L][:, 0], float),
+                np.asarray(t.delta[L][:, 0], float), L)
+    if equation == "BP2":
+        l = L - 1 if layer is None else int(layer)
+        if not 2 <= l <= L - 1:
+            raise ValueError(f"layer: BP2 gives δ^l for hidden layers l = 2..{L - 1}, got {layer!r}")
+        back = net.weights[l + 1].T @ t.delta[l + 1][:, :1]
+        return (np.asarray(back[:, 0], float), np.asarray(t.sigma_prime[l][:, 0], float),
+                np.asarray(t.delta[l][:, 0], float), l)
+    raise ValueError(f"equation: expected 'BP1' or 'BP2', got {equation!r}")
+
+
+class HadamardPanel:
+    """s ⊙ t on sliders, or BP1's / BP2's Hadamard product from a state.
+
+    ``HadamardPanel()`` starts from the book's example [1, 2] ⊙ [3, 4] = [3, 8]; give ``s`` and
+    ``t`` (equal lengths, up to 6 entries) and ``names`` for others. ``HadamardPanel(state=s,
+    equation="BP1")`` (or "BP2" with ``layer``) follows the state instead: no sliders, the
+    factors come from its trace, and the result is compared with the trace's δ.
+
+    For other code and tests: ``s_sliders``, ``t_sliders``, ``s``, ``t``, ``product`` (numpy
+    arrays), ``dot`` (s·t), ``diag_product`` (diag(t) s, computed as a matrix product),
+    ``delta`` (the trace's δ in state mode), ``bars`` (three lists of Rectangles: s, t, s ⊙ t),
+    ``fig``, ``readout`` (HTML), ``summary()``.
+    """
+
+    def __init__(self, s=(1.0, 2.0), t=(3.0, 4.0), names=("s", "t"), *, state: ExplorerState | None = None,
+                 equation: str = "BP1", layer: int | None = None, limit: float = SLIDER_LIMIT):
+        self.state, self.equation, self.layer = state, equation, layer
+        self.delta = None
+        if state is not None:
+            s, t, self.delta, l = backprop_factors(state, equation, layer)
+            if equation == "BP1":
+                names = ("∇<sub>a</sub>C", f"σ′(z<sup>{l}</sup>)")
+                self.legend_names = (r"$\nabla_a C$", rf"$\sigma'(z^{{{l}}})$", rf"$\delta^{{{l}}}$")
+            else:
+                names = (f"(w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup>", f"σ′(z<sup>{l}</sup>)")
+                self.legend_names = (rf"$(w^{{{l + 1}}})^T\delta^{{{l + 1}}}$", rf"$\sigma'(z^{{{l}}})$",
+                                     rf"$\delta^{{{l}}}$")
+            self.result_name = f"δ<sup>{l}</sup>"
+        else:
+            self.result_name = f"{names[0]} ⊙ {names[1]}"
+            self.legend_names = (names[0], names[1], f"{names[0]} ⊙ {names[1]}")
+        self.names = names
+        self.s = np.asarray(s, dtype=float).reshape(-1).copy()
+        self.t = np.asarray(t, dtype=float).reshape(-1).copy()
+        hadamard(self.s, self.t)  # checks the lengths
+        if not 1 <= self.s.size <= 10:
+            raise ValueError(f"s: expected 1 to 10 entries, got {self.s.size}")
+        self.s_sliders, self.t_sliders = [], []
+        if state is None:
+            for vec, name, sliders in ((self.s, names[0], self.s_sliders), (self.t, names[1], self.t_sliders)):
+                for i, v in enumerate(vec):
+                    lim = max(limit, abs(float(v)) * 1.25)
+                    slider = widgets.FloatSlider(value=float(v), min=-lim, max=lim, step=0.1,
+                                                 description=f"{html.unescape(_plain(name))}{_sub(i + 1)}",
+                                                 continuous_update=True, readout_format=".2f",
+                                                 layout=widgets.Layout(width="300px"))
+                    slider.observe(self._on_slider, names="value")
+                    sliders.append(slider)
+        self.readout = widgets.HTML()
+        self._build_figure()
+        controls = widgets.HBox([widgets.VBox(self.s_sliders), widgets.VBox(self.t_sliders)])
+        children = ([controls] if state is None else []) + [widgets.HBox([self.fig.canvas]), self.readout]
+        self.widget = widgets.VBox(children)
+        self.widget.add_class("hadamard-panel")
+        if state is not None:
+            state.observe(self._on_revision, names="revision")
+        self._update()
+
+    # ------------------------------------------------------------ events
+    def _on_slider(self, change) -> None:
+        self.s = np.array([s.value for s in self.s_sliders])
+        self.t = np.array([t.value for t in self.t_sliders])
+        self._update()
+
+    def _on_revision(self, change) -> None:
+        if self.state.diverged or self.state.trace is None:
+            self.readout.value = f'<div style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}</div>'
+            return
+        s, t, self.delta, _ = backprop_factors(self.state, self.equation, self.layer)
+        if s.size != self.s.size:  # another network: rebuild the bars
+            self.s, self.t = s, t
+            self.fig.clear()
+            self._draw_axes()
+        self.s, self.t = s, t
+        self._update()
+
+    # ------------------------------------------------------------ figure
+    def _build_figure(self) -> None:
+        self.fig = live_figure(5.2, 2.6)
+        self._draw_axes()
+
+    def _draw_axes(self) -> None:
+        fig = self.fig
+        ax = self.ax = fig.add_subplot()
+        n = self.s.size
+        x = np.arange(1, n + 1)
+        w = 0.26
+        labels = self.legend_names
+        self.bars = []
+        for i, (offset, colour, label) in enumerate(zip((-w, 0.0, w), _COLORS, labels)):
+            self.bars.append(list(ax.bar(x + offset, np.zeros(n), width=w, color=colour, label=label)))
+        ax.axhline(0.0, color="0.6", lw=0.8)
+        ax.set_xticks(x, [f"j = {i}" for i in x])
+        ax.legend(fontsize=9, frameon=False, loc="upper left", ncol=3)
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(labelsize=10)
+
+    def _update(self) -> None:
+        self.product = hadamard(self.s, self.t)
+        self.dot = float(self.s @ self.t)
+        self.diag_product = np.diag(self.t) @ self.s
+        for bars, values in zip(self.bars, (self.s, self.t, self.product)):
+            for bar, v in zip(bars, values):
+                bar.set_height(float(v) if math.isfinite(v) else 0.0)
+        everything = np.concatenate([self.s, self.t, self.product])
+        everything = everything[np.isfinite(everything)]
+        lo, hi = min(0.0, everything.min(initial=0.0)), max(0.0, everything.max(initial=0.0))
+        span = (hi - lo) or 1.0
+        self.ax.set_ylim(lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span)
+        self.readout.value = self._readout_html()
+        if self.state is not None and self.state.render_now:
+            render_now(self.fig)
+        else:
+            self.fig.canvas.draw_idle()
+
+    def _readout_html(self) -> str:
+        s_name, t_name = self.names
+        pairs = ", ".join(f"{_factor(a)}·{_factor(b)}" for a, b in zip(self.s, self.t))
+        lines = [
+            f"<div><b>{self.result_name}</b> = {'' if self.state is None else f'{s_name} ⊙ {t_name} = '}"
+            f"({pairs}) = {_vec('product', self.product)}</div>",
+            f"<div style='color:#555'>not the dot product: {s_name} · {t_name} = Σ<sub>j</sub> s<sub>j</sub>t<sub>j</sub> = "
+            f"<span class='num' data-q='dot' data-value='{self.dot!r}'>{_g(self.dot)}</span>, a single number</div>",
+            f"<div style='color:#555'>but the same as a matrix product with {t_name} on a diagonal (the form of eq. 33): "
+            f"diag({t_name}) {s_name} = {_vec('diag', self.diag_product)}</div>",
+        ]
+        if self.delta is not None:
+            diff = float(np.max(np.abs(self.product - self.delta))) if self.delta.size else 0.0
+            lines.append(
+                f"<div>the trace's {self.result_name} (computed by the core): {_vec('delta', self.delta)}; "
+                f"largest difference <span class='num' data-q='difference' data-value='{diff!r}'>{diff:.1e}</span></div>"
+            )
+        return '<div class="hadamard-readout" style="font-size:15px;line-height:1.5">' + "".join(lines) + "</div>"
+
+    def summary(self) -> str:
+        text = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]"
+        out = f"{text(self.s)} ⊙ {text(self.t)} = {text(self.product)}"
+        if self.delta is not None:
+            out += f"; the trace's δ = {text(self.delta)}"
+        return out
+
+    def close(self) -> None:
+        if self.state is not None:
+            self.state.unobserve(self._on_revision, names="revision")
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _factor(v: float) -> str:
+    return f"({_g(v)})" if v < 0 else _g(v)
+
+
+def _plain(name: str) -> str:
+    """An HTML name as plain text for a legend or a slider: '∇<sub>a</sub>C' → '∇aC'."""
+    for tag in ("<sub>", "</sub>", "<sup>", "</sup>"):
+        name = name.replace(tag, "")
+    return name
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sub(i: int) -> str:
+    return str(i).translate(_SUBSCRIPTS)
+
+
+__all__ = ["HadamardPanel", "backprop_factors", "hadamard"]

@@ -1,0 +1,252 @@
+"""The fully matrix-based mini-batch against the per-example loop, timed live on MNIST digits.
+
+The chapter's closing exercise: instead of running backpropagation once per example of a
+mini-batch and adding up the gradients, put the examples side by side as the columns of one
+matrix X = [x_1 … x_m] and run the forward and backward passes on the whole matrix at once.
+The arithmetic is the same, so the weights come out the same (up to the order in which
+floating-point sums are taken); the speed is not. A button runs both methods from the same
+starting network over the same mini-batches, interleaved and repeated, and shows the times,
+the speed ratio and the largest difference between the two sets of weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..core import Network, load_mnist
+from .figures import live_figure, render_now
+
+SIZES = (784, 30, 10)
+DIGIT_CHOICES = (500, 1000, 2000, 4000, 8000)
+BATCH_CHOICES = (1, 5, 10, 20, 50, 100)
+REPEAT_CHOICES = (1, 3, 5)
+#: Progress is shown this many times per run (each update is a message to the browser).
+PROGRESS_STEPS = 40
+
+_LOOP, _MATRIX = "#dd8452", "#4c72b0"
+
+#: Weights further apart than this after a run get an explanation (chaotic small-batch SGD).
+DIVERGED = 1e-9
+DIVERGED_NOTE = (
+    "<div class='diverged-note' style='color:#8a5a00'>The two ended far apart although one update "
+    "leaves them within rounding of each other. With very small mini-batches and a large η, "
+    "stochastic gradient descent amplifies tiny differences step after step (it is chaotic), "
+    "so rounding in the last digit grows over hundreds of updates. Neither method is wrong; "
+    "compare a run with larger mini-batches.</div>"
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What one run measured: median seconds per pass over the digits, and how far apart the weights are."""
+
+    n_examples: int
+    mini_batch_size: int
+    n_updates: int
+    repeats: int
+    loop_seconds: float
+    matrix_seconds: float
+    max_weight_difference: float
+    max_bias_difference: float
+    first_step_difference: float
+
+    @property
+    def speedup(self) -> float:
+        return self.loop_seconds / self.matrix_seconds
+
+
+def mini_batches(X: np.ndarray, Y: np.ndarray, size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Consecutive mini-batches of ``size`` columns (the last may be shorter), each a contiguous copy."""
+    n = X.shape[1]
+    return [(np.ascontiguousarray(X[:, k:k + size]), np.ascontiguousarray(Y[:, k:k + size]))
+            for k in range(0, n, size)]
+
+
+def blas_threads() -> str:
+    """What the environment says about BLAS threads (the bench sets OPENBLAS_NUM_THREADS=1)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name):
+            return f"{name}={os.environ[name]}"
+    return "BLAS threads: library default"
+
+
+class MatrixVsLoopPanel:
+    """Time ``Network.update_mini_batch`` against ``Network.update_mini_batch_loop`` on digits.
+
+    ``run()`` (or the Run button) starts both methods from the same random [784, 30, 10]
+    network (``seed``) and feeds them the same consecutive mini-batches of the first
+    ``n_digits`` training digits, one pass each, ``repeats`` times, alternating which goes
+    first. Each mini-batch update is timed on its own, so that the progress messages in
+    between are not counted.
+
+    For other code and tests: ``digits_dropdown``, ``batch_dropdown``, ``repeats_dropdown``,
+    ``button``, ``progress`` (an IntProgress), ``status`` (HTML), ``readout`` (HTML),
+    ``fig`` with ``bars`` (loop, matrix) and ``bar_texts``; after a run ``result`` (a
+    ``Comparison``), ``start_net``, ``loop_net`` and ``matrix_net`` (the networks after the
+    last repetition), ``times`` {"loop": [...], "matrix": [...]}, and ``summary()``.
+    """
+
+    def __init__(self, n_digits: int = 2000, mini_batch_size: int = 10, repeats: int = 3, eta: float = 3.0,
+                 seed: int = 0, sizes=SIZES):
+        self.eta, self.seed, self.sizes = float(eta), seed, tuple(sizes)
+        self.result: Comparison | None = None
+        self.start_net = self.loop_net = self.matrix_net = None
+        self.times: dict[str, list[float]] = {"loop": [], "matrix": []}
+        style = {"description_width": "initial"}
+        self.digits_dropdown = widgets.Dropdown(options=_with(DIGIT_CHOICES, n_digits), value=n_digits,
+                                                description="digits", style=style, layout=widgets.Layout(width="150px"))
+        self.batch_dropdown = widgets.Dropdown(options=_with(BATCH_CHOICES, mini_batch_size), value=mini_batch_size,
+                                               description="mini-batch size", style=style,
+                                               layout=widgets.Layout(width="180px"))
+        self.repeats_dropdown = widgets.Dropdown(options=_with(REPEAT_CHOICES, repeats), value=repeats,
+                                                 description="repeats", style=style, layout=widgets.Layout(width="140px"))
+        self.button = widgets.Button(description="Run", icon="play", button_style="primary")
+        self.button.on_click(self._on_click)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="320px"))
+        self.status = widgets.HTML("not run yet: press Run")
+        self.readout = widgets.HTML()
+        self._build_figure()
+        self.widget = widgets.VBox([
+            widgets.HBox([self.digits_dropdown, self.batch_dropdown, self.repeats_dropdown, self.button]),
+            widgets.HBox([self.progress, self.status]),
+            self.fig.canvas,
+            self.readout,
+        ])
+        self.widget.add_class("matrix-vs-loop-panel")
+
+    # ------------------------------------------------------------ figure
+    def _build_figure(self) -> None:
+        fig = self.fig = live_figure(6.4, 1.9)
+        ax = self.ax = fig.add_subplot()
+        self.bars = list(ax.barh([1, 0], [0.0, 0.0], color=[_LOOP, _MATRIX], height=0.6))
+        ax.set_yticks([1, 0], ["per-example loop", "matrix, whole batch"])
+        ax.set_xlabel("milliseconds for one pass over the digits (median)")
+        ax.set_xlim(0.0, 1.0)
+        ax.grid(axis="x", alpha=0.3)
+        self.bar_texts = [ax.text(0.0, y, "", va="center", ha="left", fontsize=11) for y in (1, 0)]
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+
+    def _draw(self) -> None:
+        r = self.result
+        values = [r.loop_seconds * 1e3, r.matrix_seconds * 1e3]
+        for bar, text, v in zip(self.bars, self.bar_texts, values):
+            bar.set_width(v)
+            text.set_x(v)
+            text.set_text(f" {v:.1f} ms")
+        self.ax.set_xlim(0.0, max(values) * 1.3)
+        self.ax.set_title(f"matrix-based: {r.speedup:.1f}× faster", fontsize=12)
+        render_now(self.fig)
+
+    # ------------------------------------------------------------ running
+    def _on_click(self, _button=None) -> None:
+        self.run()
+
+    def run(self) -> Comparison:
+        """Run the comparison with the dropdowns' settings; returns (and keeps) the ``Comparison``."""
+        n, size, repeats = self.digits_dropdown.value, self.batch_dropdown.value, self.repeats_dropdown.value
+        self.button.disabled = True
+        try:
+            (X, Y), _ = load_mnist(n_train=n, n_test=0, format="arrays")
+            batches = mini_batches(X, Y, size)
+            start = Network(list(self.sizes), seed=self.seed)
+            self.start_net = copy.deepcopy(start)
+            # One update each, untimed: how far apart the two are after a single step.
+            one_loop, one_matrix = copy.deepcopy(start), copy.deepcopy(start)
+            one_loop.update_mini_batch_loop(*batches[0], self.eta)
+            one_matrix.update_mini_batch(*batches[0], self.eta)
+            first = _max_difference(one_loop.weights, one_matrix.weights, start.layers)
+            total = 2 * repeats * len(batches)
+            self.progress.max, self.progress.value = total, 0
+            every = max(1, total // PROGRESS_STEPS)
+            done = 0
+            times = {"loop": [], "matrix": []}
+            nets = {}
+            for r in range(repeats):
+                order = ("loop", "matrix") if r % 2 == 0 else ("matrix", "loop")
+                for method in order:
+                    net = copy.deepcopy(start)
+                    update = net.update_mini_batch_loop if method == "loop" else net.update_mini_batch
+                    seconds = 0.0
+                    for i, (bx, by) in enumerate(batches):
+                        t0 = time.perf_counter()
+                        update(bx, by, self.eta)
+                        seconds += time.perf_counter() - t0
+                        done += 1
+                        if done % every == 0:
+                            self.progress.value = done
+                            self.status.value = (f"repeat {r + 1} of {repeats}: {method}, "
+                                                 f"mini-batch {i + 1} of {len(batches)}")
+                    times[method].append(seconds)
+                    nets[method] = net
+            self.progress.value = total
+            self.times = times
+            self.loop_net, self.matrix_net = nets["loop"], nets["matrix"]
+            dw = _max_difference(self.loop_net.weights, self.matrix_net.weights, start.layers)
+            db = _max_difference(self.loop_net.biases, self.matrix_net.biases, start.layers)
+            self.result = Comparison(n, size, len(batches), repeats, statistics.median(times["loop"]),
+                                     statistics.median(times["matrix"]), dw, db, first)
+            self.status.value = "done"
+            self.readout.value = self._readout_html()
+            self._draw()
+            return self.result
+        finally:
+            self.button.disabled = False
+
+    # ------------------------------------------------------------ text
+    def _readout_html(self) -> str:
+        r = self.result
+        return (
+            '<div class="matrix-vs-loop-readout" style="font-size:15px;line-height:1.5">'
+            f"<div>One pass over {r.n_examples:,} digits in mini-batches of {r.mini_batch_size} "
+            f"({r.n_updates} updates of {list(self.sizes)}, η = {self.eta:g}), median of {r.repeats} interleaved runs:</div>"
+            f"<div>per-example loop <span class='num' data-q='loop' data-value='{r.loop_seconds!r}'>{r.loop_seconds * 1e3:.1f} ms</span>, "
+            f"matrix-based <span class='num' data-q='matrix' data-value='{r.matrix_seconds!r}'>{r.matrix_seconds * 1e3:.1f} ms</span>: "
+            f"<b><span class='num' data-q='speedup' data-value='{r.speedup!r}'>{r.speedup:.1f}×</span></b> faster "
+            "(the chapter reports about 2× for its version)</div>"
+            f"<div>largest difference between the two networks' weights afterwards: "
+            f"<span class='num' data-q='dw' data-value='{r.max_weight_difference!r}'>{r.max_weight_difference:.1e}</span>, "
+            f"biases <span class='num' data-q='db' data-value='{r.max_bias_difference!r}'>{r.max_bias_difference:.1e}</span>: "
+            "the same arithmetic, summed in another order "
+            f"(after the first update alone: <span class='num' data-q='first' data-value='{r.first_step_difference!r}'>"
+            f"{r.first_step_difference:.1e}</span>)</div>"
+            + (DIVERGED_NOTE if r.max_weight_difference > DIVERGED else "")
+            + f"<div style='color:#555'>{html.escape(blas_threads())}; times vary from run to run.</div></div>"
+        )
+
+    def summary(self) -> str:
+        """The result as text (empty before a run)."""
+        r = self.result
+        if r is None:
+            return ""
+        return (
+            f"{r.n_examples} digits, mini-batches of {r.mini_batch_size}, {r.repeats} runs each: "
+            f"loop {r.loop_seconds * 1e3:.1f} ms, matrix {r.matrix_seconds * 1e3:.1f} ms, speed-up {r.speedup:.1f}x; "
+            f"max |w_loop - w_matrix| = {r.max_weight_difference:.1e}, max |b_loop - b_matrix| = {r.max_bias_difference:.1e}"
+            f" (after the first update: {r.first_step_difference:.1e})"
+        )
+
+    def close(self) -> None:
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _max_difference(a, b, layers) -> float:
+    return max(float(np.abs(a[l] - b[l]).max()) for l in layers)
+
+
+def _with(choices, value) -> list:
+    return sorted(set(choices) | {value})
+
+
+__all__ = ["Comparison", "MatrixVsLoopPanel", "blas_threads", "mini_batches"]

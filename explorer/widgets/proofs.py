@@ -1,0 +1,317 @@
+"""The proofs of BP1–BP4, checked step by step with finite differences.
+
+The chapter proves the four equations with the chain rule (eq. 36–45) and leaves the matrix
+form with Σ'(z) as an exercise (eq. 33–35). Each step of those arguments is a claim about
+numbers that can be measured by nudging something a little and watching what moves. This
+panel does that for the state's network and example:
+
+- the definition (eq. 29): δ^l_j is ∂C/∂z^l_j, measured by nudging z^l_j (the demon with ±ε);
+- the key step of BP1's proof (eq. 37–38): ∂a^L_k/∂z^L_j vanishes unless k = j, and is
+  σ'(z^L_j) when k = j; so the chain-rule sum Σ_k ∂C/∂a^L_k ∂a^L_k/∂z^L_j is BP1;
+- the key step of BP2's proof (eq. 43–44): ∂z^(l+1)_k/∂z^l_j = w^(l+1)_kj σ'(z^l_j); so
+  δ^l_j = Σ_k δ^(l+1)_k ∂z^(l+1)_k/∂z^l_j (eq. 42) is BP2;
+- BP3 and BP4 against ∂C/∂b and ∂C/∂w by finite differences (eq. 46);
+- δ^l as the product Σ'(z^l)(w^(l+1))^T … Σ'(z^L) ∇_a C (eq. 35) against BP2's δ^l.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..core import delta_via_sigma_prime
+from .equations import agrees, fd_parameter, fd_step
+from .panel import Panel
+from .state import ExplorerState
+
+#: Networks with more parameters than this are checked on a fixed random sample of them.
+MAX_FD_PARAMETERS = 1500
+#: Jacobians larger than this are written out only in part.
+MAX_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class Check:
+    """One claim of the proofs, measured: the largest |difference| over ``count`` numbers."""
+
+    key: str
+    equation: str
+    claim: str
+    count: int
+    max_difference: float
+    ok: bool
+
+
+# ---------------------------------------------------------------------- measurements
+def fd_jacobian(f: Callable[[np.ndarray], np.ndarray], v: np.ndarray, eps: float) -> np.ndarray:
+    """J[k, j] = ∂f_k/∂v_j by central differences: column j from f(v ± ε e_j)."""
+    v = np.asarray(v, dtype=float).reshape(-1)
+    columns = []
+    for j in range(v.size):
+        up, down = v.copy(), v.copy()
+        up[j] += eps
+        down[j] -= eps
+        columns.append((np.asarray(f(up), float).reshape(-1) - np.asarray(f(down), float).reshape(-1)) / (2 * eps))
+    return np.stack(columns, axis=1)
+
+
+def output_jacobian(net, trace, eps: float | None = None) -> np.ndarray:
+    """∂a^L_k/∂z^L_j (row k, column j), measured by nudging each z^L_j (BP1's proof, eq. 37)."""
+    L = net.L
+    act = net.activation(L)
+    eps = fd_step(net) if eps is None else eps
+    return fd_jacobian(lambda z: act(z.reshape(-1, 1)), trace.z[L][:, 0], eps)
+
+
+def layer_jacobian(net, trace, l: int, eps: float | None = None) -> np.ndarray:
+    """∂z^(l+1)_k/∂z^l_j (row k, column j), measured through z^(l+1) = w^(l+1) σ(z^l) + b^(l+1) (eq. 43)."""
+    act = net.activation(l)
+    w, b = net.weights[l + 1], net.biases[l + 1]
+    eps = fd_step(net) if eps is None else eps
+    return fd_jacobian(lambda z: w @ act(z.reshape(-1, 1)) + b, trace.z[l][:, 0], eps)
+
+
+def fd_errors(net, x, y, trace) -> dict[int, np.ndarray]:
+    """∂C/∂z^l_j for every neuron of layers 2..L, by central differences on z (eq. 29)."""
+    eps = fd_step(net)
+    out = {}
+    for l in net.layers:
+        values = np.empty(net.sizes[l - 1])
+        for j in range(values.size):
+            up = net.demon(x, y, l, j, eps, trace=trace).actual
+            down = net.demon(x, y, l, j, -eps, trace=trace).actual
+            values[j] = (up - down) / (2 * eps)
+        out[l] = values
+    return out
+
+
+def parameter_indices(net, limit: int = MAX_FD_PARAMETERS, seed: int = 0):
+    """[(kind, l, index)] of the parameters to check: every weight and every bias, or, of a
+    kind that has more than ``limit``, a fixed random sample of ``limit``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for kind, arrays in (("w", net.weights), ("b", net.biases)):
+        every = [(kind, l, idx) for l in net.layers for idx in np.ndindex(arrays[l].shape)]
+        if len(every) > limit:
+            every = [every[i] for i in np.sort(rng.choice(len(every), size=limit, replace=False))]
+        out += every
+    return out
+
+
+def _max_abs(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def _scale(*arrays) -> float:
+    return max([1.0] + [float(np.max(np.abs(a))) for a in arrays if np.size(a)])
+
+
+# ---------------------------------------------------------------------- the panel
+class ProofsPanel(Panel):
+    """Every step of the proofs of BP1–BP4 (and eq. 33–35), measured on the state's network.
+
+    For other code and tests: ``checks`` (a list of ``Check``, also by key in ``by_key``),
+    ``J_output`` (∂a^L/∂z^L measured), ``J_layer`` (∂z^(l+1)/∂z^l measured for the layer
+    ``jacobian_layer``), ``fd_delta`` {l: ∂C/∂z^l measured}, ``html`` and ``summary()``.
+    """
+
+    def __init__(self, state: ExplorerState):
+        self.html = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.widget = widgets.VBox([self.html], layout=widgets.Layout(min_width="520px", max_width="900px"))
+        self.widget.add_class("proofs-panel")
+        self.checks: list[Check] = []
+        self.by_key: dict[str, Check] = {}
+        self._key = None
+        super().__init__(state)
+        self.refresh()
+
+    def refresh(self) -> None:
+        state = self.state
+        if state.diverged or state.trace is None:
+            self.html.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(state.diverged or "no trace yet")}</div>'
+            self._key = None
+            return
+        net = state.network
+        l_sel, _ = state.selected_neuron
+        key = (id(net), net.cost, l_sel, tuple(net.activation(l) for l in net.layers),
+               tuple(net.weights[l].tobytes() for l in net.layers),
+               tuple(net.biases[l].tobytes() for l in net.layers), state.x.tobytes(), state.y.tobytes())
+        if key == self._key:
+            return
+        self._key = key
+        with np.errstate(all="ignore"):
+            self._measure()
+            self.html.value = self._html()
+
+    # ------------------------------------------------------------ measuring
+    def _measure(self) -> None:
+        state, net, t = self.state, self.state.network, self.state.trace
+        x, y, L = state.x, state.y, net.L
+        l_sel, _ = state.selected_neuron
+        cost, dtype = t.cost, net.dtype
+        tol = lambda value, measured: bool(np.all([agrees(v, m, cost, dtype)
+                                                   for v, m in zip(np.ravel(value), np.ravel(measured))]))
+        checks = []
+
+        # eq. 29: δ is ∂C/∂z, every neuron
+        self.fd_delta = fd_errors(net, x, y, t)
+        bp = {l: np.asarray(t.delta[l][:, 0], float) for l in net.layers}
+        checks.append(Check("delta_L", "BP1", f"δ<sup>{L}</sup> = ∂C/∂z<sup>{L}</sup> (eq. 29), z nudged by ±ε",
+                            bp[L].size, _max_abs(bp[L], self.fd_delta[L]), tol(bp[L], self.fd_delta[L])))
+        hidden = [l for l in net.layers if l < L]
+        if hidden:
+            got = np.concatenate([bp[l] for l in hidden])
+            want = np.concatenate([self.fd_delta[l] for l in hidden])
+            names = ", ".join(f"δ<sup>{l}</sup>" for l in hidden)
+            checks.append(Check("delta_hidden", "BP2", f"{names} = ∂C/∂z (eq. 29), z nudged by ±ε",
+                                got.size, _max_abs(got, want), tol(got, want)))
+
+        # BP1's proof: the Jacobian ∂a^L/∂z^L is diagonal, with σ'(z^L) on it
+        J = self.J_output = output_jacobian(net, t)
+        off = J - np.diag(np.diag(J))
+        sp_L = np.asarray(t.sigma_prime[L][:, 0], float)
+        checks.append(Check("bp1_off_diagonal", "eq. 37", "∂a<sup>L</sup><sub>k</sub>/∂z<sup>L</sup><sub>j</sub> = 0 for k ≠ j",
+                            off.size - J.shape[0], float(np.max(np.abs(off))) if off.size else 0.0,
+                            bool(np.max(np.abs(off), initial=0.0) <= 1e-9 * _scale(J))))
+        checks.append(Check("bp1_diagonal", "eq. 38–39", "∂a<sup>L</sup><sub>j</sub>/∂z<sup>L</sup><sub>j</sub> = σ′(z<sup>L</sup><sub>j</sub>)",
+                            sp_L.size, _max_abs(np.diag(J), sp_L), tol(np.diag(J), sp_L)))
+        grad = np.asarray(t.cost_gradient[:, 0], float)
+        chain = grad @ J  # Σ_k ∂C/∂a^L_k ∂a^L_k/∂z^L_j
+        checks.append(Check("bp1_chain", "eq. 36", "Σ<sub>k</sub> ∂C/∂a<sup>L</sup><sub>k</sub> · ∂a<sup>L</sup><sub>k</sub>/∂z<sup>L</sup><sub>j</sub> "
+                            "(measured Jacobian) = δ<sup>L</sup><sub>j</sub> of BP1",
+                            chain.size, _max_abs(chain, bp[L]), tol(chain, bp[L])))
+
+        # BP2's proof: ∂z^(l+1)_k/∂z^l_j = w^(l+1)_kj σ'(z^l_j), for the layer in view
+        self.J_layer = None
+        if hidden:
+            l = l_sel if l_sel < L else L - 1
+            self.jacobian_layer = l
+            Jl = self.J_layer = layer_jacobian(net, t, l)
+            formula = net.weights[l + 1] * np.asarray(t.sigma_prime[l][:, 0], float)[None, :]
+            checks.append(Check("bp2_jacobian", "eq. 43–44",
+                                f"∂z<sup>{l + 1}</sup><sub>k</sub>/∂z<sup>{l}</sup><sub>j</sub> = w<sup>{l + 1}</sup><sub>kj</sub> σ′(z<sup>{l}</sup><sub>j</sub>)",
+                                Jl.size, _max_abs(Jl, formula), tol(formula, Jl)))
+            chain = np.asarray(t.delta[l + 1][:, 0], float) @ Jl
+            checks.append(Check("bp2_chain", "eq. 42", f"Σ<sub>k</sub> δ<sup>{l + 1}</sup><sub>k</sub> ∂z<sup>{l + 1}</sup><sub>k</sub>/∂z<sup>{l}</sup><sub>j</sub> "
+                                f"(measured Jacobian) = δ<sup>{l}</sup><sub>j</sub> of BP2",
+                                chain.size, _max_abs(chain, bp[l]), tol(chain, bp[l])))
+        else:
+            self.jacobian_layer = None
+
+        # BP3 and BP4: the gradient against finite differences of C (eq. 46)
+        indices = parameter_indices(net)
+        self.n_checked, self.n_parameters = len(indices), net.n_parameters
+        got_b, fd_b, got_w, fd_w = [], [], [], []
+        for kind, l, idx in indices:
+            if kind == "b":
+                got_b.append(float(t.nabla_b[l][idx]))
+                fd_b.append(fd_parameter(net, x, y, net.biases[l], idx))
+            else:
+                got_w.append(float(t.nabla_w[l][idx]))
+                fd_w.append(fd_parameter(net, x, y, net.weights[l], idx, float(t.a[l - 1][idx[1], 0])))
+        sample = "" if self.n_checked == self.n_parameters else " (a fixed random sample)"
+        checks.append(Check("bp3", "BP3", f"∂C/∂b<sup>l</sup><sub>j</sub> = δ<sup>l</sup><sub>j</sub>, every layer{sample}",
+                            len(got_b), _max_abs(got_b, fd_b), tol(got_b, fd_b)))
+        checks.append(Check("bp4", "BP4", f"∂C/∂w<sup>l</sup><sub>jk</sub> = a<sup>l−1</sup><sub>k</sub> δ<sup>l</sup><sub>j</sub>, every layer{sample}",
+                            len(got_w), _max_abs(got_w, fd_w), tol(got_w, fd_w)))
+
+        # eq. 33–35: the same δ as one long matrix product with Σ'(z) on the diagonals
+        got, want = [], []
+        for l in net.layers:
+            got.append(delta_via_sigma_prime(net, t, l)[:, 0])
+            want.append(bp[l])
+        got, want = np.concatenate(got), np.concatenate(want)
+        checks.append(Check("sigma_prime_form", "eq. 33–35",
+                            "δ<sup>l</sup> = Σ′(z<sup>l</sup>)(w<sup>l+1</sup>)<sup>T</sup> ⋯ Σ′(z<sup>L</sup>) ∇<sub>a</sub>C, every layer, against BP1/BP2",
+                            got.size, _max_abs(got, want), bool(_max_abs(got, want) <= 1e-12 * _scale(want))))
+        self.checks = checks
+        self.by_key = {c.key: c for c in checks}
+
+    # ------------------------------------------------------------ text
+    def _html(self) -> str:
+        rows = "".join(
+            f'<tr class="check" data-key="{c.key}"><td style="padding:2px 8px"><b>{c.equation}</b></td>'
+            f'<td style="padding:2px 8px">{c.claim}</td><td style="padding:2px 8px;text-align:right">{c.count}</td>'
+            f'<td style="padding:2px 8px;text-align:right" data-value="{c.max_difference!r}">{c.max_difference:.1e}</td>'
+            f'<td style="padding:2px 8px">{_mark(c.ok)}</td></tr>'
+            for c in self.checks
+        )
+        net = self.state.network
+        sample = (f"all {self.n_parameters} parameters" if self.n_checked == self.n_parameters
+                  else f"{self.n_checked} of the {self.n_parameters} parameters")
+        table = (
+            '<table class="proof-checks" style="border-collapse:collapse">'
+            '<tr style="border-bottom:1px solid #999"><th style="text-align:left;padding:2px 8px">step</th>'
+            '<th style="text-align:left;padding:2px 8px">claim, measured by finite differences</th>'
+            '<th style="padding:2px 8px">numbers</th><th style="padding:2px 8px">largest |difference|</th><th></th></tr>'
+            f"{rows}</table>"
+        )
+        L = net.L
+        jac = (
+            f'<div style="margin-top:8px"><b>∂a<sup>{L}</sup><sub>k</sub>/∂z<sup>{L}</sup><sub>j</sub></b>, measured '
+            f"(row k, column j): only the diagonal survives, so BP1 needs no sum</div>{_matrix(self.J_output, 'J_output')}"
+        )
+        if self.J_layer is not None:
+            l = self.jacobian_layer
+            jac += (
+                f'<div style="margin-top:8px"><b>∂z<sup>{l + 1}</sup><sub>k</sub>/∂z<sup>{l}</sup><sub>j</sub></b>, measured '
+                f"(row k, column j): column j is w<sup>{l + 1}</sup>'s column j times σ′(z<sup>{l}</sup><sub>j</sub>); "
+                f"BP2 sums it against δ<sup>{l + 1}</sup>, which is the transpose (w<sup>{l + 1}</sup>)<sup>T</sup></div>"
+                f"{_matrix(self.J_layer, 'J_layer', diagonal=False)}"
+            )
+        return (
+            '<div class="proofs" style="font-size:15px;line-height:1.45">'
+            f"<div style='color:#555'>Network {list(net.sizes)}, {net.cost.name.replace('_', '-')} cost; "
+            f"central differences with ε = {fd_step(net):g} on the state's example; {sample} checked.</div>"
+            f"{table}{jac}</div>"
+        )
+
+    def summary(self) -> str:
+        """One line per check: equation, count, largest difference, verdict (plain text)."""
+        strip = lambda s: (s.replace("<sup>", "^").replace("</sup>", "").replace("<sub>", "_")
+                           .replace("</sub>", "").replace("<b>", "").replace("</b>", ""))
+        return "\n".join(
+            f"{c.equation:<10} {strip(c.claim)}: {c.count} numbers, largest difference {c.max_difference:.1e} "
+            f"{'ok' if c.ok else 'DIFFERS'}"
+            for c in self.checks
+        )
+
+
+def _mark(ok: bool) -> str:
+    if ok:
+        return '<span class="mark ok" style="color:#1a7f37;font-weight:bold">✓</span>'
+    return '<span class="mark bad" style="color:#b00020;font-weight:bold">✗</span>'
+
+
+def _matrix(M: np.ndarray, q: str, diagonal: bool = True) -> str:
+    n_rows, n_cols = M.shape
+    rows = []
+    for r in range(min(n_rows, MAX_SHOWN)):
+        cells = "".join(
+            f'<td style="padding:1px 8px;text-align:right;{"background:#e8f0fe" if diagonal and r == c else ""}" '
+            f'data-value="{float(M[r, c])!r}">{_g(M[r, c])}</td>'
+            for c in range(min(n_cols, MAX_SHOWN))
+        )
+        rows.append(f"<tr>{cells}{'<td>⋯</td>' if n_cols > MAX_SHOWN else ''}</tr>")
+    if n_rows > MAX_SHOWN:
+        rows.append("<tr><td>⋮</td></tr>")
+    return (f'<table class="{q}" style="border-left:2px solid #444;border-right:2px solid #444;'
+            f'font-family:monospace">{"".join(rows)}</table>')
+
+
+def _g(v: float) -> str:
+    v = float(v)
+    if not math.isfinite(v):
+        return "—"
+    if v == 0:
+        return "0"
+    return f"{v:.4g}".replace("-", "−")
+
+
+__all__ = ["Check", "ProofsPanel", "fd_errors", "fd_jacobian", "layer_jacobian", "output_jacobian", "parameter_indices"]

@@ -1,0 +1,118 @@
+"""The Hadamard product panel (eq. 28), and the Hadamard products of BP1 and BP2 from a live state."""
+
+import re
+
+import numpy as np
+import pytest
+
+from explorer import Network
+from explorer.widgets.controls import ControlsPanel
+from explorer.widgets.hadamard import HadamardPanel, backprop_factors, hadamard
+from explorer.widgets.state import ExplorerState
+
+from helpers import sigma
+
+VEC = re.compile(r'<span class="vec" data-q="(\w+)" data-values="([^"]*)">')
+
+
+def vectors(markup):
+    return {q: [float(v) for v in values.split(",")] for q, values in VEC.findall(markup)}
+
+
+def heights(bars):
+    return [b.get_height() for b in bars]
+
+
+def test_the_books_example():
+    panel = HadamardPanel()
+    assert list(panel.product) == [3.0, 8.0]
+    assert panel.dot == 11.0
+    assert list(panel.diag_product) == [3.0, 8.0]
+    v = vectors(panel.readout.value)
+    assert v["product"] == [3.0, 8.0] and v["diag"] == [3.0, 8.0]
+    assert [heights(b) for b in panel.bars] == [[1.0, 2.0], [3.0, 4.0], [3.0, 8.0]]
+    assert panel.summary() == "[1, 2] ⊙ [3, 4] = [3, 8]"
+
+
+def test_sliders_multiply_entry_by_entry():
+    panel = HadamardPanel(s=(0.5, -1.0, 2.0), t=(4.0, 3.0, -0.25))
+    panel.s_sliders[1].value = -2.5
+    panel.t_sliders[2].value = 1.5
+    s, t = [0.5, -2.5, 2.0], [4.0, 3.0, 1.5]
+    assert list(panel.product) == [s[0] * t[0], s[1] * t[1], s[2] * t[2]]
+    assert panel.dot == pytest.approx(s[0] * t[0] + s[1] * t[1] + s[2] * t[2])
+    assert vectors(panel.readout.value)["product"] == [2.0, -7.5, 3.0]
+    assert heights(panel.bars[2]) == [2.0, -7.5, 3.0]
+    lo, hi = panel.ax.get_ylim()
+    assert lo < -7.5 and hi > 4.0  # every bar fits
+
+
+def test_vectors_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match="same length"):
+        hadamard([1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match="same length"):
+        HadamardPanel(s=(1, 2), t=(3,))
+
+
+def hand_trace(net, x, y):
+    """z, a, and δ of every layer by eq. (25), (30) and BP2 with the test's own sigmoid."""
+    a = {1: np.asarray(x, float).reshape(-1, 1)}
+    z = {}
+    for l in net.layers:
+        z[l] = np.array(net.weights[l]) @ a[l - 1] + np.array(net.biases[l])
+        a[l] = sigma(z[l])
+    sp = {l: sigma(z[l]) * (1 - sigma(z[l])) for l in net.layers}
+    L = net.L
+    delta = {L: (a[L] - np.asarray(y, float).reshape(-1, 1)) * sp[L]}
+    for l in range(L - 1, 1, -1):
+        delta[l] = (np.array(net.weights[l + 1]).T @ delta[l + 1]) * sp[l]
+    return a, sp, delta
+
+
+def make_state():
+    state = ExplorerState(Network([2, 3, 3, 2], seed=4), np.array([0.8, -0.4]), np.array([1.0, 0.0]))
+    state.render_now = True
+    return state
+
+
+def test_bp1_is_a_hadamard_product_and_follows_the_state():
+    state = make_state()
+    panel = HadamardPanel(state=state, equation="BP1")
+    assert panel.s_sliders == [] and panel.t_sliders == []
+    a, sp, delta = hand_trace(state.network, state.x, state.y)
+    L = state.network.L
+    assert panel.s == pytest.approx(a[L][:, 0] - np.array([1.0, 0.0]), rel=1e-13)
+    assert panel.t == pytest.approx(sp[L][:, 0], rel=1e-13)
+    assert panel.product == pytest.approx(delta[L][:, 0], rel=1e-13)
+    # a slider elsewhere changes the network; the panel follows
+    controls = ControlsPanel(state)
+    state.select_neuron(4, 1)
+    controls.bias_slider.value = -2.0
+    a, sp, delta = hand_trace(state.network, state.x, state.y)
+    assert panel.product == pytest.approx(delta[L][:, 0], rel=1e-13)
+    v = vectors(panel.readout.value)
+    assert v["delta"] == pytest.approx(delta[L][:, 0], rel=1e-13)
+    assert "δ<sup>4</sup>" in panel.readout.value
+
+
+def test_bp2_is_a_hadamard_product_for_a_chosen_layer():
+    state = make_state()
+    panel = HadamardPanel(state=state, equation="BP2", layer=2)
+    net = state.network
+    a, sp, delta = hand_trace(net, state.x, state.y)
+    assert panel.s == pytest.approx((np.array(net.weights[3]).T @ delta[3])[:, 0], rel=1e-12)
+    assert panel.t == pytest.approx(sp[2][:, 0], rel=1e-13)
+    assert panel.product == pytest.approx(delta[2][:, 0], rel=1e-12)
+    state.set_weight(3, 0, 1, 3.5)
+    a, sp, delta = hand_trace(net, state.x, state.y)
+    assert panel.product == pytest.approx(delta[2][:, 0], rel=1e-12)
+    default = HadamardPanel(state=state, equation="BP2")
+    assert default.product == pytest.approx(delta[3][:, 0], rel=1e-12)  # l = L − 1 by default
+
+
+def test_backprop_factors_refuse_what_is_not_there():
+    state = make_state()
+    with pytest.raises(ValueError, match="layer"):
+        backprop_factors(state, "BP2", layer=4)
+    with pytest.raises(ValueError, match="equation"):
+        backprop_factors(state, "BP3")

@@ -1,0 +1,111 @@
+"""The slope panel: where a neuron sits on σ and σ', swapping one neuron's activation, σ' elsewhere."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer import Network
+from explorer.widgets.scenario import load_scenario
+from explorer.widgets.slope import SlopePanel, neuron_activation, slopes_at
+from explorer.widgets.state import ExplorerState
+
+from helpers import sigma
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def saturated():
+    state = ExplorerState(Network([2, 3, 2], seed=0), np.array([0.1, 0.2]), np.array([0.0, 1.0]))
+    state.render_now = True
+    panel = SlopePanel(state)
+    load_scenario(state, SCENARIOS / "saturated_output.json")
+    return state, panel
+
+
+def scenario_numbers(name="saturated_output.json"):
+    """z^2, z^3 of the scenario, from its JSON by the test's own arithmetic."""
+    data = json.loads((SCENARIOS / name).read_text())
+    W = {int(l): np.array(w) for l, w in data["network"]["weights"].items()}
+    b = {int(l): np.array(v).reshape(-1, 1) for l, v in data["network"]["biases"].items()}
+    x = np.array(data["example"]["x"]).reshape(-1, 1)
+    y = np.array(data["example"]["y"]).reshape(-1, 1)
+    z2 = W[2] @ x + b[2]
+    z3 = W[3] @ sigma(z2) + b[3]
+    return z2, z3, y, W, b
+
+
+def number(markup, q):
+    return float(re.search(rf"data-q='{q}' data-value='([^']+)'", markup).group(1))
+
+
+def test_a_saturated_output_neuron_is_shown_on_the_flat_of_the_sigmoid():
+    state, panel = saturated()
+    z2, z3, y, _, _ = scenario_numbers()
+    z = z3[0, 0]
+    s = sigma(z)
+    assert state.selected_neuron == (3, 0)
+    assert panel.z == pytest.approx(z, rel=1e-13)
+    assert panel.sigma_prime == pytest.approx(s * (1 - s), rel=1e-10)
+    assert panel.p_dot.get_data()[0][0] == pytest.approx(z) and panel.p_dot.get_data()[1][0] == pytest.approx(s * (1 - s))
+    assert panel.f_dot.get_data()[1][0] == pytest.approx(s, rel=1e-12)
+    assert "saturated:" in panel.readout.value
+    # BP1 written out: δ = (a − y) σ'(z)
+    assert number(panel.readout.value, "delta") == pytest.approx((s - y[0, 0]) * s * (1 - s), rel=1e-10)
+    assert panel.activation_buttons.value == "sigmoid"
+
+
+def test_what_sigma_prime_would_be_with_each_activation():
+    z = -7.56
+    s = slopes_at(z)
+    assert s["sigmoid"] == pytest.approx(sigma(z) * (1 - sigma(z)))
+    assert s["tanh"] == pytest.approx(1 - np.tanh(z) ** 2)
+    assert s["relu"] == 0.0
+    assert s["leaky_relu"] == pytest.approx(0.01)
+    assert s["softplus"] == pytest.approx(sigma(z))  # softplus' derivative is the sigmoid
+    assert s["linear"] == 1.0
+    up = slopes_at(7.56)
+    assert up["softplus"] == pytest.approx(sigma(7.56)) and up["softplus"] > 0.99  # no saturation on this side
+    assert up["sigmoid"] < 0.001
+
+
+def test_a_button_swaps_this_neuron_alone():
+    state, panel = saturated()
+    panel.activation_buttons.value = "linear"
+    net = state.network
+    assert neuron_activation(net, 3, 0).name == "linear"
+    assert neuron_activation(net, 3, 1).name == "sigmoid"
+    _, z3, y, _, _ = scenario_numbers()
+    # σ(z) = z for this neuron: a = z, σ' = 1, so δ^3_1 = a − y by BP1
+    assert state.trace.a[3][0, 0] == pytest.approx(z3[0, 0], rel=1e-13)
+    assert state.trace.sigma_prime[3][0, 0] == 1.0
+    assert state.trace.delta[3][0, 0] == pytest.approx(z3[0, 0] - y[0, 0], rel=1e-13)
+    assert state.trace.sigma_prime[3][1, 0] == pytest.approx(sigma(z3[1, 0]) * (1 - sigma(z3[1, 0])), rel=1e-12)
+    assert panel.sigma_prime == 1.0 and "not saturated" in panel.readout.value
+    assert "(this neuron only)" in panel.f_title.get_text()
+
+
+def test_buttons_follow_the_selection_and_other_controls():
+    state, panel = saturated()
+    state.set_activation(2, "tanh", neuron=1)
+    state.select_neuron(2, 1)
+    assert panel.activation_buttons.value == "tanh"
+    state.select_neuron(2, 0)
+    assert panel.activation_buttons.value == "sigmoid"
+    z2, _, _, _, _ = scenario_numbers()
+    assert panel.z == pytest.approx(z2[0, 0], rel=1e-13)
+
+
+def test_the_batch_shows_as_ticks():
+    state, panel = saturated()
+    zs = state.batch_trace.z[3][0, 1:]
+    assert np.array_equal(panel.rug.get_data()[0], zs)
+
+
+def test_the_axis_widens_for_a_far_out_z():
+    state, panel = saturated()
+    state.set_bias(3, 0, -20.0)
+    lo, hi = panel.ax_p.get_xlim()
+    assert lo < panel.z < hi and panel.z < -19

@@ -76,6 +76,13 @@ def _bench_explorer(args) -> int:
     return 0
 
 
+def _bench_training(args) -> int:
+    from .widgets.bench_training import run
+
+    print(run())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
@@ -88,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     bench_ex = sub.add_parser("bench-explorer", help="time the dashboard's response to slider events")
     bench_ex.add_argument("--events", type=int, default=200, help="slider events per network")
     bench_ex.set_defaults(run=_bench_explorer)
+
+    bench_tr = sub.add_parser("bench-training", help="the live training panel's epoch against SGD's")
+    bench_tr.set_defaults(run=_bench_training)
 
     train = sub.add_parser("train", help="train on the shipped MNIST digits, as in the book")
     train.add_argument("--epochs", type=int, default=30)

@@ -3,10 +3,10 @@
 from .activations import Activation, get_activation
 from .costs import Cost, CrossEntropyCost, QuadraticCost, get_cost
 from .data import load_mnist, load_mnist_raw, one_hot, toy_dataset
-from .gradient_check import FiniteDifferenceGradient, finite_difference_gradient
+from .gradient_check import FiniteDifferenceGradient, FiniteDifferenceRun, finite_difference_gradient
 from .matrix_form import delta_via_sigma_prime, sigma_prime_matrix
 from .network import BatchProgress, EpochResult, Network
-from .paths import Path, PathSum, count_paths, path_sum
+from .paths import Path, PathSum, count_paths, path_sum, path_sum_weighted_inputs
 from .trace import DemonEffect, Trace, WeightNudge
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "DemonEffect",
     "EpochResult",
     "FiniteDifferenceGradient",
+    "FiniteDifferenceRun",
     "Network",
     "Path",
     "PathSum",
@@ -32,6 +33,7 @@ __all__ = [
     "load_mnist_raw",
     "one_hot",
     "path_sum",
+    "path_sum_weighted_inputs",
     "sigma_prime_matrix",
     "toy_dataset",
 ]

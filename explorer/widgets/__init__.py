@@ -8,9 +8,13 @@ from .demon import DemonPanel
 from .diagram import NetworkDiagram
 from .equations import EquationsPanel
 from .explorer import Explorer
+from .paths import PathsPanel
+from .race import RacePanel
 from .saturation import SaturationPanel
 from .scenario import ScenarioPanel
 from .state import ExplorerState
+from .stepper import StepThroughPanel
+from .training import TrainingPanel
 
 __all__ = [
     "ControlsPanel",
@@ -19,6 +23,10 @@ __all__ = [
     "Explorer",
     "ExplorerState",
     "NetworkDiagram",
+    "PathsPanel",
+    "RacePanel",
     "SaturationPanel",
     "ScenarioPanel",
+    "StepThroughPanel",
+    "TrainingPanel",
 ]

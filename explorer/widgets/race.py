@@ -1,0 +1,563 @@
+"""The race: finite differences (eq. 46) against backpropagation, for one gradient.
+
+The chapter's section "In what sense is backpropagation a fast algorithm?": nudging each of P
+parameters and re-running the network costs P + 1 forward passes (2P for central differences),
+while backpropagation gets all P derivatives from one forward and one backward pass, about the
+price of two forward passes. The panel measures both on networks from a dozen parameters to a
+few hundred thousand, plots passes and seconds against P on log axes and states the ratio; then
+it lets a student start finite differences on a large network and watch the pass counter climb
+long after backprop has finished.
+
+The finite-difference run is ``core.gradient_check.FiniteDifferenceRun``, advanced in chunks of
+about ``CHUNK_SECONDS`` on the kernel's event loop; between chunks the loop handles other
+messages, so the stop button is honoured within one chunk. ``begin_race`` and ``run_chunk``
+drive the same steps by hand where no loop runs (tests, scripts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import math
+import statistics
+import time
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..core import Network, load_mnist
+from ..core.gradient_check import FiniteDifferenceRun
+from .figures import Blitter, live_figure
+
+#: The networks of the sweep: from a dozen parameters to beyond the book's [784, 30, 10].
+NETWORKS = (
+    (2, 3, 1),
+    (4, 8, 2),
+    (16, 16, 10),
+    (64, 30, 10),
+    (196, 30, 10),
+    (784, 30, 10),
+    (784, 100, 10),
+    (784, 300, 100, 10),
+)
+#: The network the summary sentence is about (the book's).
+HEADLINE = (784, 30, 10)
+#: Run finite differences to the end when that is expected to take at most this long;
+#: otherwise run them this long and extrapolate from the passes done (shown hollow).
+FD_COMPLETE_SECONDS = 1.0
+FD_SAMPLE_SECONDS = 0.2
+#: The live race advances in chunks of about this long, then yields to the event loop.
+CHUNK_SECONDS = 0.04
+YIELD_SECONDS = 0.001
+#: Progress widgets and the live marker are refreshed at most this often.
+REFRESH_SECONDS = 0.15
+
+_FD_COLOUR, _CENTRAL_COLOUR, _BP_COLOUR = "#d62728", "#ff9896", "#1f77b4"
+
+
+def n_parameters(sizes) -> int:
+    return sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
+
+
+def example_for(sizes, seed: int = 0):
+    """(x, y) for a network: a real digit for 784 inputs, else a random point; target class 0."""
+    if sizes[0] == 784:
+        (X, _), _ = load_mnist(n_train=1, n_test=0, format="arrays")
+        x = X[:, :1]
+    else:
+        x = np.random.default_rng(seed).uniform(0.0, 1.0, (sizes[0], 1))
+    y = np.zeros((sizes[-1], 1))
+    y[0, 0] = 1.0
+    return x, y
+
+
+def median_seconds(fn, samples: int = 7, sample_seconds: float = 0.004) -> float:
+    """Median time of one call of ``fn``, each sample long enough for the clock."""
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    number = max(1, int(sample_seconds / once))
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return statistics.median(times)
+
+
+@dataclass(frozen=True)
+class RaceRow:
+    """One network of the sweep: what one gradient costs both ways."""
+
+    sizes: tuple[int, ...]
+    parameters: int
+    fd_passes: int  # P + 1 forward passes (eq. 46)
+    fd_central_passes: int  # 2P
+    fd_passes_run: int  # passes actually run and timed
+    fd_seconds: float  # all P + 1 passes (median time per pass × P + 1); see ``extrapolated``
+    forward_seconds: float  # one forward pass computing C
+    backprop_seconds: float  # one forward + one backward pass
+    backprop_forward_passes: int = 1
+    backprop_backward_passes: int = 1
+
+    @property
+    def extrapolated(self) -> bool:
+        return self.fd_passes_run < self.fd_passes
+
+    @property
+    def backprop_in_forward_passes(self) -> float:
+        """Backprop's time in units of one forward pass (the chapter: about two)."""
+        return self.backprop_seconds / self.forward_seconds
+
+    @property
+    def ratio(self) -> float:
+        """How many times longer finite differences take than backprop."""
+        return self.fd_seconds / self.backprop_seconds
+
+
+def measure_network(sizes, seed: int = 0, complete_seconds: float = FD_COMPLETE_SECONDS,
+                    sample_seconds: float = FD_SAMPLE_SECONDS) -> RaceRow:
+    """Time one forward pass, one backprop and finite differences for one network."""
+    sizes = tuple(int(n) for n in sizes)
+    net = Network(list(sizes), seed=seed)
+    x, y = example_for(sizes, seed)
+    X, Y = net._inputs(x, y)
+    forward, backprop = [], []
+    for _ in range(3):  # interleaved, so that a busy moment slows both alike
+        forward.append(median_seconds(lambda: net._cost_unchecked(X, Y), 3, 0.002))
+        backprop.append(median_seconds(lambda: net._backprop(X, Y), 3, 0.002))
+    forward_s, backprop_s = statistics.median(forward), statistics.median(backprop)
+    run = FiniteDifferenceRun(net, X, Y)
+    # Small enough: every pass, however long a busy machine makes it. Else a sample. The time
+    # per pass is the median over short stretches (about 2 ms), the statistic the forward pass
+    # and backprop get too: on a shared machine one long run collects every interruption and
+    # a median of short ones does not, which would skew the comparison. A tiny network's
+    # gradient is over in one stretch, so it is computed again until there are five.
+    complete = forward_s * run.total <= complete_seconds
+    stretch = max(1, round(0.002 / forward_s))
+    deadline = time.perf_counter() + sample_seconds
+    per_pass, current = [], run
+    while True:
+        if current.done:
+            if not complete or len(per_pass) >= 5:
+                break
+            current = FiniteDifferenceRun(net, X, Y)
+        if not complete and time.perf_counter() >= deadline:
+            break
+        before, start = current.passes, time.perf_counter()
+        current.advance(max_parameters=stretch)
+        per_pass.append((time.perf_counter() - start) / (current.passes - before))
+    fd_seconds = statistics.median(per_pass) * run.total
+    return RaceRow(
+        sizes=sizes,
+        parameters=net.n_parameters,
+        fd_passes=run.total,
+        fd_central_passes=2 * net.n_parameters,
+        fd_passes_run=run.passes,
+        fd_seconds=fd_seconds,
+        forward_seconds=forward_s,
+        backprop_seconds=backprop_s,
+    )
+
+
+# ----------------------------------------------------------------------------- formatting
+def fmt_seconds(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def fmt_ratio(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def num(name: str, value: float, shown: str) -> str:
+    """A number shown as ``shown``, its exact value in a data attribute (tests read both)."""
+    return f'<span class="num" data-q="{name}" data-value="{value!r}">{shown}</span>'
+
+
+def sizes_label(sizes) -> str:
+    return "[" + ", ".join(str(n) for n in sizes) + "]"
+
+
+# ----------------------------------------------------------------------------- the panel
+class RacePanel:
+    """Finite differences against backprop: a measured sweep, then a live race.
+
+    For tests and other code: ``rows`` (``RaceRow`` per network, after ``measure()``),
+    ``table_html`` and ``summary_html`` (HTML widgets whose numbers are spans with the exact
+    value in ``data-value``), ``fig`` with ``ax_passes`` and ``ax_seconds``; for the race:
+    ``network_dropdown``, ``method_buttons`` ("forward" / "central"), ``start_button``,
+    ``stop_button``, ``progress``, ``progress_label``, ``backprop_label``, ``race_state``
+    ("idle", "running", "stopped", "done"), ``race_net``, ``race_passes``, ``race_total``,
+    ``race_seconds`` (finite differences' compute time so far), ``race_backprop_seconds``.
+    """
+
+    def __init__(self, networks=NETWORKS, race_sizes=HEADLINE, seed: int = 0, render_now: bool = False):
+        self.networks = tuple(tuple(int(n) for n in s) for s in networks)
+        self.seed = seed
+        self.render_now = render_now
+        self.rows: list[RaceRow] = []
+        self.race_state = "idle"
+        self.race_net = None
+        self.race_passes = 0
+        self.race_total = 0
+        self.race_seconds = 0.0
+        self.race_backprop_seconds = math.nan
+        self._run: FiniteDifferenceRun | None = None
+        self._task = None
+        self._token = None
+
+        self.measure_button = widgets.Button(
+            description="measure again", icon="stopwatch", layout=widgets.Layout(width="160px")
+        )
+        self.table_html = widgets.HTML()
+        self.summary_html = widgets.HTML()
+        labels = [(f"{sizes_label(s)}: {n_parameters(s):,} parameters", s) for s in self.networks]
+        if tuple(race_sizes) not in self.networks:
+            labels.append((f"{sizes_label(race_sizes)}: {n_parameters(race_sizes):,} parameters", tuple(race_sizes)))
+        self.network_dropdown = widgets.Dropdown(
+            options=labels, value=tuple(race_sizes), description="race on",
+            layout=widgets.Layout(width="380px"),
+        )
+        self.method_buttons = widgets.ToggleButtons(
+            options=[("forward difference, eq. 46 (P + 1 passes)", "forward"), ("central (2P passes)", "central")],
+            value="forward", style={"button_width": "270px"},
+        )
+        self.start_button = widgets.Button(description="race!", icon="flag-checkered", button_style="danger")
+        self.stop_button = widgets.Button(description="stop", icon="stop", disabled=True)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="420px"))
+        self.progress_label = widgets.HTML()
+        self.backprop_label = widgets.HTML()
+        self.measure_button.on_click(lambda _: self._measure_clicked())
+        self.start_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
+
+        self._build_figure()
+        self.widget = widgets.VBox([
+            self.summary_html,
+            self.fig.canvas,
+            self.table_html,
+            self.measure_button,
+            widgets.HTML("<b>Race</b>: backprop first, then finite differences, one forward pass after another."),
+            widgets.HBox([self.network_dropdown, self.start_button, self.stop_button]),
+            self.method_buttons,
+            self.backprop_label,
+            widgets.HBox([self.progress, self.progress_label]),
+        ])
+
+    # ------------------------------------------------------------------ the sweep
+    def measure(self, complete_seconds: float = FD_COMPLETE_SECONDS,
+                sample_seconds: float = FD_SAMPLE_SECONDS) -> list[RaceRow]:
+        """Measure every network (a second or two in all) and show the results."""
+        self.rows = [
+            measure_network(s, self.seed, complete_seconds, sample_seconds) for s in self.networks
+        ]
+        self._show_rows()
+        return self.rows
+
+    def _measure_clicked(self) -> None:
+        """On a live loop, one network at a time with a yield between: the kernel stays responsive
+        and the points appear one by one. Without a loop, all at once."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.measure()
+            return
+
+        async def sweep():
+            try:
+                rows = []
+                for sizes in self.networks:
+                    rows.append(measure_network(sizes, self.seed))
+                    self.rows = list(rows)
+                    self._show_rows()
+                    await asyncio.sleep(YIELD_SECONDS)
+            finally:
+                self.measure_button.disabled = False
+
+        self.measure_button.disabled = True
+        self._measure_task = loop.create_task(sweep())
+
+    def _show_rows(self) -> None:
+        rows = self.rows
+        P = np.array([r.parameters for r in rows], dtype=float)
+        measured = np.array([not r.extrapolated for r in rows])
+        fd_s = np.array([r.fd_seconds for r in rows])
+        bp_s = np.array([r.backprop_seconds for r in rows])
+        self.fd_pass_line.set_data(P, [r.fd_passes for r in rows])
+        self.central_pass_line.set_data(P, [r.fd_central_passes for r in rows])
+        self.bp_pass_line.set_data(P, [r.backprop_in_forward_passes for r in rows])
+        self.fd_time_line.set_data(P, fd_s)
+        self.fd_time_measured.set_data(P[measured], fd_s[measured])
+        self.fd_time_extrapolated.set_data(P[~measured], fd_s[~measured])
+        self.bp_time_line.set_data(P, bp_s)
+        lo, hi = P.min() / 2, P.max() * 2
+        for ax in (self.ax_passes, self.ax_seconds):
+            ax.set_xlim(lo, hi)
+        self.ax_passes.set_ylim(0.5, 10 ** math.ceil(math.log10(2 * P.max())))
+        t_lo = min(bp_s.min(), fd_s.min())
+        t_hi = max(fd_s.max(), 10.0)
+        self.ax_seconds.set_ylim(10 ** math.floor(math.log10(t_lo)), 10 ** math.ceil(math.log10(t_hi)))
+        for text in self.ratio_texts:
+            text.remove()
+        self.ratio_texts = []
+        for r in rows:
+            if r.sizes in (HEADLINE, rows[-1].sizes):
+                self.ratio_texts.append(self.ax_seconds.annotate(
+                    f"× {fmt_ratio(r.ratio)}", xy=(r.parameters, math.sqrt(r.fd_seconds * r.backprop_seconds)),
+                    xytext=(-5, 0), textcoords="offset points", fontsize=10, va="center", ha="right",
+                    color="0.2",
+                ))
+                self.ratio_texts.append(self.ax_seconds.annotate(
+                    "", xy=(r.parameters, r.backprop_seconds * 1.3), xytext=(r.parameters, r.fd_seconds / 1.3),
+                    arrowprops=dict(arrowstyle="<->", color="0.4", lw=1),
+                ))
+        self.table_html.value = self._table()
+        self.summary_html.value = self._summary()
+        self._draw(full=True)
+
+    def _table(self) -> str:
+        cell = "padding:2px 9px;text-align:right;white-space:nowrap"
+        head = "".join(
+            f"<th style='{cell}'>{h}</th>"
+            for h in ("network", "P", "FD passes<br>(P + 1)", "central<br>(2P)", "FD time",
+                      "one forward<br>pass", "backprop<br>(1 forward + 1 backward)",
+                      "backprop in<br>forward passes", "FD / backprop")
+        )
+        rows = []
+        for i, r in enumerate(self.rows):
+            fd_time = fmt_seconds(r.fd_seconds) + (" (extrapolated)" if r.extrapolated else "")
+            cells = [
+                sizes_label(r.sizes),
+                num(f"P{i}", r.parameters, f"{r.parameters:,}"),
+                num(f"fd_passes{i}", r.fd_passes, f"{r.fd_passes:,}"),
+                num(f"central_passes{i}", r.fd_central_passes, f"{r.fd_central_passes:,}"),
+                num(f"fd_seconds{i}", r.fd_seconds, fd_time),
+                num(f"forward_seconds{i}", r.forward_seconds, fmt_seconds(r.forward_seconds)),
+                num(f"backprop_seconds{i}", r.backprop_seconds, fmt_seconds(r.backprop_seconds)),
+                num(f"bp_passes{i}", r.backprop_in_forward_passes, f"{r.backprop_in_forward_passes:.2f}"),
+                "<b>" + num(f"ratio{i}", r.ratio, "× " + fmt_ratio(r.ratio)) + "</b>",
+            ]
+            rows.append("<tr>" + "".join(f"<td style='{cell}'>{c}</td>" for c in cells) + "</tr>")
+        return (
+            "<table style='border-collapse:collapse;font-size:13px'>"
+            f"<tr style='background:#eee'>{head}</tr>{''.join(rows)}</table>"
+            "<div style='font-size:12px;color:#555'>P: weights and biases; FD: finite differences "
+            "(eq. 46). Times are medians on this machine; for finite differences, the median time "
+            "of one pass over stretches of about 2 ms, times P + 1, so that a busy moment of a "
+            "shared machine does not count against one side only. Finite differences run to the "
+            "end where that should take under a second, on bigger networks for a fifth of a "
+            "second (hollow markers: extrapolated).</div>"
+        )
+
+    def _summary(self) -> str:
+        row = next((r for r in self.rows if r.sizes == HEADLINE), self.rows[-1])
+        how = "extrapolated" if row.extrapolated else "measured"
+        return (
+            f"<div style='font-size:15px;line-height:1.5'>For {sizes_label(row.sizes)} "
+            f"({num('summary_P', row.parameters, f'{row.parameters:,}')} parameters), finite "
+            f"differences (eq. 46) need {num('summary_fd_passes', row.fd_passes, f'{row.fd_passes:,}')} "
+            f"forward passes: {num('summary_fd_seconds', row.fd_seconds, fmt_seconds(row.fd_seconds))} ({how}). "
+            f"Backprop needs one forward and one backward pass: "
+            f"{num('summary_bp_seconds', row.backprop_seconds, fmt_seconds(row.backprop_seconds))}, the time of "
+            f"{num('summary_bp_passes', row.backprop_in_forward_passes, f'{row.backprop_in_forward_passes:.1f}')} "
+            f"forward passes. <b>Backprop is {num('summary_ratio', row.ratio, fmt_ratio(row.ratio))} times "
+            f"faster</b>, and the gap grows in proportion to P.</div>"
+        )
+
+    # ------------------------------------------------------------------ figure
+    def _build_figure(self) -> None:
+        fig = live_figure(10.5, 3.9, dpi=90)
+        self.fig = fig
+        self.ax_passes, self.ax_seconds = fig.subplots(1, 2)
+        for ax in (self.ax_passes, self.ax_seconds):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("parameters P (weights and biases)", fontsize=11)
+            ax.grid(alpha=0.3, which="major")
+            ax.tick_params(labelsize=9)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        ax = self.ax_passes
+        ax.set_title("forward passes for one gradient", fontsize=12, loc="left")
+        self.fd_pass_line, = ax.plot([], [], "o-", color=_FD_COLOUR, label="finite differences: P + 1")
+        self.central_pass_line, = ax.plot([], [], "s--", color=_CENTRAL_COLOUR, ms=4, label="central differences: 2P")
+        self.bp_pass_line, = ax.plot([], [], "o-", color=_BP_COLOUR, label="backprop (its time in forward passes)")
+        ax.axhline(2.0, color=_BP_COLOUR, lw=0.8, ls=":")
+        ax.text(0.02, 2.0, "the chapter: about 2", transform=ax.get_yaxis_transform(), ha="left",
+                va="bottom", fontsize=8, color=_BP_COLOUR)
+        ax.legend(fontsize=9, loc="upper left", frameon=False)
+        ax = self.ax_seconds
+        ax.set_title("seconds for one gradient (this machine)", fontsize=12, loc="left")
+        self.fd_time_line, = ax.plot([], [], "-", color=_FD_COLOUR, lw=1.2)
+        self.fd_time_measured, = ax.plot([], [], "o", color=_FD_COLOUR, label="finite differences, measured")
+        self.fd_time_extrapolated, = ax.plot([], [], "o", mfc="white", color=_FD_COLOUR, label="… extrapolated")
+        self.bp_time_line, = ax.plot([], [], "o-", color=_BP_COLOUR, label="backprop")
+        self.ratio_texts = []
+        # The live race: finite differences' time so far climbs at its P.
+        self.race_marker, = ax.plot([], [], "*", color="#ff7f0e", ms=15, label="the race, so far")
+        self.race_text = ax.text(1, 1, "", fontsize=10, color="#c25e00", ha="center", va="top")
+        ax.legend(fontsize=9, loc="upper left", frameon=False)
+        self.blitter = Blitter(fig)
+        self.blitter.add(self.race_marker, self.race_text)
+
+    def _draw(self, full: bool = False) -> None:
+        self.blitter.update(full=full, now=self.render_now)
+
+    def _show_race_marker(self) -> None:
+        if self.race_net is None or self.race_seconds <= 0:
+            self.race_marker.set_data([], [])
+            self.race_text.set_text("")
+        else:
+            P = self.race_net.n_parameters
+            self.race_marker.set_data([P], [self.race_seconds])
+            self.race_text.set_position((P, self.race_seconds / 1.7))
+            self.race_text.set_text(f"{self.race_passes:,} passes")
+
+    # ------------------------------------------------------------------ the race
+    def begin_race(self) -> None:
+        """Backprop on the chosen network (timed), then a finite-difference run ready to go."""
+        self._token = None
+        sizes = self.network_dropdown.value
+        net = Network(list(sizes), seed=self.seed)
+        x, y = example_for(sizes, self.seed)
+        X, Y = net._inputs(x, y)
+        self.race_net, self._race_example = net, (X, Y)
+        self.race_backprop_seconds = median_seconds(lambda: net._backprop(X, Y), samples=5)
+        self._race_backprop = net._backprop(X, Y)
+        self._run = FiniteDifferenceRun(net, X, Y, central=self.method_buttons.value == "central")
+        self.race_total = self._run.total
+        self.race_passes = 0
+        self.race_seconds = 0.0
+        self.race_state = "running"
+        self.progress.max = self.race_total
+        self.progress.value = 0
+        self.backprop_label.value = (
+            f"<span style='color:{_BP_COLOUR};font-size:15px'><b>backprop: finished</b> in "
+            f"{num('race_bp_seconds', self.race_backprop_seconds, fmt_seconds(self.race_backprop_seconds))}"
+            f" (one forward pass and one backward pass), all {net.n_parameters:,} derivatives at once.</span>"
+        )
+        self._last_refresh = 0.0
+        self._refresh(force=True)
+
+    def run_chunk(self, seconds: float = CHUNK_SECONDS) -> bool:
+        """Advance finite differences for about ``seconds``; True once the gradient is complete."""
+        if self._run is None or self.race_state != "running":
+            return self.race_state == "done"
+        start = time.perf_counter()
+        self._run.advance(max_seconds=seconds)
+        self.race_seconds += time.perf_counter() - start
+        self.race_passes = self._run.passes
+        if self._run.done:
+            self._finish()
+            return True
+        self._refresh()
+        return False
+
+    def _finish(self) -> None:
+        self.race_state = "done"
+        fd = self._run.result()
+        nabla_b, nabla_w = self._race_backprop
+        scale = max(float(np.abs(nabla_w[l]).max()) for l in self.race_net.layers)
+        self.race_agreement = max(
+            float(np.abs(fd.nabla_w[l] - nabla_w[l]).max()) for l in self.race_net.layers
+        ) / scale
+        self._token = None
+        self._refresh(force=True)
+
+    def stop(self) -> None:
+        """Stop finite differences where they are (the network is left as it was)."""
+        if self.race_state == "running":
+            self._token = None
+            self.race_state = "stopped"
+            self._refresh(force=True)
+
+    def start(self) -> bool:
+        """Begin a race and run finite differences on the event loop, chunk by chunk."""
+        if self.race_state == "running" and self._token is not None:
+            return True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.progress_label.value = (
+                "<span style='color:#b00'>no running event loop here: use begin_race() and run_chunk()</span>"
+            )
+            return False
+        self.begin_race()
+        token = object()
+        self._token = token
+        self._task = loop.create_task(self._race(token))
+        self._sync_buttons()
+        return True
+
+    async def _race(self, token) -> None:
+        try:
+            while self._token is token and self.race_state == "running":
+                if self.run_chunk(CHUNK_SECONDS):
+                    break
+                await asyncio.sleep(YIELD_SECONDS)
+        except Exception as error:  # shown, not lost in a task nobody awaits
+            self.race_state = "stopped"
+            self.progress_label.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
+        finally:
+            if self._token is token:
+                self._token = None
+            self._sync_buttons()
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    @property
+    def running(self) -> bool:
+        return self._token is not None and self._task is not None and not self._task.done()
+
+    def _sync_buttons(self) -> None:
+        running = self.race_state == "running"
+        self.start_button.disabled = running
+        self.stop_button.disabled = not running
+
+    def _refresh(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_refresh < REFRESH_SECONDS:
+            return
+        self._last_refresh = now
+        self.progress.value = min(self.race_passes, self.progress.max)
+        passes, total, seconds = self.race_passes, self.race_total, self.race_seconds
+        shown = (
+            f"{num('race_passes', passes, f'{passes:,}')} of {num('race_total', total, f'{total:,}')} "
+            f"forward passes · {num('race_seconds', seconds, fmt_seconds(seconds))}"
+        )
+        bp = self.race_backprop_seconds
+        if self.race_state == "running":
+            if passes:
+                left = seconds / passes * (total - passes)
+                shown += f" · about {fmt_seconds(left)} to go"
+            shown += f" · already {fmt_ratio(seconds / bp)} × backprop's time" if seconds else ""
+        elif self.race_state == "stopped":
+            shown = f"<b>stopped</b> after {shown}"
+        elif self.race_state == "done":
+            shown = (
+                f"<b>finished</b>: {shown} = <b>{num('race_ratio', seconds / bp, fmt_ratio(seconds / bp))} × "
+                f"backprop</b>; the two gradients agree to {self.race_agreement:.1e} (relative)"
+            )
+        self.progress_label.value = f"<span style='font-size:14px'>&nbsp;{shown}</span>"
+        self._sync_buttons()
+        self._show_race_marker()
+        self._draw()
+
+    # ------------------------------------------------------------------ display
+    def close(self) -> None:
+        self._token = None
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+__all__ = ["HEADLINE", "NETWORKS", "RacePanel", "RaceRow", "measure_network", "n_parameters"]

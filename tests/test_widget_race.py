@@ -1,0 +1,202 @@
+"""The race panel: pass counts from the sizes, shown numbers consistent, a stop that stops."""
+
+import asyncio
+import copy
+import re
+import time
+
+import numpy as np
+import pytest
+
+from explorer import Network
+from explorer.widgets.race import RacePanel, example_for
+
+SPAN = re.compile(r'<span class="num" data-q="(\w+)" data-value="([^"]+)">([^<]*)</span>')
+SMALL = ((2, 3, 1), (5, 4, 3), (12, 10, 6, 4))
+
+
+def P_of(sizes):
+    """Weights and biases counted here: n_l · n_(l−1) weights and n_l biases per layer l ≥ 2."""
+    return sum(sizes[i] * sizes[i - 1] + sizes[i] for i in range(1, len(sizes)))
+
+
+def numbers(markup):
+    """{name: (exact value, shown text)} from the panel's number spans."""
+    return {name: (float(value), shown) for name, value, shown in SPAN.findall(markup)}
+
+
+def seconds_of(shown):
+    value, unit = shown.split()[:2]
+    return float(value.replace(",", "")) * {"s": 1.0, "ms": 1e-3, "µs": 1e-6}[unit]
+
+
+def ratio_of(shown):
+    return float(shown.replace("×", "").replace(",", "").strip())
+
+
+def counted_forward_passes(net):
+    """Count the network's forward passes (cost evaluations) from outside the panel."""
+    calls = {"n": 0}
+    forward = net._cost_unchecked
+
+    def counting(*args):
+        calls["n"] += 1
+        return forward(*args)
+
+    net._cost_unchecked = counting
+    return calls
+
+
+@pytest.fixture(scope="module")
+def measured():
+    panel = RacePanel(networks=SMALL + ((784, 30, 10),), render_now=True)
+    panel.measure(complete_seconds=0.2, sample_seconds=0.05)
+    return panel
+
+
+def test_sweep_counts_are_P_plus_one_and_2P(measured):
+    for row, sizes in zip(measured.rows, measured.networks):
+        P = P_of(sizes)
+        assert row.parameters == P
+        assert row.fd_passes == P + 1 and row.fd_central_passes == 2 * P
+        assert row.backprop_forward_passes == 1 and row.backprop_backward_passes == 1
+        assert row.fd_seconds > 0 and row.forward_seconds > 0 and row.backprop_seconds > 0
+    small = measured.rows[: len(SMALL)]
+    assert all(not r.extrapolated and r.fd_passes_run == r.fd_passes for r in small)
+
+
+def test_plot_shows_the_counts_against_P(measured):
+    Ps = [P_of(s) for s in measured.networks]
+    x, y = measured.fd_pass_line.get_data()
+    assert list(x) == Ps and list(y) == [P + 1 for P in Ps]
+    x, y = measured.central_pass_line.get_data()
+    assert list(y) == [2 * P for P in Ps]
+    assert measured.ax_passes.get_xscale() == measured.ax_seconds.get_yscale() == "log"
+    x, y = measured.bp_time_line.get_data()
+    assert list(y) == [r.backprop_seconds for r in measured.rows]
+
+
+def test_table_ratio_matches_the_numbers_shown(measured):
+    shown = numbers(measured.table_html.value)
+    for i, row in enumerate(measured.rows):
+        fd_exact, fd_text = shown[f"fd_seconds{i}"]
+        bp_exact, bp_text = shown[f"backprop_seconds{i}"]
+        ratio_exact, ratio_text = shown[f"ratio{i}"]
+        assert ratio_exact == pytest.approx(fd_exact / bp_exact, rel=1e-12)
+        # The rounded numbers a student reads agree with each other (3 significant digits each).
+        assert ratio_of(ratio_text) == pytest.approx(seconds_of(fd_text) / seconds_of(bp_text), rel=0.012)
+        assert shown[f"fd_passes{i}"][0] == P_of(row.sizes) + 1
+        assert shown[f"fd_passes{i}"][1] == f"{P_of(row.sizes) + 1:,}"
+        assert ("extrapolated" in fd_text) == row.extrapolated
+
+
+def test_summary_states_the_measured_ratio_of_the_books_network(measured):
+    shown = numbers(measured.summary_html.value)
+    P = P_of((784, 30, 10))
+    assert shown["summary_P"] == (P, f"{P:,}")
+    assert shown["summary_fd_passes"][0] == P + 1
+    fd, bp = shown["summary_fd_seconds"], shown["summary_bp_seconds"]
+    ratio = shown["summary_ratio"]
+    assert ratio[0] == pytest.approx(fd[0] / bp[0], rel=1e-12)
+    assert ratio_of(ratio[1]) == pytest.approx(seconds_of(fd[1]) / seconds_of(bp[1]), rel=0.012)
+    assert ratio[0] > 1000  # finite differences lose by thousands on 23,860 parameters
+    # Backprop costs a few forward passes on this network (the chapter: about two).
+    assert 0.8 < shown["summary_bp_passes"][0] < 8
+
+
+@pytest.mark.parametrize("method, total", [("forward", lambda P: P + 1), ("central", lambda P: 2 * P)])
+def test_a_race_run_to_the_end_counts_every_pass(method, total):
+    sizes = (5, 4, 3)
+    panel = RacePanel(networks=(sizes,), race_sizes=sizes, render_now=True)
+    panel.method_buttons.value = method
+    panel.begin_race()
+    calls = counted_forward_passes(panel.race_net)
+    assert "backprop: finished" in panel.backprop_label.value and panel.race_backprop_seconds > 0
+    while not panel.run_chunk(0.01):
+        pass
+    P = P_of(sizes)
+    assert panel.race_state == "done"
+    assert panel.race_passes == panel.race_total == calls["n"] == total(P)
+    assert panel.progress.value == panel.progress.max == total(P)
+    shown = numbers(panel.progress_label.value)
+    assert shown["race_passes"][0] == total(P) and shown["race_total"][0] == total(P)
+    ratio = shown["race_ratio"][0]
+    assert ratio == pytest.approx(panel.race_seconds / panel.race_backprop_seconds, rel=1e-12)
+    assert ratio == pytest.approx(shown["race_seconds"][0] / numbers(panel.backprop_label.value)["race_bp_seconds"][0])
+    assert panel.race_agreement < 1e-4  # finite differences and backprop give the same gradient
+
+
+def test_race_driven_by_hand_stops_where_it_is_and_leaves_the_network_alone():
+    panel = RacePanel(networks=((784, 30, 10),), render_now=True)
+    panel.begin_race()
+    before = copy.deepcopy(panel.race_net)
+    for _ in range(3):
+        panel.run_chunk(0.02)
+    panel.stop()
+    passes = panel.race_passes
+    assert 0 < passes < panel.race_total == P_of((784, 30, 10)) + 1
+    assert panel.race_state == "stopped" and "stopped" in panel.progress_label.value
+    assert panel.run_chunk(0.02) is False and panel.race_passes == passes
+    for l in before.layers:
+        np.testing.assert_array_equal(panel.race_net.weights[l], before.weights[l])
+        np.testing.assert_array_equal(panel.race_net.biases[l], before.biases[l])
+
+
+def test_stop_button_stops_a_long_live_race_within_a_second():
+    big = (784, 100, 10)
+    panel = RacePanel(networks=(big,), race_sizes=big, render_now=True)
+
+    async def scenario():
+        panel.start_button.click()
+        assert panel.running and panel.race_state == "running" and not panel.stop_button.disabled
+        await asyncio.sleep(0.3)
+        during = panel.race_passes
+        clicked = time.perf_counter()
+        panel.stop_button.click()
+        await panel.wait()
+        stopped_after = time.perf_counter() - clicked
+        passes = panel.race_passes
+        await asyncio.sleep(0.1)
+        return during, stopped_after, passes
+
+    during, stopped_after, passes = asyncio.run(scenario())
+    assert stopped_after < 1.0
+    assert 0 < during <= passes < panel.race_total == P_of(big) + 1
+    assert panel.race_passes == passes  # nothing ran after the stop
+    assert panel.race_state == "stopped" and not panel.running
+    assert panel.stop_button.disabled and not panel.start_button.disabled
+    fresh = Network(list(big), seed=0)
+    for l in fresh.layers:  # finite differences put every parameter back
+        np.testing.assert_array_equal(panel.race_net.weights[l], fresh.weights[l])
+    # The star on the time plot sits at this network's P and the time spent so far.
+    x, y = panel.race_marker.get_data()
+    assert list(x) == [P_of(big)] and y[0] == pytest.approx(panel.race_seconds)
+
+
+def test_start_without_a_loop_says_what_to_do():
+    panel = RacePanel(networks=((2, 3, 1),), race_sizes=(2, 3, 1))
+    assert panel.start() is False and "begin_race" in panel.progress_label.value
+
+
+def test_example_for_uses_a_real_digit_for_784_inputs():
+    x, y = example_for((784, 30, 10))
+    assert x.shape == (784, 1) and 0 <= x.min() and x.max() <= 1 and x.max() > 0.9
+    assert y.shape == (10, 1) and y.sum() == 1
+
+
+def test_measure_button_on_a_loop_adds_one_network_at_a_time():
+    panel = RacePanel(networks=SMALL, race_sizes=SMALL[0], render_now=True)
+    seen = []
+
+    async def scenario():
+        panel.measure_button.click()
+        assert panel.measure_button.disabled
+        while not panel._measure_task.done():
+            seen.append(len(panel.rows))
+            await asyncio.sleep(0)
+        await panel._measure_task
+
+    asyncio.run(scenario())
+    assert [r.parameters for r in panel.rows] == [P_of(s) for s in SMALL]
+    assert set(seen) >= {1, 2}  # the table grew while other tasks ran
+    assert not panel.measure_button.disabled

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from explorer import Network, count_paths, delta_via_sigma_prime, path_sum, sigma_prime_matrix
-from helpers import close, cost_from_layer
+from helpers import cost_from_layer
 
 
 @pytest.fixture

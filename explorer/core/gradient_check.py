@@ -40,42 +40,13 @@ def finite_difference_gradient(
     False the computation stops and raises ``InterruptedError``. The network is left exactly
     as it was.
     """
-    X, Y = net._inputs(x, y)
-    net._check_parameters()
-    eps = require_finite_number(eps, "eps")
-    if eps <= 0:
-        raise ValueError(f"eps: expected a small positive step, got {eps}")
-    total = 2 * net.n_parameters if central else net.n_parameters + 1
-    passes = 0
-    base = None
-    if not central:
-        base = net._cost_unchecked(X, Y)
-        passes = 1
-    grads = {"w": {}, "b": {}}
-    for kind, params in (("w", net.weights), ("b", net.biases)):
-        for l in net.layers:
-            p = params[l]
-            g = np.empty_like(p, dtype=np.float64)
-            for index in np.ndindex(p.shape):
-                old = p[index]
-                try:
-                    p[index] = old + eps
-                    up = net._cost_unchecked(X, Y)
-                    if central:
-                        p[index] = old - eps
-                        g[index] = (up - net._cost_unchecked(X, Y)) / (2 * eps)
-                        passes += 2
-                    else:
-                        g[index] = (up - base) / eps
-                        passes += 1
-                finally:
-                    p[index] = old
-                if on_progress is not None and on_progress(passes, total) is False:
-                    raise InterruptedError(
-                        f"finite differences stopped after {passes} of {total} forward passes"
-                    )
-            grads[kind][l] = g
-    return FiniteDifferenceGradient(grads["w"], grads["b"], passes)
+    run = FiniteDifferenceRun(net, x, y, eps, central)
+    for passes in run:
+        if on_progress is not None and on_progress(passes, run.total) is False:
+            raise InterruptedError(
+                f"finite differences stopped after {passes} of {run.total} forward passes"
+            )
+    return run.result()
 
 
 class FiniteDifferenceRun:

@@ -12,7 +12,6 @@ import itertools
 import math
 from dataclasses import dataclass
 
-import numpy as np
 
 from .checks import check_index, check_layer, require_int
 
@@ -53,8 +52,8 @@ def count_paths(sizes, layer: int) -> int:
     return math.prod(sizes[layer:])
 
 
-def path_sum(net, x, y, layer: int, j: int, k: int, limit: int = DEFAULT_PATH_LIMIT) -> PathSum:
-    """List every path from w^l_jk to C for one example, with its product, and their sum."""
+def _checked(net, x, y, layer: int, j: int, k: int, limit: int):
+    """Validated (l, j, k) and the one-example trace, refusing more paths than ``limit``."""
     layer = check_layer(layer, net.L)
     j = check_index(j, net.sizes[layer - 1], "j", f"layer {layer}")
     k = check_index(k, net.sizes[layer - 2], "k", f"layer {layer - 1}")
@@ -69,11 +68,11 @@ def path_sum(net, x, y, layer: int, j: int, k: int, limit: int = DEFAULT_PATH_LI
     trace = net.trace(x, y)
     if trace.n_examples != 1:
         raise ValueError(f"x: path_sum takes one example (one column), got {trace.n_examples}")
-    sp = {l: trace.sigma_prime[l][:, 0] for l in net.layers}
-    first = float(sp[layer][j] * trace.a[layer - 1][k, 0])  # ∂a^l_j/∂w^l_jk
-    last = trace.cost_gradient[:, 0]  # ∂C/∂a^L_m
-    # rate[r][q, p] = ∂a^r_q/∂a^(r−1)_p = σ'(z^r_q) w^r_qp
-    rate = {r: sp[r][:, None] * net.weights[r] for r in range(layer + 1, net.L + 1)}
+    return layer, j, k, trace
+
+
+def _enumerate(net, layer: int, j: int, k: int, first: float, rate, last) -> PathSum:
+    """Every path j → q → … → m with its factors: first, rate[r][q, p] per step, last[m]."""
     paths = []
     for tail in itertools.product(*(range(s) for s in net.sizes[layer:])):
         neurons = (j, *tail)
@@ -83,6 +82,17 @@ def path_sum(net, x, y, layer: int, j: int, k: int, limit: int = DEFAULT_PATH_LI
         factors.append(float(last[neurons[-1]]))
         paths.append(Path(neurons, tuple(factors), math.prod(factors)))
     return PathSum(layer, j, k, tuple(paths), math.fsum(p.product for p in paths))
+
+
+def path_sum(net, x, y, layer: int, j: int, k: int, limit: int = DEFAULT_PATH_LIMIT) -> PathSum:
+    """List every path from w^l_jk to C for one example, with its product, and their sum."""
+    layer, j, k, trace = _checked(net, x, y, layer, j, k, limit)
+    sp = {l: trace.sigma_prime[l][:, 0] for l in net.layers}
+    first = float(sp[layer][j] * trace.a[layer - 1][k, 0])  # ∂a^l_j/∂w^l_jk
+    last = trace.cost_gradient[:, 0]  # ∂C/∂a^L_m
+    # rate[r][q, p] = ∂a^r_q/∂a^(r−1)_p = σ'(z^r_q) w^r_qp
+    rate = {r: sp[r][:, None] * net.weights[r] for r in range(layer + 1, net.L + 1)}
+    return _enumerate(net, layer, j, k, first, rate, last)
 
 
 def path_sum_weighted_inputs(
@@ -96,20 +106,7 @@ def path_sum_weighted_inputs(
     neurons as in ``path_sum`` but carry these factors; the total is again ∂C/∂w^l_jk.
     Summing the paths from z^r_p onward gives δ^r_p, which is how the sum collapses into BP2.
     """
-    layer = check_layer(layer, net.L)
-    j = check_index(j, net.sizes[layer - 1], "j", f"layer {layer}")
-    k = check_index(k, net.sizes[layer - 2], "k", f"layer {layer - 1}")
-    limit = require_int(limit, "limit")
-    n = count_paths(net.sizes, layer)
-    if n > limit:
-        widths = " × ".join(str(s) for s in net.sizes[layer:])
-        raise ValueError(
-            f"w^{layer}_{j + 1}{k + 1} has {n:,} paths to C ({widths}), more than the limit of "
-            f"{limit:,}; pass a larger limit= or use a smaller network"
-        )
-    trace = net.trace(x, y)
-    if trace.n_examples != 1:
-        raise ValueError(f"x: path_sum takes one example (one column), got {trace.n_examples}")
+    layer, j, k, trace = _checked(net, x, y, layer, j, k, limit)
     first = float(trace.a[layer - 1][k, 0])  # ∂z^l_j/∂w^l_jk
     last = trace.delta[net.L][:, 0]  # ∂C/∂z^L_m
     # rate[r][q, p] = ∂z^r_q/∂z^(r−1)_p = w^r_qp σ'(z^(r−1)_p)
@@ -117,12 +114,4 @@ def path_sum_weighted_inputs(
         r: net.weights[r] * trace.sigma_prime[r - 1][:, 0][None, :]
         for r in range(layer + 1, net.L + 1)
     }
-    paths = []
-    for tail in itertools.product(*(range(s) for s in net.sizes[layer:])):
-        neurons = (j, *tail)
-        factors = [first]
-        for r, (p, q) in enumerate(zip(neurons, neurons[1:]), start=layer + 1):
-            factors.append(float(rate[r][q, p]))
-        factors.append(float(last[neurons[-1]]))
-        paths.append(Path(neurons, tuple(factors), math.prod(factors)))
-    return PathSum(layer, j, k, tuple(paths), math.fsum(p.product for p in paths))
+    return _enumerate(net, layer, j, k, first, rate, last)

@@ -285,7 +285,7 @@ class DemonPanel(Panel):
 
     def _update_curve(self, l: int, j: int) -> bool:
         """New curve, tangent and name; True if the y-limits changed (then a full redraw)."""
-        state, net, trace = self.state, self.state.network, self.state.trace
+        net, trace = self.state.network, self.state.trace
         with np.errstate(all="ignore"):
             try:
                 curve = net.demon_curve(trace, l, j, self.dzs)

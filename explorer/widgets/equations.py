@@ -220,7 +220,7 @@ class EquationsPanel(Panel):
 
     # ------------------------------------------------------------ the text
     def _build(self) -> str:
-        state, net, t = self.state, self.state.network, self.state.trace
+        state = self.state
         sel = state.selection
         l, j = sel["layer"], sel["j"]
         k = sel.get("k", 0)

@@ -644,7 +644,7 @@ class StepThroughPanel(Panel):
     def _show_batch(self) -> None:
         run, t = self.run, self.play.value
         net = self.state.network
-        n, m, S = net.sizes, run.m, run.S
+        m, S = run.m, run.S
         finished, within = run.loop_position(t)
         mdone = run.matrix_done(t)
         self.position.value = (f'<span class="position">tick {t} of {run.ticks}: the matrix version has taken '

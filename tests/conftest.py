@@ -11,3 +11,9 @@ settings.register_profile(
     "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: the fast tests report first, and Playwright's event loop is gone
+    before any test that runs its own (see tests/browser/conftest.py)."""
+    items.sort(key=lambda item: "browser" in item.path.parent.parts)

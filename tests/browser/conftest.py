@@ -81,8 +81,10 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an asyncio loop running in this thread while
+    # it is open, which would make every later asyncio.run() (the training panel's tests) fail.
     executable = chromium_path()
     from playwright.sync_api import sync_playwright
 

@@ -167,3 +167,17 @@ def test_the_state_does_not_write_into_the_callers_arrays():
     state.set_target(1, 0.5)
     np.testing.assert_array_equal(x, [0.1, 0.2])
     np.testing.assert_array_equal(y, [1.0, 0.0])
+
+
+def test_replaced_sliders_are_closed_so_clicks_do_not_pile_up_widgets():
+    ex = make((2, 3, 2))
+    old = list(ex.controls.weight_sliders.values()) + [ex.controls.bias_slider]
+    assert all(s.comm is not None for s in old)
+    ex.state.select_neuron(2, 2)
+    assert all(s.comm is None for s in old)  # closed: gone from the kernel and the page
+    assert all(s.comm is not None for s in ex.controls.weight_sliders.values())
+
+
+def test_seed_box_shows_how_the_network_was_drawn():
+    ex = make((2, 3, 2), seed=5)
+    assert ex.controls.seed.value == 5 and ex.controls.weight_scale.value == 1.0

@@ -189,6 +189,7 @@ class Network:
     def initialize(self, seed: int | None = None, weight_scale: float = 1.0) -> None:
         """Fresh weights ~ N(0, weight_scale²) and biases ~ N(0, 1), reproducible by ``seed``."""
         weight_scale = require_finite_number(weight_scale, "weight_scale")
+        self.seed, self.weight_scale = seed, weight_scale  # how these parameters were drawn
         self.rng = np.random.default_rng(seed)
         for l in self.layers:
             n_out, n_in = self.sizes[l - 1], self.sizes[l - 2]

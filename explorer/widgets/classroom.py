@@ -30,8 +30,8 @@ PROJECTOR_CSS = """
 .backprop-classroom .widget-dropdown select, .backprop-classroom .widget-html-content,
 .backprop-classroom .widget-button, .backprop-classroom input { font-size: 18px !important; }
 .backprop-classroom .widget-label { min-width: 4em; }
-.backprop-classroom .widget-slider .ui-slider .ui-slider-handle { width: 18px; height: 18px; top: -7px; }
-.backprop-classroom .widget-hslider .slider-container { height: 30px; }
+.backprop-classroom { --jp-widgets-slider-handle-size: 22px; --jp-widgets-slider-track-thickness: 6px; }
+.backprop-classroom .verdict-table, .backprop-classroom table { font-size: 18px; }
 .backprop-classroom h2 { font-size: 34px; }
 .backprop-classroom h3 { font-size: 25px; }
 .backprop-classroom .scenario-description { font-size: 20px; max-width: 70em; }

@@ -52,10 +52,12 @@ class ControlsPanel(Panel):
         self.neuron_activation = widgets.Dropdown(options=ACTIVATIONS, description="this neuron", style=wide)
         self.neuron_activation.observe(self._on_neuron_activation, names="value")
         self.seed = widgets.BoundedIntText(
-            value=0, min=0, max=2**31 - 1, description="seed", style=wide, layout=widgets.Layout(width="16em")
+            value=min(max(int(net.seed or 0), 0), 2**31 - 1), min=0, max=2**31 - 1, description="seed",
+            style=wide, layout=widgets.Layout(width="16em")
         )
         self.weight_scale = widgets.BoundedFloatText(
-            value=1.0, min=0.0, max=50.0, step=0.5, description="weight scale", style=wide, layout=widgets.Layout(width="16em")
+            value=min(max(net.weight_scale, 0.0), 50.0), min=0.0, max=50.0, step=0.5, description="weight scale", style=wide,
+            layout=widgets.Layout(width="16em")
         )
         self.reinit_button = widgets.Button(
             description="Re-initialise", icon="refresh", layout=widgets.Layout(width="auto")
@@ -71,8 +73,9 @@ class ControlsPanel(Panel):
                 self.layer_activation_box,
                 self.neuron_activation,
                 self.cost_dropdown,
-                widgets.HBox([self.seed, self.reinit_button]),
+                self.seed,
                 self.weight_scale,
+                self.reinit_button,
             ],
             layout=widgets.Layout(width="380px"),
         )
@@ -101,6 +104,7 @@ class ControlsPanel(Panel):
         self.bias_slider = _slider(f"${neuron_latex('b', l, j)}$", float(net.biases[l][j, 0]), PARAMETER_RANGE)
         self.bias_slider.observe(self._on_bias(l, j), names="value")
         children.append(self.bias_slider)
+        _close_all(self.parameter_box.children)
         self.parameter_box.children = children
         self._syncing = True
         try:
@@ -131,6 +135,7 @@ class ControlsPanel(Panel):
                 s.observe(self._on_target(i), names="value")
                 self.target_sliders.append(s)
                 children.append(s)
+        _close_all(self.example_box.children)
         self.example_box.children = children
 
     def _build_layer_activations(self) -> None:
@@ -149,6 +154,7 @@ class ControlsPanel(Panel):
             d.observe(self._on_layer_activation(l), names="value")
             self.layer_dropdowns[l] = d
             children.append(d)
+        _close_all(self.layer_activation_box.children)
         self.layer_activation_box.children = children
 
     # ------------------------------------------------------------ user → state
@@ -238,6 +244,13 @@ class ControlsPanel(Panel):
                     d.value = base
         finally:
             self._syncing = False
+
+
+def _close_all(old_widgets) -> None:
+    """Close widgets that are being replaced, so their models do not pile up in the kernel
+    and the page (every click on a neuron rebuilds the sliders)."""
+    for w in old_widgets:
+        w.close()
 
 
 def _set(slider: widgets.FloatSlider, value: float) -> None:

@@ -22,6 +22,7 @@ from .state import ExplorerState
 
 #: The demon's Δz slider runs over ±DZ_RANGE; the curve is drawn over the same range.
 DZ_RANGE = 5.0
+TANGENT_SPAN = 2.0
 #: Points of the ΔC(Δz) curve (odd, so that Δz = 0 is one of them).
 N_CURVE = 101
 #: The Δw slider of a selected weight runs over ±DW_RANGE.
@@ -302,7 +303,10 @@ class DemonPanel(Panel):
         full = False
         self.name_text.set_text(f"${neuron_latex('z', l, j)}$")
         floor = max(0.02 * abs(trace.cost), 1e-9) if math.isfinite(trace.cost) else 1e-3
-        limits = y_limits(curve, floor)
+        # The limits also hold the tangent for |Δz| ≤ TANGENT_SPAN, so the gap between δ·Δz and
+        # the actual ΔC stays in view where students use the demon; they depend on the trace
+        # only, not on Δz, so moving Δz never needs a full redraw.
+        limits = y_limits(np.append(curve, self.slope * np.array([-TANGENT_SPAN, TANGENT_SPAN])), floor)
         if limits != tuple(self.ax.get_ylim()):
             self.ax.set_ylim(*limits)
             full = True

@@ -268,12 +268,12 @@ class SaturationPanel(Panel):
         self.sat_slider = widgets.FloatSlider(
             value=DEFAULT_SAT_FRACTION, min=0.01, max=0.5, step=0.01,
             description="saturated when σ' < (× max σ')", readout_format=".2f",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="430px"),
+            style={"description_width": "initial"}, layout=widgets.Layout(width="560px"),
         )
         self.a_slider = widgets.FloatSlider(
             value=DEFAULT_A_THRESHOLD, min=0.0, max=0.5, step=0.01,
             description="small input when |a_in| <", readout_format=".2f",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="400px"),
+            style={"description_width": "initial"}, layout=widgets.Layout(width="520px"),
         )
         self.verdict_html = widgets.HTML()
         self.verdicts: list[WeightVerdict] = []
@@ -284,7 +284,11 @@ class SaturationPanel(Panel):
         self.sat_slider.observe(self._on_threshold, names="value")
         self.a_slider.observe(self._on_threshold, names="value")
         self.widget = widgets.VBox(
-            [self.fig.canvas, widgets.HBox([self.sat_slider, self.a_slider]), self.verdict_html]
+            [
+                self.fig.canvas,
+                widgets.HBox([self.sat_slider, self.a_slider], layout=widgets.Layout(flex_flow="row wrap")),
+                self.verdict_html,
+            ]
         )
         self.refresh()
 

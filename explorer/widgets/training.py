@@ -804,6 +804,9 @@ class TrainingPanel:
         ax_heat.tick_params(labelsize=8, length=2)
         ax_heat.set_xlabel("50 test digits, by label", fontsize=9, labelpad=1)
         ax_heat.set_ylabel(f"neuron j of layer {l}", fontsize=9)
+        n_rows = self.heatmap.get_array().shape[0]
+        rows = sorted({0, n_rows - 1, *range(4, n_rows - 1, 5)})  # the book counts from 1
+        ax_heat.set_yticks(rows, [str(r + 1) for r in rows])
         cbar = fig.colorbar(self.heatmap, ax=ax_heat, fraction=0.05, pad=0.02)
         cbar.ax.tick_params(labelsize=8)
         cbar.ax.axhline(SATURATED * vmax, color="white", lw=2)

@@ -196,3 +196,12 @@ def test_float32_network():
     assert t.nabla_w[2].dtype == np.float32 and t.delta[3].dtype == np.float32
     ref = Network([3, 4, 2], seed=1)
     np.testing.assert_allclose(t.nabla_w[2], ref.trace([0.1, 0.2, 0.3], [0.0, 1.0]).nabla_w[2], rtol=1e-4, atol=1e-6)
+
+
+def test_neuron_activation_reports_overrides():
+    net = small_net()
+    net.set_activation(2, 1, "tanh")
+    assert net.neuron_activation(2, 1).name == "tanh"
+    assert net.neuron_activation(2, 0).name == net.neuron_activation(3, 0).name == "sigmoid"
+    with pytest.raises(IndexError, match="neuron: 4 is out of range"):
+        net.neuron_activation(2, 4)

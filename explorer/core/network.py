@@ -200,6 +200,12 @@ class Network:
         """The activation of layer l (with any per-neuron overrides folded in)."""
         return self._layer_activation[check_layer(layer, self.L)]
 
+    def neuron_activation(self, layer: int, neuron: int) -> Activation:
+        """The activation neuron j of layer l uses: its own override, or its layer's."""
+        layer = check_layer(layer, self.L)
+        neuron = check_index(neuron, self.sizes[layer - 1], "neuron", f"layer {layer}")
+        return self._overrides[layer].get(neuron, self._base_activation[layer])
+
     def set_activation(self, layer: int, neuron: int | None, activation) -> None:
         """Use ``activation`` for one neuron of a layer (or the whole layer if neuron is None).
 

@@ -108,8 +108,7 @@ class ControlsPanel(Panel):
         self.parameter_box.children = children
         self._syncing = True
         try:
-            act = net.activation(l)
-            name = getattr(act, "overrides", {}).get(j, getattr(act, "base", act)).name
+            name = net.neuron_activation(l, j).name
             self.neuron_activation.description = f"neuron {j + 1}, l = {l}"
             if name in ACTIVATIONS:
                 self.neuron_activation.value = name

@@ -150,8 +150,7 @@ class ForwardPanel(Panel):
         w, b = net.weights[l], net.biases[l]
         a_prev = t.a[l - 1][:, 0]
         n_in = net.sizes[l - 2]
-        act = net.activation(l)
-        act_name = getattr(act, "overrides", {}).get(j, getattr(act, "base", act)).name
+        act_name = net.neuron_activation(l, j).name
         self.terms = [(k, float(w[j, k]), float(a_prev[k])) for k in range(n_in)]
         self.z_sum = math.fsum(wk * ak for _, wk, ak in self.terms) + float(b[j, 0])
         z, a = float(t.z[l][j, 0]), float(t.a[l][j, 0])

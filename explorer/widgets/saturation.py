@@ -59,10 +59,7 @@ def max_sigma_prime(activation: Activation) -> float:
 
 def neuron_activations(net: Network, layer: int) -> list[Activation]:
     """The activation of each neuron of layer l, per-neuron overrides included."""
-    act = net.activation(layer)
-    base = getattr(act, "base", act)
-    overrides = getattr(act, "overrides", {})
-    return [overrides.get(j, base) for j in range(net.sizes[layer - 1])]
+    return [net.neuron_activation(layer, j) for j in range(net.sizes[layer - 1])]
 
 
 def neuron_max_prime(net: Network, layer: int) -> np.ndarray:

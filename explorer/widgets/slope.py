@@ -43,8 +43,7 @@ def _g(value: float, digits: int = 4) -> str:
 
 def neuron_activation(net, l: int, j: int):
     """The activation neuron j of layer l actually uses (a per-neuron override, or its layer's)."""
-    act = net.activation(l)
-    return getattr(act, "overrides", {}).get(j, getattr(act, "base", act))
+    return net.neuron_activation(l, j)
 
 
 def slopes_at(z: float) -> dict[str, float]:

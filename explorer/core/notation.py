@@ -6,6 +6,8 @@ w^3_24: layer 3, neuron 2 of that layer, neuron 4 of the layer before.
 
 from __future__ import annotations
 
+import math
+
 
 def _subscript(*indices: int) -> str:
     # The book writes w^3_24; with a two-digit index that would be ambiguous, so use commas.
@@ -33,3 +35,11 @@ def weight_latex(l: int, j: int, k: int, symbol: str = "w") -> str:
 def neuron_latex(symbol: str, l: int, j: int) -> str:
     """'\\delta^{2}_{1}' style names as LaTeX."""
     return f"{symbol}^{{{l}}}_{{{_subscript(j)}}}"
+
+
+def number(value: float, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant figures, a true minus sign, "—" if not finite."""
+    value = float(value)
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}".replace("-", "−")

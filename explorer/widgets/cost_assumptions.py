@@ -12,17 +12,16 @@
 
 from __future__ import annotations
 
-import html
 import math
 
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_name, weight_name
+from ..core.notation import neuron_name, number as _g, weight_name
 from .demon import html_name, nice_ceil, y_limits
 from .equations import agrees, fd_parameter
 from .figures import Blitter, live_figure
-from .panel import Panel
+from .panel import Panel, diverged_html
 from .state import ExplorerState
 
 #: Examples in the batch when none is given: the state's own example and this many more − 1.
@@ -35,11 +34,6 @@ _CURRENT = "#d62728"
 _MEAN = "#222222"
 
 
-def _g(value: float, digits: int = 4) -> str:
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}".replace("-", "−")
 
 
 def _span(q: str, value: float, digits: int = 6) -> str:
@@ -161,7 +155,7 @@ class CostAssumptionsPanel(Panel):
     def refresh(self) -> None:
         state = self.state
         if state.diverged or state.trace is None:
-            self.readout.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(state.diverged or "no trace yet")}</div>'
+            self.readout.value = diverged_html(state.diverged or "no trace yet")
             self._key = None
             return
         net = state.network
@@ -186,7 +180,7 @@ class CostAssumptionsPanel(Panel):
             try:
                 trace = net.trace(X, Y)
             except ValueError as error:
-                self.readout.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(str(error))}</div>'
+                self.readout.value = diverged_html(str(error))
                 return
             kind, l, j, k = parameter_of(state.selection)
             self.costs = np.asarray(trace.costs, dtype=float)

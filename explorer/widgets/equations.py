@@ -13,8 +13,8 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
+from ..core.notation import neuron_latex, neuron_name, number, weight_latex, weight_name
 from ..core.activations import get_activation
-from ..core.notation import neuron_latex, neuron_name, weight_latex, weight_name
 from .panel import Panel
 from .state import ExplorerState
 
@@ -128,10 +128,7 @@ def agrees(value: float, fd: float, cost: float, dtype=np.float64) -> bool:
 
 # ---------------------------------------------------------------------- HTML helpers
 def _fmt(value: float, digits: int = 6) -> str:
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}".replace("-", "−")
+    return number(value, digits)
 
 
 def _num(q: str, value: float) -> str:

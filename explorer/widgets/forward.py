@@ -15,9 +15,9 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_name, weight_name
+from ..core.notation import neuron_name, number as _g, weight_name
 from .demon import html_name
-from .panel import Panel
+from .panel import Panel, diverged_html
 from .state import ExplorerState
 
 #: At most this many terms of the sum (and rows or columns of a matrix) are written out.
@@ -27,12 +27,6 @@ _CHOSEN = "background:#fff3b0"
 _ROW = "background:#e8f0fe"
 
 
-def _g(value: float, digits: int = 4) -> str:
-    """A number with a true minus sign, for table cells."""
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}".replace("-", "−")
 
 
 def _cell(q: str, value: float, title: str, style: str = "", digits: int = 4) -> str:
@@ -129,7 +123,7 @@ class ForwardPanel(Panel):
         self._sync_controls()
         if state.diverged or state.trace is None:
             self.html.value = (
-                f'<div class="diverged" style="color:#b00020">⚠ {html.escape(state.diverged or "no trace yet")}</div>'
+                diverged_html(state.diverged or "no trace yet")
             )
             self._key = None
             return

@@ -16,6 +16,7 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
+from ..core.notation import number as _g
 from .figures import live_figure, render_now
 from .state import ExplorerState
 
@@ -23,11 +24,6 @@ SLIDER_LIMIT = 5.0
 _COLORS = ("#4c72b0", "#dd8452", "#55a868")
 
 
-def _g(value: float, digits: int = 4) -> str:
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}".replace("-", "−")
 
 
 def _vec(q: str, values, digits: int = 4) -> str:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from .state import ExplorerState
+
+
+def diverged_html(message: str) -> str:
+    """The red notice a panel shows instead of numbers it cannot compute (message escaped)."""
+    return f'<div class="diverged" style="color:#b00020">⚠ {html.escape(message)}</div>'
 
 
 class Panel:

@@ -30,7 +30,7 @@ from ..core.notation import neuron_name, weight_name
 from ..core.paths import PathSum, path_sum_weighted_inputs
 from .demon import content_key, fmt, html_name, num_span
 from .figures import live_figure, render_now
-from .panel import Panel
+from .panel import Panel, diverged_html
 from .state import ExplorerState
 
 #: The panel lists at most this many paths (``path_sum``'s own limit is larger); beyond it,
@@ -360,7 +360,7 @@ class PathsPanel(Panel):
         except (ValueError, FloatingPointError) as error:
             self.result = None
             self._key = None
-            self.summary.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(str(error))}</div>'
+            self.summary.value = diverged_html(str(error))
             return
         self.finite_difference = (up - down) / 2e-6
         self.running_sum = np.cumsum([p.product for p in self.result.paths])

@@ -16,7 +16,6 @@ panel does that for the state's network and example:
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -26,7 +25,7 @@ import numpy as np
 
 from ..core import delta_via_sigma_prime
 from .equations import agrees, fd_parameter, fd_step
-from .panel import Panel
+from .panel import Panel, diverged_html
 from .state import ExplorerState
 
 #: Networks with more parameters than this are checked on a fixed random sample of them.
@@ -134,7 +133,7 @@ class ProofsPanel(Panel):
     def refresh(self) -> None:
         state = self.state
         if state.diverged or state.trace is None:
-            self.html.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(state.diverged or "no trace yet")}</div>'
+            self.html.value = diverged_html(state.diverged or "no trace yet")
             self._key = None
             return
         net = state.network

@@ -10,17 +10,16 @@ which of them would keep learning here, and on which side each of them saturates
 
 from __future__ import annotations
 
-import html
 import math
 
 import ipywidgets as widgets
 import numpy as np
 
+from ..core.notation import neuron_name, number as _g
 from ..core.activations import BUILTIN
-from ..core.notation import neuron_name
 from .demon import html_name
 from .figures import Blitter, live_figure
-from .panel import Panel
+from .panel import Panel, diverged_html
 from .saturation import max_sigma_prime
 from .state import ACTIVATIONS, ExplorerState
 
@@ -34,11 +33,6 @@ _CURVE = "#4c72b0"
 _DOT = "#d62728"
 
 
-def _g(value: float, digits: int = 4) -> str:
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    return f"{value:.{digits}g}".replace("-", "−")
 
 
 def neuron_activation(net, l: int, j: int):
@@ -112,7 +106,7 @@ class SlopePanel(Panel):
     def refresh(self) -> None:
         state = self.state
         if state.diverged or state.trace is None:
-            self.readout.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(state.diverged or "no trace yet")}</div>'
+            self.readout.value = diverged_html(state.diverged or "no trace yet")
             return
         net, t = state.network, state.trace
         l, j = state.selected_neuron

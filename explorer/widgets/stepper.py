@@ -26,7 +26,7 @@ from matplotlib.collections import LineCollection
 from ..core import Network, Trace
 from .demon import content_key, fmt, num_span, vector_span
 from .figures import live_figure, render_now
-from .panel import Panel
+from .panel import Panel, diverged_html
 from .state import ExplorerState
 
 #: A layer with more neurons than this is drawn as one box (an MNIST input has 784).
@@ -432,7 +432,7 @@ class StepThroughPanel(Panel):
                     self._run_key = key
                 except (ValueError, FloatingPointError) as error:
                     self.run = None
-                    self.message.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(str(error))}</div>'
+                    self.message.value = diverged_html(str(error))
                     return
             top = self.run.ticks
         if self.play.max != top:
@@ -450,7 +450,7 @@ class StepThroughPanel(Panel):
         if self.mode.value == "batch" and self.run is None:
             return  # the mini-batch could not be computed; refresh put the reason in the message
         if self.state.trace is None:
-            self.message.value = f'<div class="diverged" style="color:#b00020">⚠ {html.escape(self.state.diverged)}</div>'
+            self.message.value = diverged_html(self.state.diverged)
             return
         if self.state.diverged:
             self.message.value = (f'<div class="diverged" style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}'

@@ -9,6 +9,17 @@ def sigma(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def hand_forward(net, x):
+    """z^l and a^l of every layer by eq. 25 with the sigmoid written again; x a column or columns."""
+    x = np.asarray(x, float)
+    a = {1: x.reshape(-1, 1) if x.ndim == 1 else x}
+    z = {}
+    for l in net.layers:
+        z[l] = np.array(net.weights[l]) @ a[l - 1] + np.array(net.biases[l])
+        a[l] = sigma(z[l])
+    return z, a
+
+
 def cost_from_layer(net, layer, z, y):
     """C (batch mean) recomputed by hand from a given z^l onward (eq. 25 and eq. 26 / CE)."""
     a = net.activation(layer)(z)
@@ -60,4 +71,4 @@ def close(actual, expected, rel=1e-6, floor=1e-9):
     return float(np.max(np.abs(actual - expected))) <= rel * float(np.max(np.abs(expected))) + floor
 
 
-__all__ = ["sigma", "cost_from_layer", "numeric_dC_dz", "numeric_gradient", "close", "math"]
+__all__ = ["sigma", "hand_forward", "cost_from_layer", "numeric_dC_dz", "numeric_gradient", "close", "math"]

@@ -14,7 +14,7 @@ from explorer.widgets.demon import DemonPanel
 from explorer.widgets.equations import EquationsPanel, agrees, fd_parameter
 from explorer.widgets.state import ExplorerState
 
-from helpers import numeric_dC_dz, numeric_gradient, sigma
+from helpers import hand_forward, numeric_dC_dz, numeric_gradient, sigma
 
 X = np.array([0.3, -0.7, 0.5, 0.1])
 Y = np.array([1.0, 0.0, 0.0])
@@ -23,16 +23,6 @@ Y = np.array([1.0, 0.0, 0.0])
 def make(sizes=(4, 6, 6, 3), seed=3, cost="quadratic", activation="sigmoid", x=X, y=Y):
     state = ExplorerState(Network(list(sizes), activation=activation, seed=seed, cost=cost), x, y)
     return state, EquationsPanel(state)
-
-
-def hand_forward(net, x):
-    """z^l and a^l by eq. 25, written again here with the test's own sigmoid."""
-    a = {1: np.asarray(x, float).reshape(-1, 1)}
-    z = {}
-    for l in net.layers:
-        z[l] = net.weights[l] @ a[l - 1] + net.biases[l]
-        a[l] = sigma(z[l])
-    return z, a
 
 
 # ---------------------------------------------------------------------- parsing the markup

@@ -11,7 +11,7 @@ from explorer.widgets.controls import ControlsPanel
 from explorer.widgets.forward import MAX_TERMS, ForwardPanel, hidden_run, shown_indices
 from explorer.widgets.state import ExplorerState
 
-from helpers import sigma
+from helpers import hand_forward
 
 X = np.array([0.8, -0.4, 0.3])
 Y = np.array([1.0, 0.0])
@@ -21,16 +21,6 @@ def make(sizes=(3, 4, 2), seed=1, x=X, y=Y):
     copy = lambda v: v.copy() if isinstance(v, np.ndarray) else v  # sliders write into the arrays given
     state = ExplorerState(Network(list(sizes), seed=seed), copy(x), copy(y))
     return state, ForwardPanel(state)
-
-
-def hand_forward(net, x):
-    """z^l, a^l by eq. (25) with the test's own sigmoid, from a fresh copy of the numbers."""
-    a = {1: np.asarray(x, float).reshape(-1, 1)}
-    z = {}
-    for l in net.layers:
-        z[l] = np.array(net.weights[l]) @ a[l - 1] + np.array(net.biases[l])
-        a[l] = sigma(z[l])
-    return z, a
 
 
 CELL = re.compile(r'<td class="(\w+)" title="([^"]*)" data-value="([^"]*)"')

@@ -15,7 +15,7 @@ from explorer.widgets.proofs import (
 )
 from explorer.widgets.state import ExplorerState
 
-from helpers import numeric_gradient, sigma
+from helpers import hand_forward, numeric_gradient, sigma
 
 KEYS = ["delta_L", "delta_hidden", "bp1_off_diagonal", "bp1_diagonal", "bp1_chain", "bp2_jacobian",
         "bp2_chain", "bp3", "bp4", "sigma_prime_form"]
@@ -25,15 +25,6 @@ def make(sizes=(2, 3, 3, 2), seed=2, **kw):
     net = Network(list(sizes), seed=seed, **kw)
     x = np.array([0.8, -0.4, 0.3][: net.sizes[0]])
     return ExplorerState(net, x, np.array([1.0, 0.0]))
-
-
-def hand_forward(net, x):
-    a = {1: np.asarray(x, float).reshape(-1, 1)}
-    z = {}
-    for l in net.layers:
-        z[l] = np.array(net.weights[l]) @ a[l - 1] + np.array(net.biases[l])
-        a[l] = sigma(z[l])
-    return z, a
 
 
 def sp(z):

@@ -12,7 +12,7 @@ from explorer.widgets.saturation import (
     slow_learning_verdicts,
 )
 from explorer.widgets.state import ExplorerState
-from helpers import sigma
+from helpers import hand_forward, sigma
 
 def sigma_prime(z):
     s = sigma(z)
@@ -27,17 +27,6 @@ def small_net(w3, b3, cost="quadratic"):
     net.weights[3] = np.array(w3, dtype=float)
     net.biases[3] = np.array(b3, dtype=float).reshape(-1, 1)
     return net
-
-
-def hand_forward(net, x):
-    """z and a of every layer, written again with the sigmoid formula (eq. 25)."""
-    x = np.asarray(x, float)
-    a = {1: x.reshape(-1, 1) if x.ndim == 1 else x}
-    z = {}
-    for l in net.layers:
-        z[l] = net.weights[l] @ a[l - 1] + net.biases[l]
-        a[l] = sigma(z[l])
-    return z, a
 
 
 X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])

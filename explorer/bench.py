@@ -99,7 +99,7 @@ def bench_gradient(repeats: int = 3) -> dict:
     """One gradient of [784, 30, 10] for one digit: finite differences against backprop."""
     (X, Y), _ = load_mnist(n_train=1, n_test=0, format="arrays")
     net = Network(SIZES, seed=0)
-    x, y = net._inputs(X, Y)
+    x, y = net.prepare_examples(X, Y)
     forward = backprop = 0.0
     fd_seconds = []
     bar = ProgressBar(repeats, "gradient")

@@ -65,7 +65,7 @@ class FiniteDifferenceRun:
     """
 
     def __init__(self, net, x, y, eps: float = 1e-5, central: bool = False):
-        self._X, self._Y = net._inputs(x, y)
+        self._X, self._Y = net.prepare_examples(x, y)
         net._check_parameters()
         eps = require_finite_number(eps, "eps")
         if eps <= 0:

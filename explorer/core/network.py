@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from types import MappingProxyType
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
@@ -25,7 +26,7 @@ from .checks import (
     require_int,
 )
 from .costs import Cost, CrossEntropyCost, get_cost
-from .trace import DemonEffect, Trace, WeightNudge, frozen
+from .trace import DemonEffect, Trace, WeightNudge, frozen, frozen_copy
 
 
 class LayerArrays(Mapping):
@@ -234,6 +235,16 @@ class Network:
         )
 
     # ----------------------------------------------------------------- inputs
+    def prepare_examples(self, x, y=None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(X, Y)``: x (and y) checked and shaped as every method here takes them.
+
+        X has one column per example (a 1-D x of the input size is one example), in the
+        network's dtype; y may also be a class label (an int, made one-hot). Wrong shapes,
+        NaN or ±inf, and targets the cost cannot take raise a ValueError naming the argument.
+        Y is None when y is.
+        """
+        return self._inputs(x, y)
+
     def _inputs(self, x, y=None):
         X = as_batch(x, self.sizes[0], "x", self.dtype)
         if y is None:
@@ -326,6 +337,13 @@ class Network:
         costs.flags.writeable = False
         return Trace(
             sizes=self.sizes,
+            weights=frozen_copy(self.weights),
+            biases=frozen_copy(self.biases),
+            activations=MappingProxyType(
+                {l: tuple(self.neuron_activation(l, j) for j in range(self.sizes[l - 1]))
+                 for l in self.layers}
+            ),
+            cost_function=self.cost_function,
             z=frozen(z),
             a=frozen(a),
             sigma_prime=frozen(sp),

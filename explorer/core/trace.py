@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
+
+if TYPE_CHECKING:  # only for annotations: the trace holds these objects, it never calls them
+    from .activations import Activation
+    from .costs import Cost
 
 
 def frozen(layers: dict[int, np.ndarray]) -> Mapping[int, np.ndarray]:
@@ -21,19 +25,42 @@ def frozen(layers: dict[int, np.ndarray]) -> Mapping[int, np.ndarray]:
     return MappingProxyType(layers)
 
 
+def frozen_copy(layers: Mapping[int, np.ndarray]) -> Mapping[int, np.ndarray]:
+    """Read-only copies of {l: array}: later changes to the originals do not show through."""
+    return frozen({l: np.array(arr, copy=True) for l, arr in layers.items()})
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
 @dataclass(frozen=True)
 class Trace:
     """Every quantity of the chapter for one batch: columns are examples.
 
-    - ``z[l]`` = w^l a^(l−1) + b^l and ``a[l]`` = σ(z^l) for l = 2..L; ``a[1]`` is the input (eq. 25).
+    - ``weights[l]`` (w^l) and ``biases[l]`` (b^l): read-only copies of the parameters the
+      pass was computed from, so a trace stays true after the network changes.
+    - ``activations[l][j]``: the ``Activation`` neuron j of layer l used (usually σ for all;
+      the chapter's "one modified neuron" exercise makes one differ); ``cost_function`` the
+      ``Cost``.
+    - ``z[l]`` = w^l a^(l−1) + b^l and ``a[l]`` = σ(z^l) for l = 2..L; ``a[1]`` is the input x
+      (eq. 25); ``y`` the target.
     - ``sigma_prime[l]`` = σ'(z^l).
     - ``delta[l]`` = δ^l = ∂C_x/∂z^l for each example x (eq. 29; BP1 for l = L, BP2 below).
     - ``nabla_b[l]`` = ∂C/∂b^l (BP3) and ``nabla_w[l]`` = ∂C/∂w^l (BP4), averaged over the
       batch because C = 1/n Σ_x C_x.
     - ``cost_gradient`` = ∇_a C_x per example, ``costs`` = C_x per example, ``cost`` = C.
+
+    ``trace.example(i)`` is the same pass seen for example i alone (column i, with its own
+    ∂C_x/∂w and ∂C_x/∂b).
     """
 
     sizes: tuple[int, ...]
+    weights: Mapping[int, np.ndarray]
+    biases: Mapping[int, np.ndarray]
+    activations: Mapping[int, tuple["Activation", ...]]
+    cost_function: "Cost"
     z: Mapping[int, np.ndarray]
     a: Mapping[int, np.ndarray]
     sigma_prime: Mapping[int, np.ndarray]
@@ -51,6 +78,11 @@ class Trace:
         return len(self.sizes)
 
     @property
+    def layers(self) -> range:
+        """The book's numbers of the layers that have weights: 2..L."""
+        return range(2, self.L + 1)
+
+    @property
     def x(self) -> np.ndarray:
         """The input, a^1."""
         return self.a[1]
@@ -59,6 +91,48 @@ class Trace:
     def n_examples(self) -> int:
         """How many examples (columns) the batch has."""
         return self.a[1].shape[1]
+
+    def activation(self, layer: int, neuron: int) -> "Activation":
+        """The activation neuron j (0-based) of layer l used in this pass."""
+        return self.activations[layer][neuron]
+
+    def example(self, i: int) -> "Trace":
+        """This pass for example i alone: column i of every array, and its own gradient.
+
+        δ is per example already; ∂C_x/∂b^l = δ^(x,l) and ∂C_x/∂w^l = δ^(x,l) (a^(x,l−1))^T
+        (BP3, BP4 for one example), so a batch trace's example i equals the trace of that
+        example computed alone.
+        """
+        m = self.n_examples
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise ValueError(f"i: expected an example index, got {type(i).__name__} {i!r}")
+        if not -m <= i < m:
+            raise IndexError(f"i: {i} is out of range; this trace has examples 0..{m - 1}")
+        i = int(i) % m
+        col = slice(i, i + 1)
+
+        def column(layers):
+            return frozen({l: np.array(arr[:, col], copy=True) for l, arr in layers.items()})
+
+        delta = column(self.delta)
+        a = column(self.a)
+        return Trace(
+            sizes=self.sizes,
+            weights=self.weights,
+            biases=self.biases,
+            activations=self.activations,
+            cost_function=self.cost_function,
+            z=column(self.z),
+            a=a,
+            sigma_prime=column(self.sigma_prime),
+            delta=delta,
+            nabla_w=frozen({l: delta[l] @ a[l - 1].T for l in self.layers}),
+            nabla_b=frozen({l: np.array(delta[l], copy=True) for l in self.layers}),
+            y=_read_only(np.array(self.y[:, col], copy=True)),
+            cost_gradient=_read_only(np.array(self.cost_gradient[:, col], copy=True)),
+            costs=_read_only(np.array(self.costs[col], copy=True)),
+            cost=float(self.costs[i]),
+        )
 
 
 @dataclass(frozen=True)

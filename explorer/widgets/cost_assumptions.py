@@ -94,7 +94,7 @@ class CostAssumptionsPanel(Panel):
             n_extra = max(0, int(n_examples) - 1)
             self._extra = (X[:, :n_extra], Y[:, :n_extra])
         else:
-            X, Y = net._inputs(*batch)
+            X, Y = net.prepare_examples(*batch)
             self._extra = (X, Y)
         self.m = 1 + self._extra[0].shape[1]
         self.readout = widgets.HTML()

@@ -123,7 +123,7 @@ def measure_network(sizes, seed: int = 0, complete_seconds: float = FD_COMPLETE_
     sizes = tuple(int(n) for n in sizes)
     net = Network(list(sizes), seed=seed)
     x, y = example_for(sizes, seed)
-    X, Y = net._inputs(x, y)
+    X, Y = net.prepare_examples(x, y)
     forward, backprop = [], []
     for _ in range(3):  # interleaved, so that a busy moment slows both alike
         forward.append(median_seconds(lambda: net._cost_unchecked(X, Y), 3, 0.002))
@@ -426,7 +426,7 @@ class RacePanel:
         sizes = self.network_dropdown.value
         net = Network(list(sizes), seed=self.seed)
         x, y = example_for(sizes, self.seed)
-        X, Y = net._inputs(x, y)
+        X, Y = net.prepare_examples(x, y)
         self.race_net, self._race_example = net, (X, Y)
         self.race_backprop_seconds = median_seconds(lambda: net._backprop(X, Y), samples=5)
         self._race_backprop = net._backprop(X, Y)

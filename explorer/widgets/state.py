@@ -52,7 +52,7 @@ class ExplorerState(traitlets.HasTraits):
         self._dirty = False
         self._stale_trace = True
         self._network = network
-        x, y = network._inputs(x, y)
+        x, y = network.prepare_examples(x, y)
         self._x, self._y = x.copy(), y.copy()  # never write into the caller's arrays
         if self._x.shape[1] != 1:
             raise ValueError(f"x: the explorer shows one example (one column), got {self._x.shape[1]}")
@@ -137,7 +137,7 @@ class ExplorerState(traitlets.HasTraits):
         self._changed()
 
     def set_example(self, x, y) -> None:
-        x, y = self._network._inputs(x, y)
+        x, y = self._network.prepare_examples(x, y)
         if x.shape[1] != 1:
             raise ValueError(f"x: the explorer shows one example (one column), got {x.shape[1]}")
         self._x, self._y = x.copy(), y.copy()
@@ -162,7 +162,7 @@ class ExplorerState(traitlets.HasTraits):
         """Replace the network (and optionally the example): a loaded scenario."""
         x = self._x if x is None else x
         y = self._y if y is None else y
-        x, y = (a.copy() for a in network._inputs(x, y))
+        x, y = (a.copy() for a in network.prepare_examples(x, y))
         sel = self.selection
         with self.hold():
             self._network, self._x, self._y = network, x, y
@@ -212,7 +212,7 @@ class ExplorerState(traitlets.HasTraits):
     def _make_batch(self, batch, seed: int):
         net = self._network
         if batch is not None:
-            X, Y = net._inputs(*batch)
+            X, Y = net.prepare_examples(*batch)
             return X, Y
         rng = np.random.default_rng(seed)
         X = rng.uniform(-1.0, 1.0, (net.sizes[0], BATCH_SIZE - 1)).astype(net.dtype)

@@ -402,7 +402,7 @@ class StepThroughPanel(Panel):
         m = self.m_dropdown.value
         net = self.state.network
         if self._batch_source is not None:
-            X, Y = net._inputs(*self._batch_source)
+            X, Y = net.prepare_examples(*self._batch_source)
             return X[:, :m], Y[:, :m]
         bx, by = self.state.batch
         X = np.concatenate([self.state.x, bx[:, : m - 1]], axis=1)

@@ -144,7 +144,6 @@ class EquationsPanel(Panel):
         self.checks: dict[str, tuple] = {}
         self.builds = 0
         self._key = None
-        self._trace = None
         super().__init__(state)
         self.refresh()
 
@@ -161,13 +160,12 @@ class EquationsPanel(Panel):
                     "the equations need finite numbers.</div>"
                 )
             return
-        # A new Trace object means new numbers (the state makes one per change of parameters or
-        # example, and never mutates it); a Δz or a click keeps it. Holding the trace itself,
-        # not its id, so a later trace can never be mistaken for it.
-        key = tuple(sorted(state.selection.items()))
-        if key == self._key and state.trace is self._trace:
+        # A new trace (parameters, example, an activation or the cost changed) comes with a
+        # new trace_revision; a Δz or Δw keeps it, so only the selection can also matter.
+        key = (tuple(sorted(state.selection.items())), state.trace_revision)
+        if key == self._key:
             return
-        self._key, self._trace = key, state.trace
+        self._key = key
         with np.errstate(all="ignore"):  # extreme parameters: non-finite numbers show as "—"
             self.html.value = self._build()
         self.builds += 1

@@ -212,7 +212,6 @@ class PathsPanel(Panel):
         self._weight = (2, 0, 0)
         self._syncing = False
         self._key = None
-        self._trace = None
         self._sizes = None
         self._drawn_once = False
 
@@ -319,12 +318,11 @@ class PathsPanel(Panel):
                               "showing the last numbers computed</div>" if state.diverged else "")
         if state.trace is None:
             return
-        # The trace is a new object whenever the parameters or the example change (and is
-        # never mutated); holding it, not its id, so a later one cannot be taken for it.
-        key = (self._weight, self.variables.value)
-        if key == self._key and state.trace is self._trace:
+        # A new trace (parameters or example changed) comes with a new trace_revision.
+        key = (self._weight, self.variables.value, state.trace_revision)
+        if key == self._key:
             return
-        self._key, self._trace = key, state.trace
+        self._key = key
         self._compute()
 
     def _compute(self) -> None:

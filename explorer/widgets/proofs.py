@@ -116,7 +116,6 @@ class ProofsPanel(Panel):
         self.checks: list[Check] = []
         self.by_key: dict[str, Check] = {}
         self._key = None
-        self._trace = None
         super().__init__(state)
         self.refresh()
 
@@ -124,14 +123,15 @@ class ProofsPanel(Panel):
         state = self.state
         if state.diverged or state.trace is None:
             self.html.value = diverged_html(state.diverged or "no trace yet")
-            self._key = self._trace = None
+            self._key = None
             return
-        # The measurements depend on the trace (a new object whenever the parameters or the
-        # example change, never mutated) and on the layer in view, not on Δz or the neuron.
+        # The measurements depend on the trace (a new one, with a new trace_revision, whenever
+        # the parameters or the example change) and on the layer in view, not on Δz or the neuron.
         l_sel, _ = state.selected_neuron
-        if l_sel == self._key and state.trace is self._trace:
+        key = (l_sel, state.trace_revision)
+        if key == self._key:
             return
-        self._key, self._trace = l_sel, state.trace
+        self._key = key
         with np.errstate(all="ignore"):
             self._measure()
             self.html.value = self._html()

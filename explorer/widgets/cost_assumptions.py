@@ -236,7 +236,9 @@ class CostAssumptionsPanel(Panel):
             grid = np.linspace(lo + 0.005 * (hi - lo), hi - 0.005 * (hi - lo), GRID)
         self.grid = grid
         if n_out == 1:
-            key = ("curve", lo, hi, self.state.trace_revision)  # y and the cost come with the trace
+            # C_x over a^L depends on y and the cost only: a dragged weight moves the dot, not
+            # the curve, so it keeps blitting (the few numbers it is drawn from are its key).
+            key = ("curve", lo, hi, tuple(y.tolist()), trace.cost_function)
             if key != self._landscape_key:
                 self._landscape_key = key
                 values = net.cost.value(grid.reshape(1, -1), np.full((1, GRID), y[0]))
@@ -255,7 +257,7 @@ class CostAssumptionsPanel(Panel):
             self.target_dot.set_data([y[0]], [0.0])
             return
         others = aL[2:]
-        key = ("image", lo, hi, self.state.trace_revision)  # y, a^L and the cost come with the trace
+        key = ("image", lo, hi, tuple(y.tolist()), tuple(others.tolist()), trace.cost_function)
         if key != self._landscape_key:
             self._landscape_key = key
             A1, A2 = np.meshgrid(grid, grid)  # rows: a^L_2, columns: a^L_1

@@ -68,7 +68,7 @@ def four_equations(net: Network, trace: Trace, l: int, j: int, k: int, example: 
 def gradient_check(net: Network, x, y) -> str:
     """Backprop against central finite differences (eq. 46), one line per layer."""
     trace = net.trace(x, y)
-    fd = finite_difference_gradient(net, x, y, eps=1e-6, central=True)
+    fd = finite_difference_gradient(trace, eps=1e-6, central=True)  # from the same pass's parameters
     lines = [f"{fd.forward_passes} forward passes for finite differences, one backprop for the rest"]
     for l in net.layers:
         dw = np.abs(fd.nabla_w[l] - trace.nabla_w[l]).max()

@@ -291,3 +291,43 @@ def test_diverged_state_shows_the_message_and_recovers():
     assert not state.diverged
     assert "predicted" in numbers(panel.readout.value)
     assert panel.curve_line.get_visible()
+
+
+# ---------------------------------------------------------------------- what a change recomputes
+def test_a_dz_or_a_click_keeps_the_trace_and_no_panel_writes_into_the_network(monkeypatch):
+    from explorer.widgets.cost_assumptions import CostAssumptionsPanel
+    from explorer.widgets.diagram import NetworkDiagram
+    from explorer.widgets.equations import EquationsPanel
+    from explorer.widgets.forward import ForwardPanel
+    from explorer.widgets.paths import PathsPanel
+    from explorer.widgets.proofs import ProofsPanel
+
+    state, demon = make()
+    panels = [demon, NetworkDiagram(state), EquationsPanel(state), ForwardPanel(state), PathsPanel(state),
+              ProofsPanel(state), CostAssumptionsPanel(state)]
+    net = state.network
+    before = [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers]
+    for l in net.layers:  # a write into the shared network during any refresh would raise
+        net.weights[l].flags.writeable = False
+        net.biases[l].flags.writeable = False
+    traces = []
+    real_trace = Network.trace
+    monkeypatch.setattr(Network, "trace", lambda *a, **k: traces.append(1) or real_trace(*a, **k))
+    trace, revision = state.trace, state.trace_revision
+    for value in (0.5, -1.0, 2.0):
+        demon.dz_slider.value = value
+    assert traces == [] and state.trace is trace and state.trace_revision == revision
+    state.select_weight(3, 2, 1)
+    state.select_neuron(2, 4)
+    assert state.trace is trace and state.trace_revision == revision
+    assert [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers] == before
+    equations, proofs, assumptions = panels[2], panels[5], panels[6]
+    # the finite-difference checks were made (on the trace's copies) and hold
+    assert equations.checks and all(check[2] for check in equations.checks.values())
+    assert all(check.ok for check in proofs.checks) and assumptions.agrees
+    for l in net.layers:
+        net.weights[l].flags.writeable = True
+    state.set_weight(3, 0, 0, 0.25)  # a parameter: one new trace, one new trace_revision
+    assert state.trace is not trace and state.trace_revision == revision + 1
+    assert state.trace.weights[3][0, 0] == 0.25
+    assert [p.state is state for p in panels] == [True] * len(panels)

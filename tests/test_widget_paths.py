@@ -174,7 +174,7 @@ def test_clicking_a_path_highlights_its_edges_and_its_point():
     panel.path_select.value = 4  # path 5: neurons (2, 2, 0)
     path = panel.result.paths[4]
     assert path.neurons == (2, 2, 0)
-    pos = panel._pos
+    pos = panel.positions
     expected = [(pos[(2, 2)], pos[(3, 2)]), (pos[(3, 2)], pos[(4, 0)]), (pos[(4, 0)], pos[("C", 0)])]
     got = [tuple(map(tuple, seg)) for seg in panel.path_edges.get_segments()]
     assert got == expected
@@ -244,3 +244,18 @@ def test_the_growth_table_counts_are_products_of_the_widths():
     assert len(depths) >= 3  # depth varies, and so does width
     deep = growth_row((784, 30, 30, 30, 30, 10))
     assert deep.paths_one == 30**3 * 10 and deep.paths_one > deep.weights
+
+
+def test_a_refresh_never_writes_into_the_network_and_a_dz_recomputes_nothing():
+    state, panel = make()
+    net = state.network
+    before = [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers]
+    for l in net.layers:  # any write during a refresh would now raise
+        net.weights[l].flags.writeable = False
+        net.biases[l].flags.writeable = False
+    state.select_weight(3, 1, 2)
+    result = panel.result
+    state.dz = 0.4  # the demon moves; the paths of w^3_23 do not
+    state.select_neuron(2, 0)  # a neuron is no weight: the listed weight stays
+    assert panel.result is result
+    assert [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers] == before

@@ -6,13 +6,7 @@ import pytest
 from explorer import Network
 from explorer.core.activations import Activation
 from explorer.widgets.controls import ControlsPanel
-from explorer.widgets.proofs import (
-    ProofsPanel,
-    fd_jacobian,
-    layer_jacobian,
-    output_jacobian,
-    parameter_indices,
-)
+from explorer.widgets.proofs import ProofsPanel, layer_jacobian, output_jacobian, parameter_indices
 from explorer.widgets.state import ExplorerState
 
 from helpers import hand_forward, numeric_gradient, sigma
@@ -90,20 +84,12 @@ def test_a_wrong_derivative_is_caught():
         0.5 * np.max(sp(state.trace.z[4][:, 0])), rel=1e-6)
 
 
-def test_fd_jacobian_of_a_known_function():
-    f = lambda v: np.array([v[0] * v[1], np.sin(v[1]), v[0] ** 2])
-    v = np.array([0.7, -1.3])
-    J = fd_jacobian(f, v, 1e-6)
-    exact = np.array([[v[1], v[0]], [0.0, np.cos(v[1])], [2 * v[0], 0.0]])
-    assert np.allclose(J, exact, rtol=1e-8, atol=1e-9)
-
-
 def test_jacobian_helpers_on_a_trace():
     state = make(sizes=(3, 4, 2), seed=5)
     net, t = state.network, state.trace
     z, _ = hand_forward(net, state.x)
-    assert np.allclose(output_jacobian(net, t), np.diag(sp(z[3][:, 0])), rtol=1e-7, atol=1e-12)
-    assert np.allclose(layer_jacobian(net, t, 2), np.array(net.weights[3]) * sp(z[2][:, 0]), rtol=1e-7, atol=1e-12)
+    assert np.allclose(output_jacobian(t), np.diag(sp(z[3][:, 0])), rtol=1e-7, atol=1e-12)
+    assert np.allclose(layer_jacobian(t, 2), np.array(net.weights[3]) * sp(z[2][:, 0]), rtol=1e-7, atol=1e-12)
 
 
 def test_a_big_network_is_checked_on_a_fixed_sample():
@@ -115,3 +101,23 @@ def test_a_big_network_is_checked_on_a_fixed_sample():
     assert len(set(chosen)) == len(chosen)
     small = Network([2, 3, 2], seed=1)
     assert len(parameter_indices(small)) == small.n_parameters
+    assert parameter_indices(small.trace([0.1, 0.2], [1.0, 0.0])) == parameter_indices(small)
+
+
+def test_measuring_never_writes_into_the_shared_network_and_a_dz_does_not_remeasure():
+    state = make(sizes=(3, 4, 4, 2), seed=2)
+    panel = ProofsPanel(state)
+    net = state.network
+    before = [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers]
+    for l in net.layers:  # any write during a refresh would now raise
+        net.weights[l].flags.writeable = False
+        net.biases[l].flags.writeable = False
+    html = panel.html.value
+    state.select_neuron(2, 1)  # another layer in view: measured again
+    assert panel.jacobian_layer == 2 and all(c.ok for c in panel.checks)
+    assert panel.html.value != html
+    checks = panel.checks
+    state.dz = 0.7  # the demon's Δz changes no number of the proofs
+    state.select_neuron(2, 3)  # nor does another neuron of the same layer
+    assert panel.checks is checks
+    assert [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers] == before

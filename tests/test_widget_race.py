@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from explorer import Network
+from explorer.core.finite_differences import ForwardPass
 from explorer.widgets.race import RacePanel, example_for
 
 SPAN = re.compile(r'<span class="num" data-q="(\w+)" data-value="([^"]+)">([^<]*)</span>')
@@ -34,16 +35,16 @@ def ratio_of(shown):
     return float(shown.replace("×", "").replace(",", "").strip())
 
 
-def counted_forward_passes(net):
-    """Count the network's forward passes (cost evaluations) from outside the panel."""
+def counted_forward_passes(monkeypatch):
+    """Count the forward passes (cost evaluations) of finite differences from outside the panel."""
     calls = {"n": 0}
-    forward = net._cost_unchecked
+    forward = ForwardPass.cost
 
-    def counting(*args):
+    def counting(self, *args, **kwargs):
         calls["n"] += 1
-        return forward(*args)
+        return forward(self, *args, **kwargs)
 
-    net._cost_unchecked = counting
+    monkeypatch.setattr(ForwardPass, "cost", counting)
     return calls
 
 
@@ -105,12 +106,12 @@ def test_summary_states_the_measured_ratio_of_the_books_network(measured):
 
 
 @pytest.mark.parametrize("method, total", [("forward", lambda P: P + 1), ("central", lambda P: 2 * P)])
-def test_a_race_run_to_the_end_counts_every_pass(method, total):
+def test_a_race_run_to_the_end_counts_every_pass(method, total, monkeypatch):
     sizes = (5, 4, 3)
     panel = RacePanel(networks=(sizes,), race_sizes=sizes, render_now=True)
     panel.method_buttons.value = method
     panel.begin_race()
-    calls = counted_forward_passes(panel.race_net)
+    calls = counted_forward_passes(monkeypatch)
     assert "backprop: finished" in panel.backprop_label.value and panel.race_backprop_seconds > 0
     while not panel.run_chunk(0.01):
         pass

@@ -3,21 +3,32 @@
 from .activations import Activation, get_activation
 from .costs import Cost, CrossEntropyCost, QuadraticCost, get_cost
 from .data import load_mnist, load_mnist_raw, one_hot, toy_dataset
-from .gradient_check import FiniteDifferenceGradient, FiniteDifferenceRun, finite_difference_gradient
+from .finite_differences import (
+    FiniteDifferenceGradient,
+    FiniteDifferenceRun,
+    delta_by_nudging,
+    finite_difference_gradient,
+    partial_derivative,
+)
 from .matrix_form import delta_via_sigma_prime, sigma_prime_matrix
 from .network import BatchProgress, EpochResult, Network
 from .paths import Path, PathSum, count_paths, path_sum, path_sum_weighted_inputs
 from .trace import DemonEffect, Trace, WeightNudge
 
 __all__ = [
+    # finite differences (eq. 46)
+    "FiniteDifferenceGradient",
+    "FiniteDifferenceRun",
+    "delta_by_nudging",
+    "finite_difference_gradient",
+    "partial_derivative",
+    # the rest of the core
     "Activation",
     "BatchProgress",
     "Cost",
     "CrossEntropyCost",
     "DemonEffect",
     "EpochResult",
-    "FiniteDifferenceGradient",
-    "FiniteDifferenceRun",
     "Network",
     "Path",
     "PathSum",
@@ -26,7 +37,6 @@ __all__ = [
     "WeightNudge",
     "count_paths",
     "delta_via_sigma_prime",
-    "finite_difference_gradient",
     "get_activation",
     "get_cost",
     "load_mnist",

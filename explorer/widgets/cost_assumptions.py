@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core.notation import neuron_name, number as _g, weight_name
 from .demon import html_name, nice_ceil, y_limits
-from .equations import agrees, fd_parameter
+from ..core.finite_differences import agrees, partial_derivative
 from .figures import Blitter, live_figure
 from .panel import Panel, diverged_html
 from .state import ExplorerState
@@ -168,10 +168,9 @@ class CostAssumptionsPanel(Panel):
             self.landscape = None
             self._build_figure()
             self.widget.children = (self.fig.canvas, self.readout)
-        key = (tuple(sorted(state.selection.items())), id(net), net.cost,
-               tuple(net.activation(l) for l in net.layers),
-               tuple(net.weights[l].tobytes() for l in net.layers),
-               tuple(net.biases[l].tobytes() for l in net.layers), state.x.tobytes(), state.y.tobytes())
+        # The state's trace_revision goes up with every change of the parameters, the example,
+        # an activation or the cost (a Δz or a click leaves it); the other examples are fixed.
+        key = (tuple(sorted(state.selection.items())), state.trace_revision, self.m)
         if key == self._key:
             return
         self._key = key
@@ -188,11 +187,10 @@ class CostAssumptionsPanel(Panel):
             self.cost = float(trace.cost)
             if kind == "w":
                 self.batch_gradient = float(trace.nabla_w[l][j, k])
-                scale = float(np.abs(trace.a[l - 1][k]).max())
-                self.fd_gradient = fd_parameter(net, X, Y, net.weights[l], (j, k), scale)
+                self.fd_gradient = partial_derivative(trace, "w", l, j, k)  # eq. 46 on the batch
             else:
                 self.batch_gradient = float(trace.nabla_b[l][j, 0])
-                self.fd_gradient = fd_parameter(net, X, Y, net.biases[l], (j, 0))
+                self.fd_gradient = partial_derivative(trace, "b", l, j)
             self.agrees = agrees(self.batch_gradient, self.fd_gradient, self.cost, net.dtype)
             self._update_bars(kind, l, j, k)
             self._update_landscape(trace)
@@ -238,7 +236,9 @@ class CostAssumptionsPanel(Panel):
             grid = np.linspace(lo + 0.005 * (hi - lo), hi - 0.005 * (hi - lo), GRID)
         self.grid = grid
         if n_out == 1:
-            key = ("curve", lo, hi, y.tobytes(), net.cost)
+            # C_x over a^L depends on y and the cost only: a dragged weight moves the dot, not
+            # the curve, so it keeps blitting (the few numbers it is drawn from are its key).
+            key = ("curve", lo, hi, tuple(y.tolist()), trace.cost_function)
             if key != self._landscape_key:
                 self._landscape_key = key
                 values = net.cost.value(grid.reshape(1, -1), np.full((1, GRID), y[0]))
@@ -257,7 +257,7 @@ class CostAssumptionsPanel(Panel):
             self.target_dot.set_data([y[0]], [0.0])
             return
         others = aL[2:]
-        key = ("image", lo, hi, y.tobytes(), others.tobytes(), net.cost)
+        key = ("image", lo, hi, tuple(y.tolist()), tuple(others.tolist()), trace.cost_function)
         if key != self._landscape_key:
             self._landscape_key = key
             A1, A2 = np.meshgrid(grid, grid)  # rows: a^L_2, columns: a^L_1

@@ -104,16 +104,10 @@ def y_limits(curve: np.ndarray, floor: float) -> tuple[float, float]:
 
 
 def content_key(state: ExplorerState) -> tuple:
-    """Everything the trace-derived pictures depend on, except the demon's Δz and the nudge Δw.
-
-    The state builds a new Trace object on every change (Δz included), so identity cannot
-    tell whether the trace really changed; its contents and the parameters can, cheaply.
-    """
-    net, t = state.network, state.trace
-    parts = [id(net), net.cost, t.y.tobytes(), t.a[1].tobytes()]
-    for l in net.layers:
-        parts += [net.activation(l), net.weights[l].tobytes(), net.biases[l].tobytes(), t.z[l].tobytes()]
-    return tuple(parts)
+    """What the trace-derived pictures depend on (not the demon's Δz or the nudge Δw): the
+    state's ``trace_revision``, which goes up with each new trace. Kept for the panels that
+    import it; ``state.trace_revision`` says the same."""
+    return (state.trace_revision,)
 
 
 # ---------------------------------------------------------------------- the panel
@@ -272,7 +266,9 @@ class DemonPanel(Panel):
             self.title.set_text("The demon at")  # static text: needs a full draw
             full = True
         l, j = state.selected_neuron
-        key = (l, j, content_key(state))
+        # The curve depends on the trace and the neuron only: a new trace comes with a new
+        # ``trace_revision``, and a Δz moves the point alone.
+        key = (l, j, state.trace_revision)
         if key != self._curve_key:
             self._curve_key = key
             full = self._update_curve(l, j) or full

@@ -174,27 +174,18 @@ class NetworkDiagram(Panel):
 
     # ------------------------------------------------------------ state → browser
     def _content_key(self):
-        st, net, trace = self.state, self.state.network, self.state.trace
-        sel = self.state.selection
-        parts = [
-            tuple(net.sizes),
+        # Everything the picture shows comes from the trace (a new one, with a new
+        # trace_revision, whenever parameters, example, activations or cost change) and from
+        # the view's own choices; a Δz changes none of it.
+        st = self.state
+        return (
+            tuple(st.network.sizes),
             st.diverged,
-            tuple(sorted(sel.items())),
+            tuple(sorted(st.selection.items())),
             self.view.color_by,
             self.view.edge_by,
-            tuple(net.activation(l).name for l in net.layers),
-            net.cost.name,
-        ]
-        first_drawn = 2 if net.sizes[0] > MAX_DRAWN_INPUTS else 1
-        parts += [net.weights[l].tobytes() for l in net.layers if l - 1 >= first_drawn]
-        if trace is not None:
-            parts.append(trace.cost)
-            for mapping in (trace.z, trace.a, trace.delta):
-                parts += [mapping[l].tobytes() for l in mapping]
-            parts += [trace.nabla_w[l].tobytes() for l in net.layers if l - 1 >= first_drawn]
-            parts.append(trace.y.tobytes())
-            parts += [net.biases[l].tobytes() for l in net.layers]
-        return tuple(parts)
+            st.trace_revision,
+        )
 
     def refresh(self) -> None:
         """Rebuild the JSON if anything it shows changed, and send it in one message."""

@@ -2,8 +2,9 @@
 
 For the selected neuron (or weight) the panel writes each equation in the book's notation,
 substitutes the values of the current trace term by term, and checks the result against a
-finite-difference derivative it computes itself for just that one quantity (eq. 46, central
-differences): so a student sees both how the numbers combine and that they are right.
+finite-difference derivative of just that one quantity (eq. 46, central differences, from
+``core.finite_differences`` on the trace's own copies of the parameters, so the shared network
+is never touched): a student sees both how the numbers combine and that they are right.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_latex, neuron_name, number, weight_latex, weight_name
 from ..core.activations import get_activation
+from ..core.finite_differences import agrees, delta_by_nudging, partial_derivative
+from ..core.notation import neuron_latex, neuron_name, number, weight_latex, weight_name
 from .panel import Panel
 from .state import ExplorerState
 
@@ -75,55 +77,6 @@ def tex_vector(role: str, values) -> str:
 def name(role: str, tex: str) -> str:
     """A symbol in its role's colour."""
     return colored(role, tex)
-
-
-# ---------------------------------------------------------------------- finite differences
-def fd_step(net) -> float:
-    """ε for central differences: balances rounding (∝ 1/ε) and truncation (∝ ε²)."""
-    return 1e-5 if net.dtype == np.float64 else 1e-2
-
-
-def fd_delta(net, x, y, trace, layer: int, j: int) -> float:
-    """δ^l_j = ∂C/∂z^l_j by central differences on z^l_j (the demon with Δz = ±ε); NaN if C fails."""
-    eps = fd_step(net)
-    try:
-        up = net.demon(x, y, layer, j, eps, trace=trace).actual
-        down = net.demon(x, y, layer, j, -eps, trace=trace).actual
-    except (ValueError, FloatingPointError):
-        return math.nan
-    return (up - down) / (2 * eps)
-
-
-def fd_parameter(net, x, y, array: np.ndarray, index: tuple, scale: float = 1.0) -> float:
-    """∂C/∂p for one entry p of a weight or bias array (eq. 46, central), restored exactly.
-
-    ``scale`` is how strongly p moves z (|a^(l−1)_k| for w^l_jk): the step shrinks by it, so
-    that z moves by about ε even for a large input. NaN if the cost cannot be computed next
-    to p (e.g. an output leaves the cross-entropy's domain).
-    """
-    eps = fd_step(net) / max(1.0, abs(float(scale)))
-    old = array[index].copy()
-    try:
-        array[index] = old + eps
-        up = net.cost_of(x, y)
-        array[index] = old - eps
-        down = net.cost_of(x, y)
-    except (ValueError, FloatingPointError):
-        return math.nan
-    finally:
-        array[index] = old
-    return (up - down) / (2 * eps)
-
-
-def agrees(value: float, fd: float, cost: float, dtype=np.float64) -> bool:
-    """Do backprop's value and the finite difference agree, within what ε and rounding allow?"""
-    if not (math.isfinite(value) and math.isfinite(fd)):
-        return False
-    if np.dtype(dtype) == np.float64:
-        absolute, relative = 1e-7, 1e-5
-    else:
-        absolute, relative = 1e-3, 1e-2
-    return abs(value - fd) <= absolute * max(1.0, abs(cost)) + relative * max(abs(value), abs(fd))
 
 
 # ---------------------------------------------------------------------- HTML helpers
@@ -207,7 +160,9 @@ class EquationsPanel(Panel):
                     "the equations need finite numbers.</div>"
                 )
             return
-        key = (tuple(sorted(state.selection.items())), _content_key(state))
+        # A new trace (parameters, example, an activation or the cost changed) comes with a
+        # new trace_revision; a Δz or Δw keeps it, so only the selection can also matter.
+        key = (tuple(sorted(state.selection.items())), state.trace_revision)
         if key == self._key:
             return
         self._key = key
@@ -235,7 +190,7 @@ class EquationsPanel(Panel):
         return "".join(parts)
 
     def _header(self, sel) -> str:
-        net = self.state.network
+        t = self.state.trace
         l, j = sel["layer"], sel["j"]
         if sel["kind"] == "weight":
             k = sel["k"]
@@ -245,10 +200,10 @@ class EquationsPanel(Panel):
             )
         else:
             what = f"neuron {j + 1} of layer {l} ({_html_name(neuron_name('δ', l, j))})"
-        acts = ", ".join(f"l = {m}: {net.activation(m).name}" for m in net.layers)
+        acts = ", ".join(f"l = {m}: {layer_activation_name(t.activations[m])}" for m in t.layers)
         return (
             f'<div class="selected"><b>Selected:</b> {what}. '
-            f'<span style="color:#555">Cost: {net.cost.name.replace("_", "-")}; σ by layer: {acts}.</span></div>'
+            f'<span style="color:#555">Cost: {t.cost_function.name.replace("_", "-")}; σ by layer: {acts}.</span></div>'
         )
 
     @staticmethod
@@ -260,23 +215,25 @@ class EquationsPanel(Panel):
         return f'<div class="color-key" style="font-size:14px;margin:2px 0 4px 0">Colours: {items}</div>'
 
     def _cost_tol(self) -> tuple[float, np.dtype]:
-        return self.state.trace.cost, self.state.network.dtype
+        t = self.state.trace
+        return t.cost, t.weights[t.L].dtype
 
     def _delta_check(self, eq: str, layer: int, j: int) -> str:
         state, t = self.state, self.state.trace
         value = float(t.delta[layer][j, 0])
-        fd = fd_delta(state.network, state.x, state.y, t, layer, j)
+        fd = delta_by_nudging(t, layer, j)
         ok = agrees(value, fd, *self._cost_tol())
         self.checks[eq] = (value, fd, ok)
         what = _html_name(neuron_name("δ", layer, j))
         return _check(eq, what, _html_name(neuron_name("z", layer, j)), value, fd, ok)
 
     def _bp1(self, l: int, j: int) -> str:
-        state, net, t = self.state, self.state.network, self.state.trace
-        L = net.L
+        t = self.state.trace
+        L = t.L
         a, y = t.a[L][:, 0], t.y[:, 0]
         sp, grad, delta = t.sigma_prime[L][:, 0], t.cost_gradient[:, 0], t.delta[L][:, 0]
-        cancels = net.cost.name == "cross_entropy" and net.activation(L) is _SIGMOID
+        cost_name = t.cost_function.name
+        cancels = cost_name == "cross_entropy" and all(act is _SIGMOID for act in t.activations[L])
         dL = name("delta", r"\delta^{L}")
         spL = name("sp", r"\sigma'(z^{L})")
         nabla = name("grad", r"\nabla_a C")
@@ -297,7 +254,7 @@ class EquationsPanel(Panel):
                     rf"&= {ratio}\cdot {slope} \qquad \text{{the }}\sigma'(z) = a(1-a)\text{{ cancels}}",
                     rf"&= {aj} - {yj} = {cnum('a', a[j])} - {factor(y[j])} = {cnum('delta', delta[j], False)}",
                 ]
-            elif net.cost.name == "quadratic":
+            elif cost_name == "quadratic":
                 a_num = colored("a", tex_number(a[j]))
                 lines = [
                     rf"{dj} &= {dCda}\,{spj} = ({aj} - {yj})\,{spj}",
@@ -330,7 +287,7 @@ class EquationsPanel(Panel):
         if l == L:
             body.append(self._delta_check("BP1", L, j))
         else:
-            fds = np.array([fd_delta(net, state.x, state.y, t, L, q) for q in range(net.sizes[-1])])
+            fds = np.array([delta_by_nudging(t, L, q) for q in range(t.sizes[-1])])
             oks = [agrees(float(v), float(f), *self._cost_tol()) for v, f in zip(delta, fds)]
             worst = int(np.argmax(np.abs(delta - fds)))
             self.checks["BP1"] = (float(delta[worst]), float(fds[worst]), all(oks))
@@ -341,8 +298,8 @@ class EquationsPanel(Panel):
         return _section("BP1", "the error of the output layer", "".join(body))
 
     def _bp2(self, l: int, j: int, k: int) -> str:
-        net, t = self.state.network, self.state.trace
-        L = net.L
+        t = self.state.trace
+        L = t.L
         title = "the error moves back a layer"
         if L < 3:
             return _section("BP2", title, "<div>This network has no hidden layer, so BP2 is not needed.</div>")
@@ -354,7 +311,7 @@ class EquationsPanel(Panel):
                 '<div style="color:#555">The selected neuron is in the output layer; BP2 is shown for '
                 f"{_html_name(neuron_name('δ', l, j))}, one layer back (select a hidden neuron to choose).</div>"
             )
-        w = net.weights[l + 1][:, j]
+        w = t.weights[l + 1][:, j]
         d_next = t.delta[l + 1][:, 0]
         sp = float(t.sigma_prime[l][j, 0])
         delta = float(t.delta[l][j, 0])
@@ -388,9 +345,9 @@ class EquationsPanel(Panel):
         return _section("BP2", title, body)
 
     def _bp3(self, l: int, j: int) -> str:
-        state, net, t = self.state, self.state.network, self.state.trace
+        t = self.state.trace
         value = float(t.nabla_b[l][j, 0])
-        fd = fd_parameter(net, state.x, state.y, net.biases[l], (j, 0))
+        fd = partial_derivative(t, "b", l, j)
         ok = agrees(value, fd, *self._cost_tol())
         self.checks["BP3"] = (value, fd, ok)
         b = neuron_latex("b", l, j)
@@ -401,9 +358,9 @@ class EquationsPanel(Panel):
         return _section("BP3", "the gradient for a bias", eq + check)
 
     def _bp4(self, l: int, j: int, k: int, chosen: bool) -> str:
-        state, net, t = self.state, self.state.network, self.state.trace
+        t = self.state.trace
         value = float(t.nabla_w[l][j, k])
-        fd = fd_parameter(net, state.x, state.y, net.weights[l], (j, k), scale=t.a[l - 1][k, 0])
+        fd = partial_derivative(t, "w", l, j, k)
         ok = agrees(value, fd, *self._cost_tol())
         self.checks["BP4"] = (value, fd, ok)
         a_in = float(t.a[l - 1][k, 0])
@@ -423,6 +380,15 @@ class EquationsPanel(Panel):
         return _section("BP4", "the gradient for a weight", note + eq + check)
 
 
+def layer_activation_name(activations) -> str:
+    """One layer's activation by name: "sigmoid", or "sigmoid (2: tanh)" when neuron j = 2
+    (0-based, as the network names it) uses its own (the "one modified neuron" exercise)."""
+    names = [act.name for act in activations]
+    base = max(dict.fromkeys(names), key=names.count)  # ties: the first neuron's
+    others = ", ".join(f"{j}: {n}" for j, n in enumerate(names) if n != base)
+    return f"{base} ({others})" if others else base
+
+
 def _one_based(j: int) -> str:
     """j + 1 as the book writes a subscript (via the notation module, so w^3_{q,12} stays clear)."""
     return neuron_name("", 0, j).split("_", 1)[1]
@@ -437,16 +403,4 @@ def tex_vector_plain(values) -> str:
     return r"\begin{pmatrix}" + r"\\".join(rows) + r"\end{pmatrix}"
 
 
-def _content_key(state: ExplorerState) -> tuple:
-    """What the equations depend on: the trace's contents and the parameters (not Δz, Δw)."""
-    net, t = state.network, state.trace
-    parts = [id(net), net.cost, t.y.tobytes(), t.a[1].tobytes()]
-    for l in net.layers:
-        parts += [
-            net.activation(l), net.weights[l].tobytes(), net.biases[l].tobytes(),
-            t.z[l].tobytes(), t.delta[l].tobytes(),
-        ]
-    return tuple(parts)
-
-
-__all__ = ["COLORS", "EquationsPanel", "agrees", "fd_delta", "fd_parameter", "tex_number"]
+__all__ = ["COLORS", "EquationsPanel", "tex_number"]

@@ -127,12 +127,12 @@ class ForwardPanel(Panel):
             )
             self._key = None
             return
-        net, t = state.network, state.trace
         sel = state.selection
         l, j = state.selected_neuron
         k = sel.get("k") if sel["kind"] == "weight" else None
-        key = (l, j, k, id(net), net.activation(l), net.weights[l].tobytes(), net.biases[l].tobytes(),
-               t.a[l - 1].tobytes())
+        # Every number shown is the trace's (its weights, biases, a and z); a new trace comes
+        # with a new trace_revision, and a Δz or Δw changes none of them.
+        key = (l, j, k, state.trace_revision)
         if key == self._key:
             return
         self._key = key
@@ -140,11 +140,11 @@ class ForwardPanel(Panel):
             self.html.value = self._build(l, j, k)
 
     def _build(self, l: int, j: int, k_chosen: int | None) -> str:
-        net, t = self.state.network, self.state.trace
-        w, b = net.weights[l], net.biases[l]
+        t = self.state.trace
+        w, b = t.weights[l], t.biases[l]
         a_prev = t.a[l - 1][:, 0]
-        n_in = net.sizes[l - 2]
-        act_name = net.neuron_activation(l, j).name
+        n_in = t.sizes[l - 2]
+        act_name = t.activation(l, j).name
         self.terms = [(k, float(w[j, k]), float(a_prev[k])) for k in range(n_in)]
         self.z_sum = math.fsum(wk * ak for _, wk, ak in self.terms) + float(b[j, 0])
         z, a = float(t.z[l][j, 0]), float(t.a[l][j, 0])
@@ -157,8 +157,8 @@ class ForwardPanel(Panel):
         )
 
     def _sum_html(self, l, j, k_chosen, z, a, act_name, zn, an, bn) -> str:
-        net = self.state.network
-        b = float(net.biases[l][j, 0])
+        t = self.state.trace
+        b = float(t.biases[l][j, 0])
         names, numbers, products = [], [], []
         shown = shown_indices(len(self.terms), k_chosen)
         for pos, k in enumerate(shown):
@@ -210,8 +210,8 @@ class ForwardPanel(Panel):
         )
 
     def _matrix_html(self, l: int, j: int, k_chosen: int | None) -> str:
-        net, t = self.state.network, self.state.trace
-        w, b = net.weights[l], net.biases[l]
+        t = self.state.trace
+        w, b = t.weights[l], t.biases[l]
         a_prev, z, a = t.a[l - 1][:, 0], t.z[l][:, 0], t.a[l][:, 0]
         n_out, n_in = w.shape
         rows = shown_indices(n_out, j)

@@ -28,7 +28,8 @@ from ..core import count_paths, path_sum
 from ..core.costs import QuadraticCost
 from ..core.notation import neuron_name, weight_name
 from ..core.paths import PathSum, path_sum_weighted_inputs
-from .demon import content_key, fmt, html_name, num_span
+from ..core.finite_differences import partial_derivative
+from .demon import fmt, html_name, num_span
 from .figures import live_figure, render_now
 from .panel import Panel, diverged_html
 from .state import ExplorerState
@@ -199,7 +200,8 @@ class PathsPanel(Panel):
     (HTML: the chosen path's factors), ``growth`` (HTML table). ``fig`` has ``ax_net`` (the
     drawing) and ``ax_sum`` (the running sum): ``stems`` (each path's product), ``running``
     (the cumulative sum), ``target_line`` (the trace's ∂C/∂w), ``marker`` (the chosen path).
-    ``result`` is the current ``PathSum`` (None when refused), ``refused`` the reason.
+    ``result`` is the current ``PathSum`` (None when refused), ``refused`` the reason;
+    ``positions`` maps each drawn node (l, i) (and ("C", 0), the cost) to its (x, y) in ``ax_net``.
     """
 
     def __init__(self, state: ExplorerState, architectures=EXAMPLE_ARCHITECTURES, limit: int = PATH_LIMIT):
@@ -316,7 +318,8 @@ class PathsPanel(Panel):
                               "showing the last numbers computed</div>" if state.diverged else "")
         if state.trace is None:
             return
-        key = (self._weight, self.variables.value, content_key(state))
+        # A new trace (parameters or example changed) comes with a new trace_revision.
+        key = (self._weight, self.variables.value, state.trace_revision)
         if key == self._key:
             return
         self._key = key
@@ -355,14 +358,12 @@ class PathsPanel(Panel):
         try:
             with np.errstate(all="ignore"):
                 self.result = maker(net, state.x, state.y, l, j, k, limit=self.limit)
-                up = net.nudge_weight(state.x, state.y, l, j, k, 1e-6, trace=trace).actual
-                down = net.nudge_weight(state.x, state.y, l, j, k, -1e-6, trace=trace).actual
         except (ValueError, FloatingPointError) as error:
             self.result = None
             self._key = None
             self.summary.value = diverged_html(str(error))
             return
-        self.finite_difference = (up - down) / 2e-6
+        self.finite_difference = partial_derivative(trace, "w", l, j, k)  # eq. 46, on the trace's copies
         self.running_sum = np.cumsum([p.product for p in self.result.paths])
         self.list_box.layout.display = None
         self._syncing = True
@@ -454,7 +455,7 @@ class PathsPanel(Panel):
         ax.set_xlim(-0.4, L + 0.4)
         ax.set_ylim(-max(drawn) / 2 - 0.7, max(drawn) / 2 + 0.5)
         self._drawn = drawn
-        pos = self._pos = {}
+        pos = self.positions = {}
         for l in range(1, L + 1):
             for i in range(drawn[l - 1]):
                 pos[(l, i)] = (l - 1, (drawn[l - 1] - 1) / 2 - i)
@@ -501,7 +502,7 @@ class PathsPanel(Panel):
         self._drawn_once = False
 
     def _node(self, l: int, i: int) -> tuple[float, float]:
-        return self._pos[(l, i if self._drawn[l - 1] == self.state.network.sizes[l - 1] else 0)]
+        return self.positions[(l, i if self._drawn[l - 1] == self.state.network.sizes[l - 1] else 0)]
 
     def _update_figure(self, result: PathSum | None) -> None:
         net, trace = self.state.network, self.state.trace
@@ -513,9 +514,9 @@ class PathsPanel(Panel):
             for p in sources:
                 for q in range(net.sizes[r - 1]):
                     fan.add((self._node(r - 1, p), self._node(r, q)))
-        fan |= {(self._node(net.L, m), self._pos[("C", 0)]) for m in range(net.sizes[-1])}
+        fan |= {(self._node(net.L, m), self.positions[("C", 0)]) for m in range(net.sizes[-1])}
         if l == net.L:
-            fan = {(self._node(net.L, j), self._pos[("C", 0)])}
+            fan = {(self._node(net.L, j), self.positions[("C", 0)])}
         self.fan.set_segments(sorted(fan))
         self.net_title.set_text(f"{plain_name('w', l, j, k)}: {count_paths(net.sizes, l):,} paths to C")
         target = float(trace.nabla_w[l][j, k])
@@ -544,7 +545,7 @@ class PathsPanel(Panel):
     def _highlight(self, index: int) -> None:
         l = self._weight[0]
         path = self.result.paths[index]
-        nodes = [self._node(l + s, n) for s, n in enumerate(path.neurons)] + [self._pos[("C", 0)]]
+        nodes = [self._node(l + s, n) for s, n in enumerate(path.neurons)] + [self.positions[("C", 0)]]
         self.path_edges.set_segments(list(zip(nodes, nodes[1:])))
         self.marker.set_data([index + 1], [self.running_sum[index]])
 

@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..core import delta_via_sigma_prime
-from .equations import agrees, fd_parameter, fd_step
+from ..core.finite_differences import (
+    ForwardPass,
+    agrees,
+    central_step,
+    delta_by_nudging,
+    jacobian,
+    partial_derivative,
+)
 from .panel import Panel, diverged_html
 from .state import ExplorerState
 
@@ -47,55 +53,38 @@ class Check:
 
 
 # ---------------------------------------------------------------------- measurements
-def fd_jacobian(f: Callable[[np.ndarray], np.ndarray], v: np.ndarray, eps: float) -> np.ndarray:
-    """J[k, j] = ∂f_k/∂v_j by central differences: column j from f(v ± ε e_j)."""
-    v = np.asarray(v, dtype=float).reshape(-1)
-    columns = []
-    for j in range(v.size):
-        up, down = v.copy(), v.copy()
-        up[j] += eps
-        down[j] -= eps
-        columns.append((np.asarray(f(up), float).reshape(-1) - np.asarray(f(down), float).reshape(-1)) / (2 * eps))
-    return np.stack(columns, axis=1)
+def _step(trace) -> float:
+    return central_step(trace.weights[trace.L].dtype)
 
 
-def output_jacobian(net, trace, eps: float | None = None) -> np.ndarray:
+def output_jacobian(trace, eps: float | None = None) -> np.ndarray:
     """∂a^L_k/∂z^L_j (row k, column j), measured by nudging each z^L_j (BP1's proof, eq. 37)."""
-    L = net.L
-    act = net.activation(L)
-    eps = fd_step(net) if eps is None else eps
-    return fd_jacobian(lambda z: act(z.reshape(-1, 1)), trace.z[L][:, 0], eps)
+    L, forward = trace.L, ForwardPass(trace)
+    eps = _step(trace) if eps is None else eps
+    return jacobian(lambda z: forward.activate(L, z.reshape(-1, 1)), trace.z[L][:, 0], eps)
 
 
-def layer_jacobian(net, trace, l: int, eps: float | None = None) -> np.ndarray:
+def layer_jacobian(trace, l: int, eps: float | None = None) -> np.ndarray:
     """∂z^(l+1)_k/∂z^l_j (row k, column j), measured through z^(l+1) = w^(l+1) σ(z^l) + b^(l+1) (eq. 43)."""
-    act = net.activation(l)
-    w, b = net.weights[l + 1], net.biases[l + 1]
-    eps = fd_step(net) if eps is None else eps
-    return fd_jacobian(lambda z: w @ act(z.reshape(-1, 1)) + b, trace.z[l][:, 0], eps)
+    forward = ForwardPass(trace)
+    w, b = trace.weights[l + 1], trace.biases[l + 1]
+    eps = _step(trace) if eps is None else eps
+    return jacobian(lambda z: w @ forward.activate(l, z.reshape(-1, 1)) + b, trace.z[l][:, 0], eps)
 
 
-def fd_errors(net, x, y, trace) -> dict[int, np.ndarray]:
+def fd_errors(trace) -> dict[int, np.ndarray]:
     """∂C/∂z^l_j for every neuron of layers 2..L, by central differences on z (eq. 29)."""
-    eps = fd_step(net)
-    out = {}
-    for l in net.layers:
-        values = np.empty(net.sizes[l - 1])
-        for j in range(values.size):
-            up = net.demon(x, y, l, j, eps, trace=trace).actual
-            down = net.demon(x, y, l, j, -eps, trace=trace).actual
-            values[j] = (up - down) / (2 * eps)
-        out[l] = values
-    return out
+    return {l: np.array([delta_by_nudging(trace, l, j) for j in range(trace.sizes[l - 1])])
+            for l in trace.layers}
 
 
-def parameter_indices(net, limit: int = MAX_FD_PARAMETERS, seed: int = 0):
-    """[(kind, l, index)] of the parameters to check: every weight and every bias, or, of a
-    kind that has more than ``limit``, a fixed random sample of ``limit``."""
+def parameter_indices(source, limit: int = MAX_FD_PARAMETERS, seed: int = 0):
+    """[(kind, l, index)] of the parameters of a trace (or a network) to check: every weight
+    and every bias, or, of a kind that has more than ``limit``, a fixed random sample of ``limit``."""
     rng = np.random.default_rng(seed)
     out = []
-    for kind, arrays in (("w", net.weights), ("b", net.biases)):
-        every = [(kind, l, idx) for l in net.layers for idx in np.ndindex(arrays[l].shape)]
+    for kind, arrays in (("w", source.weights), ("b", source.biases)):
+        every = [(kind, l, idx) for l in source.layers for idx in np.ndindex(arrays[l].shape)]
         if len(every) > limit:
             every = [every[i] for i in np.sort(rng.choice(len(every), size=limit, replace=False))]
         out += every
@@ -136,11 +125,10 @@ class ProofsPanel(Panel):
             self.html.value = diverged_html(state.diverged or "no trace yet")
             self._key = None
             return
-        net = state.network
+        # The measurements depend on the trace (a new one, with a new trace_revision, whenever
+        # the parameters or the example change) and on the layer in view, not on Δz or the neuron.
         l_sel, _ = state.selected_neuron
-        key = (id(net), net.cost, l_sel, tuple(net.activation(l) for l in net.layers),
-               tuple(net.weights[l].tobytes() for l in net.layers),
-               tuple(net.biases[l].tobytes() for l in net.layers), state.x.tobytes(), state.y.tobytes())
+        key = (l_sel, state.trace_revision)
         if key == self._key:
             return
         self._key = key
@@ -150,20 +138,20 @@ class ProofsPanel(Panel):
 
     # ------------------------------------------------------------ measuring
     def _measure(self) -> None:
-        state, net, t = self.state, self.state.network, self.state.trace
-        x, y, L = state.x, state.y, net.L
+        state, t = self.state, self.state.trace
+        L = t.L
         l_sel, _ = state.selected_neuron
-        cost, dtype = t.cost, net.dtype
+        cost, dtype = t.cost, t.weights[L].dtype
         tol = lambda value, measured: bool(np.all([agrees(v, m, cost, dtype)
                                                    for v, m in zip(np.ravel(value), np.ravel(measured))]))
         checks = []
 
         # eq. 29: δ is ∂C/∂z, every neuron
-        self.fd_delta = fd_errors(net, x, y, t)
-        bp = {l: np.asarray(t.delta[l][:, 0], float) for l in net.layers}
+        self.fd_delta = fd_errors(t)
+        bp = {l: np.asarray(t.delta[l][:, 0], float) for l in t.layers}
         checks.append(Check("delta_L", "BP1", f"δ<sup>{L}</sup> = ∂C/∂z<sup>{L}</sup> (eq. 29), z nudged by ±ε",
                             bp[L].size, _max_abs(bp[L], self.fd_delta[L]), tol(bp[L], self.fd_delta[L])))
-        hidden = [l for l in net.layers if l < L]
+        hidden = [l for l in t.layers if l < L]
         if hidden:
             got = np.concatenate([bp[l] for l in hidden])
             want = np.concatenate([self.fd_delta[l] for l in hidden])
@@ -172,7 +160,7 @@ class ProofsPanel(Panel):
                                 got.size, _max_abs(got, want), tol(got, want)))
 
         # BP1's proof: the Jacobian ∂a^L/∂z^L is diagonal, with σ'(z^L) on it
-        J = self.J_output = output_jacobian(net, t)
+        J = self.J_output = output_jacobian(t)
         off = J - np.diag(np.diag(J))
         sp_L = np.asarray(t.sigma_prime[L][:, 0], float)
         checks.append(Check("bp1_off_diagonal", "eq. 37", "∂a<sup>L</sup><sub>k</sub>/∂z<sup>L</sup><sub>j</sub> = 0 for k ≠ j",
@@ -191,8 +179,8 @@ class ProofsPanel(Panel):
         if hidden:
             l = l_sel if l_sel < L else L - 1
             self.jacobian_layer = l
-            Jl = self.J_layer = layer_jacobian(net, t, l)
-            formula = net.weights[l + 1] * np.asarray(t.sigma_prime[l][:, 0], float)[None, :]
+            Jl = self.J_layer = layer_jacobian(t, l)
+            formula = t.weights[l + 1] * np.asarray(t.sigma_prime[l][:, 0], float)[None, :]
             checks.append(Check("bp2_jacobian", "eq. 43–44",
                                 f"∂z<sup>{l + 1}</sup><sub>k</sub>/∂z<sup>{l}</sup><sub>j</sub> = w<sup>{l + 1}</sup><sub>kj</sub> σ′(z<sup>{l}</sup><sub>j</sub>)",
                                 Jl.size, _max_abs(Jl, formula), tol(formula, Jl)))
@@ -204,16 +192,17 @@ class ProofsPanel(Panel):
             self.jacobian_layer = None
 
         # BP3 and BP4: the gradient against finite differences of C (eq. 46)
-        indices = parameter_indices(net)
-        self.n_checked, self.n_parameters = len(indices), net.n_parameters
+        indices = parameter_indices(t)
+        self.n_checked = len(indices)
+        self.n_parameters = sum(t.weights[l].size + t.biases[l].size for l in t.layers)
         got_b, fd_b, got_w, fd_w = [], [], [], []
         for kind, l, idx in indices:
             if kind == "b":
                 got_b.append(float(t.nabla_b[l][idx]))
-                fd_b.append(fd_parameter(net, x, y, net.biases[l], idx))
+                fd_b.append(partial_derivative(t, "b", l, idx[0]))
             else:
                 got_w.append(float(t.nabla_w[l][idx]))
-                fd_w.append(fd_parameter(net, x, y, net.weights[l], idx, float(t.a[l - 1][idx[1], 0])))
+                fd_w.append(partial_derivative(t, "w", l, *idx))
         sample = "" if self.n_checked == self.n_parameters else " (a fixed random sample)"
         checks.append(Check("bp3", "BP3", f"∂C/∂b<sup>l</sup><sub>j</sub> = δ<sup>l</sup><sub>j</sub>, every layer{sample}",
                             len(got_b), _max_abs(got_b, fd_b), tol(got_b, fd_b)))
@@ -222,8 +211,8 @@ class ProofsPanel(Panel):
 
         # eq. 33–35: the same δ as one long matrix product with Σ'(z) on the diagonals
         got, want = [], []
-        for l in net.layers:
-            got.append(delta_via_sigma_prime(net, t, l)[:, 0])
+        for l in t.layers:
+            got.append(delta_via_sigma_prime(state.network, t, l)[:, 0])
             want.append(bp[l])
         got, want = np.concatenate(got), np.concatenate(want)
         checks.append(Check("sigma_prime_form", "eq. 33–35",
@@ -241,7 +230,7 @@ class ProofsPanel(Panel):
             f'<td style="padding:2px 8px">{_mark(c.ok)}</td></tr>'
             for c in self.checks
         )
-        net = self.state.network
+        t = self.state.trace
         sample = (f"all {self.n_parameters} parameters" if self.n_checked == self.n_parameters
                   else f"{self.n_checked} of the {self.n_parameters} parameters")
         table = (
@@ -251,7 +240,7 @@ class ProofsPanel(Panel):
             '<th style="padding:2px 8px">numbers</th><th style="padding:2px 8px">largest |difference|</th><th></th></tr>'
             f"{rows}</table>"
         )
-        L = net.L
+        L = t.L
         jac = (
             f'<div style="margin-top:8px"><b>∂a<sup>{L}</sup><sub>k</sub>/∂z<sup>{L}</sup><sub>j</sub></b>, measured '
             f"(row k, column j): only the diagonal survives, so BP1 needs no sum</div>{_matrix(self.J_output, 'J_output')}"
@@ -266,8 +255,8 @@ class ProofsPanel(Panel):
             )
         return (
             '<div class="proofs" style="font-size:15px;line-height:1.45">'
-            f"<div style='color:#555'>Network {list(net.sizes)}, {net.cost.name.replace('_', '-')} cost; "
-            f"central differences with ε = {fd_step(net):g} on the state's example; {sample} checked.</div>"
+            f"<div style='color:#555'>Network {list(t.sizes)}, {t.cost_function.name.replace('_', '-')} cost; "
+            f"central differences with ε = {_step(t):g} on the state's example; {sample} checked.</div>"
             f"{table}{jac}</div>"
         )
 
@@ -313,4 +302,4 @@ def _g(v: float) -> str:
     return f"{v:.4g}".replace("-", "−")
 
 
-__all__ = ["Check", "ProofsPanel", "fd_errors", "fd_jacobian", "layer_jacobian", "output_jacobian", "parameter_indices"]
+__all__ = ["Check", "ProofsPanel", "fd_errors", "layer_jacobian", "output_jacobian", "parameter_indices"]

@@ -8,7 +8,7 @@ few hundred thousand, plots passes and seconds against P on log axes and states 
 it lets a student start finite differences on a large network and watch the pass counter climb
 long after backprop has finished.
 
-The finite-difference run is ``core.gradient_check.FiniteDifferenceRun``, advanced in chunks of
+The finite-difference run is ``core.finite_differences.FiniteDifferenceRun``, advanced in chunks of
 about ``CHUNK_SECONDS`` on the kernel's event loop; between chunks the loop handles other
 messages, so the stop button is honoured within one chunk. ``begin_race`` and ``run_chunk``
 drive the same steps by hand where no loop runs (tests, scripts).
@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..core import Network, load_mnist
-from ..core.gradient_check import FiniteDifferenceRun
+from ..core.finite_differences import FiniteDifferenceRun
 from .figures import Blitter, live_figure
 
 #: The networks of the sweep: from a dozen parameters to beyond the book's [784, 30, 10].

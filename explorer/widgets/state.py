@@ -3,7 +3,9 @@
 Panels never call each other. They observe the state's ``revision`` trait, which goes up by
 one after every change, once the new trace (and the demon's effect, and the weight nudge) are
 in place; a panel then reads what it needs and updates its artists in place. Changes made
-inside ``with state.hold():`` produce a single revision.
+inside ``with state.hold():`` produce a single revision. ``trace_revision`` goes up only when
+a new Trace replaces the old one (a Trace is never mutated), so a panel that draws the trace
+alone compares that number to know whether anything it shows changed: no fingerprints.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class ExplorerState(traitlets.HasTraits):
     """
 
     revision = traitlets.Int(0, help="goes up by one after each change, when all is recomputed")
+    trace_revision = traitlets.Int(
+        0, help="goes up by one with each new trace (parameters or example changed), not for Δz, Δw or a click"
+    )
     trace = traitlets.Instance(Trace, allow_none=True)
     batch_trace = traitlets.Instance(Trace, allow_none=True)
     demon = traitlets.Instance(DemonEffect, allow_none=True)
@@ -209,6 +214,10 @@ class ExplorerState(traitlets.HasTraits):
         return copy.deepcopy(self._network)
 
     # ------------------------------------------------------------ recomputation
+    @traitlets.observe("trace")
+    def _on_new_trace(self, change) -> None:
+        self.trace_revision += 1
+
     def _make_batch(self, batch, seed: int):
         net = self._network
         if batch is not None:

@@ -8,8 +8,29 @@ from .matrix_form import delta_via_sigma_prime, sigma_prime_matrix
 from .network import BatchProgress, EpochResult, Network
 from .paths import Path, PathSum, count_paths, path_sum, path_sum_weighted_inputs
 from .trace import DemonEffect, Trace, WeightNudge
+# saturation and the algorithm's steps (chapter 2's reading of BP1–BP4)
+from .saturation import (
+    LayerSaturation,
+    NeuronSaturation,
+    WeightVerdict,
+    layer_saturation,
+    max_sigma_prime,
+    neuron_saturation,
+    saturation_mask,
+    slow_learning_verdicts,
+)
 
 __all__ = [
+    # saturation and the algorithm's steps
+    "LayerSaturation",
+    "NeuronSaturation",
+    "WeightVerdict",
+    "layer_saturation",
+    "max_sigma_prime",
+    "neuron_saturation",
+    "saturation_mask",
+    "slow_learning_verdicts",
+    # the rest
     "Activation",
     "BatchProgress",
     "Cost",

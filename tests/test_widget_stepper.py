@@ -9,7 +9,8 @@ import pytest
 
 from explorer import Network, toy_dataset
 from explorer.widgets.state import ExplorerState
-from explorer.widgets.stepper import StepThroughPanel, algorithm_steps
+from explorer.core.algorithm import algorithm_steps
+from explorer.widgets.stepper import StepThroughPanel
 
 from helpers import sigma
 

@@ -9,6 +9,7 @@ from .network import BatchProgress, EpochResult, Network
 from .paths import Path, PathSum, count_paths, path_sum, path_sum_weighted_inputs
 from .trace import DemonEffect, Trace, WeightNudge
 # saturation and the algorithm's steps (chapter 2's reading of BP1–BP4)
+from .algorithm import MiniBatch, Step, algorithm_steps, example_steps, matrix_steps
 from .saturation import (
     LayerSaturation,
     NeuronSaturation,
@@ -22,6 +23,11 @@ from .saturation import (
 
 __all__ = [
     # saturation and the algorithm's steps
+    "MiniBatch",
+    "Step",
+    "algorithm_steps",
+    "example_steps",
+    "matrix_steps",
     "LayerSaturation",
     "NeuronSaturation",
     "WeightVerdict",

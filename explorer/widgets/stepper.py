@@ -17,7 +17,6 @@ the loop is still on its first example; at the end both sums agree.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np

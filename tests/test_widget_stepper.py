@@ -11,7 +11,7 @@ from explorer import Network, toy_dataset
 from explorer.widgets.state import ExplorerState
 from explorer.widgets.stepper import StepThroughPanel
 
-from helpers import sigma
+from helpers import hand_forward, sigma
 
 X0 = np.array([0.3, -0.7, 0.5])
 Y0 = np.array([1.0, 0.0])
@@ -320,3 +320,19 @@ def test_a_diverged_state_is_announced_and_the_last_numbers_stay():
     state.set_input(0, 0.3)
     assert not state.diverged and panel.message.value == ""
     assert panel.play.max == 4 * 10
+
+
+def test_the_mini_batch_follows_the_state_and_only_its_changes():
+    state, panel = make()
+    panel.mode.value = "batch"
+    run = panel.run
+    state.dz = 0.4  # the demon: the trace is the same object, so the run stays
+    assert panel.run is run
+    state.set_weight(2, 1, 0, -1.25)
+    assert panel.run is not run
+    panel.play.value = 2  # Z^2, A^2 of the changed network
+    X, _ = batch_of(state, 4)
+    z, a = hand_forward(state.network, X)
+    shown = shown_arrays(panel.batch_html.value)
+    np.testing.assert_allclose(shown["M_z2"], z[2], rtol=1e-12)
+    np.testing.assert_allclose(shown["M_a2"], a[2], rtol=1e-12)

@@ -49,7 +49,8 @@ class SlopePanel(Panel):
     For other code and tests: ``activation_buttons`` (ToggleButtons: this neuron's activation),
     ``fig``, ``ax_f`` and ``ax_p`` with the artists ``f_line``, ``p_line`` (the curves),
     ``f_dot``, ``p_dot`` (the neuron, this example) and ``rug`` (the batch's z's on the σ'
-    axes); ``z``, ``sigma_prime`` (this neuron, this example), ``slopes`` (σ'(z) by
+    axes); ``z``, ``sigma_prime`` (this neuron, this example), ``neuron`` (the core's
+    ``NeuronSaturation`` of it: σ'/max σ', saturated or not, δ's other factor), ``slopes`` (σ'(z) by
     activation name), ``readout`` (HTML) and ``summary()``.
     """
 

@@ -217,7 +217,9 @@ class StepThroughPanel(Panel):
 
     What is displayed is also kept as data for tests: ``shown`` maps every (quantity, l) key to
     the array on the drawing or None for "?"; ``node_texts`` and ``matrix_texts`` are the
-    drawing's text artists; ``run`` is the ``MiniBatchRun`` of the mini-batch mode.
+    drawing's text artists; ``example_steps`` are the core's steps (``explorer.core.algorithm``)
+    of the state's example, with their values; ``run`` is the ``MiniBatchRun`` of the mini-batch
+    mode.
     """
 
     def __init__(self, state: ExplorerState, m: int = DEFAULT_M, batch=None):
@@ -226,6 +228,8 @@ class StepThroughPanel(Panel):
         self._run_key = None
         self.run: MiniBatchRun | None = None
         self.shown: dict[tuple[str, int], np.ndarray | None] = {}
+        self.example_steps: tuple[Step, ...] = ()
+        self._steps_of = None
         self.node_texts: dict[tuple[str, int, int], object] = {}
         self.matrix_texts: dict[int, object] = {}
         self._drawn_once = False
@@ -398,7 +402,9 @@ class StepThroughPanel(Panel):
     def _show_single(self) -> None:
         trace, L = self.state.trace, self.state.network.L
         done = self.play.value
-        self.example_steps = example_steps(trace)  # the core's steps, with this example's values
+        if self._steps_of is not trace:  # a new Trace object is the only sign that numbers changed
+            self.example_steps = example_steps(trace)  # the core's steps, with this example's values
+            self._steps_of = trace
         known = values_after(self.example_steps, done)
         self.shown = {}
         for l in range(1, L + 1):

@@ -11,7 +11,7 @@ from explorer.core.saturation import (
     max_sigma_prime,
     neuron_max_prime,
     neuron_saturation,
-    saturation,
+    saturation_by_layer,
     saturation_mask,
     sigma_prime_of_builtins,
     slow_learning_verdicts,
@@ -153,7 +153,7 @@ def test_batch_masks_and_fractions_are_sigma_prime_below_a_share_of_its_peak():
     z, _ = hand_forward(net, Xb)
     for fraction in (0.05, 0.1, 0.4):
         total = 0
-        every = saturation(trace, fraction)
+        every = saturation_by_layer(trace, fraction)
         assert set(every) == {2, 3, 4}
         for l in (2, 3, 4):
             expected = sigma_prime(z[l]) < fraction * 0.25

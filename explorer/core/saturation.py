@@ -133,7 +133,7 @@ def layer_saturation(
     return LayerSaturation(layer, sat_fraction, sp, peak, threshold, mask, fraction)
 
 
-def saturation(trace: "Trace", sat_fraction: float = DEFAULT_SAT_FRACTION) -> dict[int, LayerSaturation]:
+def saturation_by_layer(trace: "Trace", sat_fraction: float = DEFAULT_SAT_FRACTION) -> dict[int, LayerSaturation]:
     """``{l: LayerSaturation}`` for every layer l = 2..L."""
     return {l: layer_saturation(trace, l, sat_fraction) for l in trace.layers}
 
@@ -307,7 +307,7 @@ __all__ = [
     "max_sigma_prime",
     "neuron_max_prime",
     "neuron_saturation",
-    "saturation",
+    "saturation_by_layer",
     "saturation_mask",
     "sigma_prime_of_builtins",
     "slow_learning_verdicts",

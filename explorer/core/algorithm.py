@@ -191,41 +191,39 @@ def _read_only(value) -> np.ndarray:
     return arr
 
 
-def _steps_from(trace: "Trace", column, matrix: bool) -> tuple[Step, ...]:
-    """The steps with their values: ``column`` picks one example's vectors (matrix=False)."""
+def _steps_from(trace: "Trace", matrix: bool) -> tuple[Step, ...]:
+    """The steps with the trace's values: all columns (matrix=True), or its one example's vectors."""
     m = trace.n_examples
 
-    def arr(key: str, layer: int, value) -> Array:
-        return Array(key, layer, array_name(key, layer, matrix), _read_only(column(value)))
-
-    def values(key: str, l: int):
-        if key == "nabla_w":
+    def value(key: str, l: int) -> np.ndarray:
+        if key in ("nabla_w", "nabla_b"):
             # The trace keeps the batch mean (1/m) Σ_x; the matrix version's product is the sum.
-            return np.asarray(trace.nabla_w[l]) * m if matrix else trace.nabla_w[l]
-        if key == "nabla_b":
-            return np.asarray(trace.nabla_b[l]) * m if matrix else trace.nabla_b[l]
-        return {"a": trace.a, "z": trace.z, "delta": trace.delta}[key][l]
+            v = np.asarray((trace.nabla_w if key == "nabla_w" else trace.nabla_b)[l])
+            v = v * m if matrix else v
+        elif key == "cost_gradient":
+            v = trace.cost_gradient
+        elif key == "wT_delta":
+            # BP2's product before the Hadamard factor: not kept in the trace, so formed here.
+            v = np.asarray(trace.weights[l + 1]).T @ np.asarray(trace.delta[l + 1])
+        else:
+            v = {"a": trace.a, "z": trace.z, "delta": trace.delta, "sigma_prime": trace.sigma_prime}[key][l]
+        v = np.asarray(v)
+        if key == "nabla_w":
+            return v  # (n_l, n_(l−1)) in both forms
+        if matrix:
+            return v.ravel() if key == "nabla_b" else v  # Σ_x ∂C_x/∂b^l is one vector
+        return v[:, 0]  # one example: vectors are 1-D
+
+    def arrays(pairs) -> tuple[Array, ...]:
+        return tuple(Array(k, l, array_name(k, l, matrix), _read_only(value(k, l))) for k, l in pairs)
 
     out = []
     for step in algorithm_steps(trace.L):
         l = step.layer
-        computed = []
-        for key, layer in step.computes:
-            value = values(key, layer)
-            if key == "nabla_w":
-                computed.append(Array(key, layer, array_name(key, layer, matrix), _read_only(value)))
-            elif key == "nabla_b" and matrix:
-                computed.append(Array(key, layer, array_name(key, layer, matrix), _read_only(np.ravel(value))))
-            else:
-                computed.append(arr(key, layer, value))
-        uses = ()
-        if step.kind == "output_error":
-            uses = (arr("cost_gradient", l, trace.cost_gradient), arr("sigma_prime", l, trace.sigma_prime[l]))
-        elif step.kind == "backpropagate":
-            # BP2's product before the Hadamard factor: not kept in the trace, so formed here.
-            back = np.asarray(trace.weights[l + 1]).T @ np.asarray(trace.delta[l + 1])
-            uses = (arr("wT_delta", l, back), arr("sigma_prime", l, trace.sigma_prime[l]))
-        out.append(Step(step.number, step.line, step.kind, l, step.computes, tuple(computed), uses))
+        uses = {"output_error": (("cost_gradient", l), ("sigma_prime", l)),
+                "backpropagate": (("wT_delta", l), ("sigma_prime", l))}.get(step.kind, ())
+        out.append(Step(step.number, step.line, step.kind, l, step.computes,
+                        arrays(step.computes), arrays(uses)))
     return tuple(out)
 
 
@@ -237,7 +235,7 @@ def example_steps(trace: "Trace", example: int = 0) -> tuple[Step, ...]:
     """
     i = check_index(example, trace.n_examples, "example", "this trace")
     one = trace if trace.n_examples == 1 else trace.example(i)
-    return _steps_from(one, lambda value: np.asarray(value)[:, 0], matrix=False)
+    return _steps_from(one, matrix=False)
 
 
 def matrix_steps(trace: "Trace") -> tuple[Step, ...]:
@@ -247,7 +245,7 @@ def matrix_steps(trace: "Trace") -> tuple[Step, ...]:
     sums Σ_x ∂C_x/∂w^l = Δ^l (A^(l−1))^T (the sum over x happens inside the product) and
     Σ_x ∂C_x/∂b^l (the row sums of Δ^l, 1-D): m times the trace's batch means.
     """
-    return _steps_from(trace, np.asarray, matrix=True)
+    return _steps_from(trace, matrix=True)
 
 
 def _sums(traces: Sequence["Trace"], layers: range, sizes) -> tuple[dict, dict]:

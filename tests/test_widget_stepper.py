@@ -336,3 +336,23 @@ def test_the_mini_batch_follows_the_state_and_only_its_changes():
     shown = shown_arrays(panel.batch_html.value)
     np.testing.assert_allclose(shown["M_z2"], z[2], rtol=1e-12)
     np.testing.assert_allclose(shown["M_a2"], a[2], rtol=1e-12)
+
+
+def test_a_finished_mini_batch_shows_the_gradient_descent_step():
+    state, panel = make(eta=0.5)
+    panel.mode.value = "batch"
+    panel.play.value = panel.play.max - 1
+    assert "gd_w2" not in shown_arrays(panel.batch_html.value)  # the loop is not done yet
+    panel.play.value = panel.play.max
+    shown = shown_arrays(panel.batch_html.value)
+    X, Y = batch_of(state, 4)
+    updated = copy.deepcopy(state.network)
+    updated.update_mini_batch(X, Y, 0.5)  # the network's own update, a second implementation
+    for l in state.network.layers:
+        np.testing.assert_allclose(shown[f"gd_w{l}"], updated.weights[l], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(shown[f"gd_b{l}"], updated.biases[l][:, 0], rtol=1e-12, atol=1e-15)
+    assert not np.array_equal(state.network.weights[2], updated.weights[2])  # the state's network is left as it was
+    assert "η = 0.5, m = 4" in panel.batch_html.value
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="eta"):
+            StepThroughPanel(state, eta=bad)

@@ -24,6 +24,7 @@ from matplotlib.collections import LineCollection
 
 from ..core import Network
 from ..core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
+from ..core.checks import require_finite_number
 from .demon import fmt, num_span, vector_span
 from .figures import live_figure, render_now
 from .panel import Panel, diverged_html
@@ -38,6 +39,8 @@ BATCH_SIZES = (1, 2, 3, 4, 5, 6, 8)
 DEFAULT_M = 4
 #: Milliseconds between two steps while playing.
 INTERVAL = 900
+#: The learning rate of the gradient-descent step shown after a mini-batch (the book's η for MNIST).
+DEFAULT_ETA = 3.0
 
 NEW_COLOR = "#d95f02"  # what the current step computed
 KNOWN_COLOR = "#222222"
@@ -210,10 +213,11 @@ class StepThroughPanel(Panel):
 
     Controls: ``play`` (an ipywidgets Play: its ``value`` is the number of steps taken, and
     playing advances it), ``forward_button``, ``back_button``, ``reset_button``, ``mode``
-    ("single" or "batch") and ``m_dropdown`` (the mini-batch size). Shown: ``steps_html`` (the
+    ("single" or "batch") and ``m_dropdown`` (the mini-batch size); ``eta`` is the learning rate
+    of the gradient-descent step shown once a mini-batch is done. Shown: ``steps_html`` (the
     numbered algorithm, current line highlighted), ``detail_html`` (the current step's formula
     with its numbers and shapes), the drawing ``fig``/``ax`` (single mode) and ``batch_html``
-    (mini-batch mode: loop and matrix side by side).
+    (mini-batch mode: loop and matrix side by side, then the update).
 
     What is displayed is also kept as data for tests: ``shown`` maps every (quantity, l) key to
     the array on the drawing or None for "?"; ``node_texts`` and ``matrix_texts`` are the
@@ -222,7 +226,11 @@ class StepThroughPanel(Panel):
     mode.
     """
 
-    def __init__(self, state: ExplorerState, m: int = DEFAULT_M, batch=None):
+    def __init__(self, state: ExplorerState, m: int = DEFAULT_M, batch=None, eta: float = DEFAULT_ETA):
+        eta = require_finite_number(eta, "eta")
+        if eta <= 0:
+            raise ValueError(f"eta: the learning rate must be > 0, got {eta}")
+        self.eta = eta
         self._batch_source = batch
         self._sizes = None
         self._run_key = None
@@ -741,8 +749,20 @@ class StepThroughPanel(Panel):
             f"{run.ticks} steps, the matrix version {run.S}. Largest |loop sum − matrix sum| per layer, "
             "and the mean (1/m) Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>l</sup>, which is the trace's ∂C/∂w<sup>l</sup>:"
             '<table style="font-size:13px"><tr><th></th><th>|difference|</th><th>(1/m) Σ<sub>x</sub></th></tr>'
-            + "".join(rows) + "</table></div>"
+            + "".join(rows) + "</table>" + self._update_html(run) + "</div>"
         )
+
+    def _update_html(self, run: MiniBatchRun) -> str:
+        """The mini-batch version's last line, gradient descent, with the core's new w^l and b^l."""
+        m, eta = run.m, self.eta
+        rows = "".join(
+            f"<div>w<sup>{s.layer}</sup> − η/m Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>{s.layer}</sup> = "
+            f"{matrix_html(f'gd_w{s.layer}', s.value('w'))} &nbsp; b<sup>{s.layer}</sup> − η/m "
+            f"Σ<sub>x</sub> ∂C<sub>x</sub>/∂b<sup>{s.layer}</sup> = {vector_span(f'gd_b{s.layer}', s.value('b'))}</div>"
+            for s in run.batch.gradient_descent(eta)
+        )
+        return (f'<div class="update" style="margin-top:6px"><b>Then gradient descent</b> (the last line of the '
+                f"mini-batch version), η = {eta:g}, m = {m}; the network itself is not changed:{rows}</div>")
 
 
 __all__ = ["MiniBatchRun", "StepThroughPanel"]

@@ -5,12 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from explorer.core import Activation, Network
-from explorer.widgets.saturation import (
-    SaturationPanel,
-    max_sigma_prime,
-    slow_learning_verdicts,
-)
+from explorer.core import Network
+from explorer.widgets.saturation import SaturationPanel
 from explorer.widgets.state import ExplorerState
 from helpers import hand_forward, sigma
 
@@ -32,103 +28,16 @@ def small_net(w3, b3, cost="quadratic"):
 X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])
 
 
-# ----------------------------------------------------------------------------- pure functions
+def test_the_old_names_still_import_from_here_and_are_the_cores():
+    # widgets/training.py and tests/test_widget_scenario.py import these from the panel module.
+    from explorer.core import saturation as core
+    from explorer.widgets import saturation as panel_module
 
-
-def test_max_sigma_prime_builtins_and_a_user_activation():
-    grid = np.linspace(-30, 30, 600001)
-    assert max_sigma_prime(Network([1, 1]).activation(2)) == pytest.approx(sigma_prime(grid).max())
-    assert max_sigma_prime(Network([1, 1], activation="tanh").activation(2)) == 1.0
-    twice = Activation("twice_sigmoid", lambda z: 2 * sigma(z), lambda z: 2 * sigma_prime(z))
-    assert max_sigma_prime(twice) == pytest.approx(0.5, rel=1e-6)
-
-
-def test_saturated_output_neuron_is_slow_by_bp1_with_hand_numbers():
+    assert panel_module.max_sigma_prime is core.max_sigma_prime
+    assert panel_module.WeightVerdict is core.WeightVerdict
     net = small_net([[-3.0, -3.5, -2.5], [-0.6, 0.3, 0.5]], [-2.5, 0.1])
-    z, a = hand_forward(net, X)
-    sp = sigma_prime(z[3][0, 0])
-    assert sp < 0.001  # the setup: deep in the flat tail
-    delta = (a[3][0, 0] - 1.0) * sp  # BP1 with the quadratic cost (eq. 30)
-    verdicts = slow_learning_verdicts(net, net.trace(X, Y), 3, 0)
-    assert [v.name for v in verdicts] == ["w^3_11", "w^3_12", "w^3_13"]
-    for k, v in enumerate(verdicts):
-        assert v.slow and v.saturated and not v.input_small
-        assert v.sigma_prime == pytest.approx(sp, rel=1e-9)
-        assert v.a_in == pytest.approx(a[2][k, 0], rel=1e-12)
-        assert v.gradient == pytest.approx(a[2][k, 0] * delta, rel=1e-9)  # BP4
-        assert v.reason == f"slow: neuron saturated, σ'(z^3_1) = {sp:.3g} (BP1)"
-    # The unsaturated output neuron 2 is fine.
-    others = slow_learning_verdicts(net, net.trace(X, Y), 3, 1)
-    assert all(not v.slow and v.reason == "ok" for v in others)
-
-
-def test_gradient_in_the_table_is_the_finite_difference_one():
-    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
-    verdicts = slow_learning_verdicts(net, net.trace(X, Y), 3, 1)
-    h = 1e-6
-    for v in verdicts:
-        w = net.weights[3]
-        old = w[1, v.k]
-        w[1, v.k] = old + h
-        up = net.cost_of(X, Y)
-        w[1, v.k] = old - h
-        down = net.cost_of(X, Y)
-        w[1, v.k] = old
-        assert v.gradient == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-10)
-
-
-def test_zero_input_makes_its_weights_slow_by_bp4():
-    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
-    x = np.array([0.0, 0.9])
-    for j in range(3):
-        v0, v1 = slow_learning_verdicts(net, net.trace(x, Y), 2, j)
-        assert v0.slow and v0.input_small and not v0.saturated
-        assert v0.gradient == 0.0
-        assert v0.reason == "slow: input a^1_1 ≈ 0 (BP4)"
-        assert not v1.slow and v1.reason == "ok"
-    # A threshold of 0 switches the input rule off: |a| < 0 never holds.
-    v0 = slow_learning_verdicts(net, net.trace(x, Y), 2, 0, a_threshold=0.0)[0]
-    assert not v0.slow
-
-
-def test_saturated_hidden_neuron_cites_bp2_and_both_reasons_combine():
-    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
-    net.weights[2][1] = [0.0, 8.0]  # z^2_2 = 8 · 0.9 − 0.2 = 7.0
-    x = np.array([0.0, 0.9])
-    sp = sigma_prime(7.0)
-    v0, v1 = slow_learning_verdicts(net, net.trace(x, Y), 2, 1)
-    assert v0.reason == f"slow: input a^1_1 ≈ 0 (BP4); neuron saturated, σ'(z^2_2) = {sp:.3g} (BP2)"
-    assert v1.reason == f"slow: neuron saturated, σ'(z^2_2) = {sp:.3g} (BP2)"
-
-
-def test_saturation_threshold_is_relative_to_max_sigma_prime():
-    # z^3_1 = 2.5 exactly: σ'(2.5) ≈ 0.0701, between 0.1 × 0.25 and 0.3 × 0.25.
-    net = small_net([[0.0, 0.0, 0.0], [-0.6, 0.3, 0.5]], [2.5, 0.1])
     trace = net.trace(X, Y)
-    sp = sigma_prime(2.5)
-    assert 0.025 < sp < 0.075
-    assert not slow_learning_verdicts(net, trace, 3, 0, sat_fraction=0.1)[0].slow
-    assert slow_learning_verdicts(net, trace, 3, 0, sat_fraction=0.3)[0].slow
-
-
-def test_cross_entropy_cancels_output_saturation():
-    net = small_net([[-3.0, -3.5, -2.5], [-0.6, 0.3, 0.5]], [-2.5, 0.1], cost="cross_entropy")
-    z, a = hand_forward(net, X)
-    for k, v in enumerate(slow_learning_verdicts(net, net.trace(X, Y), 3, 0)):
-        assert v.saturated and v.cancelled and not v.slow
-        assert v.reason.startswith("ok:") and "cross-entropy" in v.reason
-        # δ^L = a^L − y: the gradient is large although σ' is tiny.
-        assert v.gradient == pytest.approx(a[2][k, 0] * (a[3][0, 0] - 1.0), rel=1e-9)
-
-
-def test_a_relu_neuron_override_is_judged_against_relu():
-    net = small_net([[0.7, -0.5, 0.4], [-0.6, 0.3, 0.5]], [0.0, 0.1])
-    net.set_activation(2, 0, "relu")
-    net.biases[2][0, 0] = -2.0  # z^2_1 = 0.48 − 0.16 − 2 < 0: a dead ReLU, σ' = 0
-    v = slow_learning_verdicts(net, net.trace(X, Y), 2, 0)[0]
-    assert v.sigma_prime == 0.0 and v.sigma_prime_max == 1.0 and v.slow
-    # The relu neuron's output is 0, so weights out of it into layer 3 are slow by BP4.
-    assert slow_learning_verdicts(net, net.trace(X, Y), 3, 0)[0].input_small
+    assert panel_module.slow_learning_verdicts(net, trace, 3, 0) == core.slow_learning_verdicts(trace, 3, 0)
 
 
 # ----------------------------------------------------------------------------- the panel

@@ -109,3 +109,18 @@ def test_the_axis_widens_for_a_far_out_z():
     state.set_bias(3, 0, -20.0)
     lo, hi = panel.ax_p.get_xlim()
     assert lo < panel.z < hi and panel.z < -19
+
+
+def test_a_hidden_neuron_shows_bp2_with_its_other_factor_by_hand():
+    state, panel = saturated()
+    state.select_neuron(2, 1)
+    z2, z3, y, W, _ = scenario_numbers()
+    a3 = sigma(z3)
+    d3 = (a3 - y) * a3 * (1 - a3)  # BP1, quadratic cost
+    upstream = (W[3].T @ d3)[1, 0]  # ((w^3)^T δ^3)_2
+    sp = sigma(z2[1, 0]) * (1 - sigma(z2[1, 0]))
+    assert panel.neuron.rule == "BP2" and "BP2:" in panel.readout.value
+    assert panel.neuron.upstream == pytest.approx(upstream, rel=1e-12)
+    assert number(panel.readout.value, "delta") == pytest.approx(upstream * sp, rel=1e-10)
+    assert panel.neuron.share == pytest.approx(sp / 0.25, rel=1e-10)
+    assert panel.neuron.saturated == (sp < 0.1 * 0.25)

@@ -9,9 +9,9 @@ import pytest
 
 from explorer import Network, toy_dataset
 from explorer.widgets.state import ExplorerState
-from explorer.widgets.stepper import StepThroughPanel, algorithm_steps
+from explorer.widgets.stepper import StepThroughPanel
 
-from helpers import sigma
+from helpers import hand_forward, sigma
 
 X0 = np.array([0.3, -0.7, 0.5])
 Y0 = np.array([1.0, 0.0])
@@ -80,13 +80,6 @@ def value(hand, key):
 
 
 # ---------------------------------------------------------------------- one example
-def test_the_steps_are_the_chapters_algorithm_one_layer_at_a_time():
-    steps = algorithm_steps(4)
-    assert [(s.line, set(s.computes)) for s in steps] == EXPECTED_STEPS_L4
-    for L in (2, 3, 5):
-        assert len(algorithm_steps(L)) == 1 + (L - 1) + 1 + (L - 2) + (L - 1)
-
-
 def test_every_step_shows_the_traces_numbers_and_only_what_is_computed():
     state, panel = make()
     net = copy.deepcopy(state.network)
@@ -179,9 +172,13 @@ def test_the_play_widgets_value_drives_the_step():
     assert panel.play.min == 0 and panel.play.step == 1
     panel.play.value = 4  # what the browser sends while playing
     assert panel.shown[("a", 4)] is not None and panel.shown[("delta", 4)] is None
-    assert "step 4 of 10" in panel.position.value
+    # ten steps of the run beside five lines of pseudocode: the position names both
+    assert "step 4 of 10 · line 2 of 5: feedforward, l = 4" in panel.position.value
     panel.play.value = 5
     assert panel.shown[("delta", 4)] is not None and panel.shown[("delta", 3)] is None
+    assert "step 5 of 10 · line 3 of 5" in panel.position.value
+    panel.play.value = 0
+    assert "step 0 of 10: nothing computed yet" in panel.position.value
 
 
 def test_a_changed_parameter_shows_the_new_numbers_at_the_same_step():
@@ -279,10 +276,13 @@ def test_the_matrix_side_shows_each_step_for_every_column_with_its_shape():
     assert "Δ<sup>2</sup> = (W<sup>3</sup>)<sup>T</sup>Δ<sup>3</sup> ⊙ σ′(Z<sup>2</sup>) <small>(4×3)·(3×4) → (4×4)" in panel.batch_html.value
     # meanwhile the loop is on its first example, step 7: δ^(x,2) of that example only
     np.testing.assert_allclose(shown["x_delta2"], hands[0]["delta"][2], rtol=1e-12)
+    assert ("tick 7 of 40 · the matrix version has taken 7 of 10 steps, line 4 of 5 · the loop 0 of 4 examples "
+            "(+ 7 steps of example 1, line 4 of 5)") in panel.position.value
     panel.play.value = 10 + 3  # the loop's second example, z^(x,3)
     shown = shown_arrays(panel.batch_html.value)
     np.testing.assert_allclose(shown["x_z3"], hands[1]["z"][3], rtol=1e-12)
     assert "x<sub>1</sub> ✓" in panel.batch_html.value
+    assert "taken 10 of 10 steps · the loop 1 of 4 examples (+ 3 steps of example 2, line 2 of 5)" in panel.position.value
 
 
 def test_mini_batch_from_a_toy_dataset_and_another_m():
@@ -320,3 +320,39 @@ def test_a_diverged_state_is_announced_and_the_last_numbers_stay():
     state.set_input(0, 0.3)
     assert not state.diverged and panel.message.value == ""
     assert panel.play.max == 4 * 10
+
+
+def test_the_mini_batch_follows_the_state_and_only_its_changes():
+    state, panel = make()
+    panel.mode.value = "batch"
+    run = panel.run
+    state.dz = 0.4  # the demon: the trace is the same object, so the run stays
+    assert panel.run is run
+    state.set_weight(2, 1, 0, -1.25)
+    assert panel.run is not run
+    panel.play.value = 2  # Z^2, A^2 of the changed network
+    X, _ = batch_of(state, 4)
+    z, a = hand_forward(state.network, X)
+    shown = shown_arrays(panel.batch_html.value)
+    np.testing.assert_allclose(shown["M_z2"], z[2], rtol=1e-12)
+    np.testing.assert_allclose(shown["M_a2"], a[2], rtol=1e-12)
+
+
+def test_a_finished_mini_batch_shows_the_gradient_descent_step():
+    state, panel = make(eta=0.5)
+    panel.mode.value = "batch"
+    panel.play.value = panel.play.max - 1
+    assert "gd_w2" not in shown_arrays(panel.batch_html.value)  # the loop is not done yet
+    panel.play.value = panel.play.max
+    shown = shown_arrays(panel.batch_html.value)
+    X, Y = batch_of(state, 4)
+    updated = copy.deepcopy(state.network)
+    updated.update_mini_batch(X, Y, 0.5)  # the network's own update, a second implementation
+    for l in state.network.layers:
+        np.testing.assert_allclose(shown[f"gd_w{l}"], updated.weights[l], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(shown[f"gd_b{l}"], updated.biases[l][:, 0], rtol=1e-12, atol=1e-15)
+    assert not np.array_equal(state.network.weights[2], updated.weights[2])  # the state's network is left as it was
+    assert "η = 0.5, m = 4" in panel.batch_html.value
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="eta"):
+            StepThroughPanel(state, eta=bad)

@@ -14,6 +14,18 @@ from .matrix_form import delta_via_sigma_prime, sigma_prime_matrix
 from .network import BatchProgress, EpochResult, Network
 from .paths import Path, PathSum, count_paths, path_sum, path_sum_weighted_inputs
 from .trace import DemonEffect, Trace, WeightNudge
+# saturation and the algorithm's steps (chapter 2's reading of BP1–BP4)
+from .algorithm import MiniBatch, Step, algorithm_steps, example_steps, matrix_steps
+from .saturation import (
+    LayerSaturation,
+    NeuronSaturation,
+    WeightVerdict,
+    layer_saturation,
+    max_sigma_prime,
+    neuron_saturation,
+    saturation_mask,
+    slow_learning_verdicts,
+)
 
 __all__ = [
     # finite differences (eq. 46)
@@ -23,6 +35,21 @@ __all__ = [
     "finite_difference_gradient",
     "partial_derivative",
     # the rest of the core
+    # saturation and the algorithm's steps
+    "MiniBatch",
+    "Step",
+    "algorithm_steps",
+    "example_steps",
+    "matrix_steps",
+    "LayerSaturation",
+    "NeuronSaturation",
+    "WeightVerdict",
+    "layer_saturation",
+    "max_sigma_prime",
+    "neuron_saturation",
+    "saturation_mask",
+    "slow_learning_verdicts",
+    # the rest
     "Activation",
     "BatchProgress",
     "Cost",

@@ -3,74 +3,50 @@
 The chapter's reading of BP1–BP4: a weight w^l_jk learns slowly when the activation feeding it
 is small (BP4: ∂C/∂w = a_in δ_out) or when neuron j is saturated, σ'(z^l_j) ≈ 0, which shrinks
 δ^l_j (BP1 at the output, BP2 below it). The heatmaps show where that happens across a batch
-of examples; the table applies the rule to the weights into the selected neuron.
+of examples; the table applies the rule to the weights into the selected neuron. The rules
+themselves (thresholds, masks, fractions, verdicts) are ``explorer.core.saturation``; this
+module only draws them.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
 
-from ..core import Network, Trace
-from ..core.activations import BUILTIN as BUILTIN_ACTIVATIONS
-from ..core.activations import Activation
-from ..core.notation import neuron_name, weight_name
+from ..core import Trace
+from ..core import saturation as rules
+from ..core.notation import neuron_name
+from ..core.saturation import (  # re-exported: widgets/training.py imports max_sigma_prime from here
+    DEFAULT_A_THRESHOLD,
+    DEFAULT_SAT_FRACTION,
+    KNOWN_MAX_PRIME,
+    WeightVerdict,
+    max_sigma_prime,
+)
 from .figures import Blitter, live_figure
 from .panel import Panel
 from .state import ExplorerState
 
-#: sup σ'(z) of the built-in activations (softplus' σ' is the sigmoid, which tends to 1).
-KNOWN_MAX_PRIME = {
-    "sigmoid": 0.25,
-    "tanh": 1.0,
-    "relu": 1.0,
-    "leaky_relu": 1.0,
-    "softplus": 1.0,
-    "linear": 1.0,
-}
 
-DEFAULT_SAT_FRACTION = 0.1
-DEFAULT_A_THRESHOLD = 0.05
+def slow_learning_verdicts(
+    net,
+    trace: Trace,
+    layer: int,
+    j: int,
+    sat_fraction: float = DEFAULT_SAT_FRACTION,
+    a_threshold: float = DEFAULT_A_THRESHOLD,
+    example: int = 0,
+) -> list[WeightVerdict]:
+    """The older call with the network first: the core's ``slow_learning_verdicts(trace, ...)``.
 
-# ----------------------------------------------------------------------------- pure helpers
-
-_max_prime_cache: dict[Activation, float] = {}
-
-
-def max_sigma_prime(activation: Activation) -> float:
-    """The largest σ'(z) an activation reaches: known for built-ins, sampled for others."""
-    if BUILTIN_ACTIVATIONS.get(activation.name) is activation:
-        return KNOWN_MAX_PRIME[activation.name]
-    cached = _max_prime_cache.get(activation)
-    if cached is None:
-        z = np.linspace(-20.0, 20.0, 4001).reshape(-1, 1)
-        with np.errstate(all="ignore"):
-            values = np.abs(np.asarray(activation.prime(z), dtype=float))
-        values = values[np.isfinite(values)]
-        cached = float(values.max()) if values.size and values.max() > 0 else 1.0
-        _max_prime_cache[activation] = cached
-    return cached
-
-
-def neuron_activations(net: Network, layer: int) -> list[Activation]:
-    """The activation of each neuron of layer l, per-neuron overrides included."""
-    return [net.neuron_activation(layer, j) for j in range(net.sizes[layer - 1])]
-
-
-def neuron_max_prime(net: Network, layer: int) -> np.ndarray:
-    """max σ' for each neuron of layer l, shape (n_l,)."""
-    return np.array([max_sigma_prime(act) for act in neuron_activations(net, layer)])
-
-
-def saturation_mask(net: Network, trace: Trace, layer: int, sat_fraction: float) -> np.ndarray:
-    """True where σ'(z^l_j) < sat_fraction × (max σ' of neuron j), per example (column)."""
-    limit = sat_fraction * neuron_max_prime(net, layer)[:, None]
-    return np.asarray(trace.sigma_prime[layer]) < limit
+    Everything the verdicts need (activations, cost, sizes) is read from the trace, so ``net``
+    is not used; new code calls ``explorer.core.saturation.slow_learning_verdicts``.
+    """
+    return rules.slow_learning_verdicts(trace, layer, j, sat_fraction, a_threshold, example)
 
 
 def _fmt(value: float) -> str:
@@ -80,100 +56,6 @@ def _fmt(value: float) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
-
-
-@dataclass(frozen=True)
-class WeightVerdict:
-    """Does w^l_jk learn slowly on this example, and why (BP4, and BP1/BP2 through σ')."""
-
-    layer: int
-    j: int
-    k: int
-    name: str
-    a_in: float
-    sigma_prime: float
-    sigma_prime_max: float
-    delta: float
-    gradient: float
-    input_small: bool
-    saturated: bool
-    cancelled: bool
-    slow: bool
-    reason: str
-
-
-def slow_learning_verdicts(
-    net: Network,
-    trace: Trace,
-    layer: int,
-    j: int,
-    sat_fraction: float = DEFAULT_SAT_FRACTION,
-    a_threshold: float = DEFAULT_A_THRESHOLD,
-    example: int = 0,
-) -> list[WeightVerdict]:
-    """The chapter's "learns slowly" verdict for each weight w^l_jk into neuron j of layer l.
-
-    Slow when |a^(l−1)_k| < a_threshold (BP4) or when σ'(z^l_j) < sat_fraction × max σ'
-    (BP1 for the output layer, BP2 for a hidden one). One exception the chapter's next
-    chapter builds on: a sigmoid output with the cross-entropy cost has δ^L = a^L − y, so its
-    σ' cancels and saturation does not slow it (``cancelled``).
-    """
-    L = net.L
-    act = neuron_activations(net, layer)[j]
-    sp_max = max_sigma_prime(act)
-    sp = float(trace.sigma_prime[layer][j, example])
-    delta = float(trace.delta[layer][j, example])
-    saturated = sp < sat_fraction * sp_max
-    cancelled = (
-        saturated
-        and layer == L
-        and net.cost.name == "cross_entropy"
-        and act is BUILTIN_ACTIVATIONS["sigmoid"]
-    )
-    sp_name = f"σ'({neuron_name('z', layer, j)})"
-    rule = "BP1" if layer == L else "BP2"
-    verdicts = []
-    for k in range(net.sizes[layer - 2]):
-        a_in = float(trace.a[layer - 1][k, example])
-        if trace.n_examples == 1:
-            gradient = float(trace.nabla_w[layer][j, k])
-        else:  # BP4 for this one example
-            gradient = a_in * delta
-        input_small = abs(a_in) < a_threshold
-        slow_saturated = saturated and not cancelled
-        reasons = []
-        if input_small:
-            reasons.append(f"input {neuron_name('a', layer - 1, k)} ≈ 0 (BP4)")
-        if slow_saturated:
-            reasons.append(f"neuron saturated, {sp_name} = {_fmt(sp)} ({rule})")
-        if reasons:
-            reason = "slow: " + "; ".join(reasons)
-        elif cancelled:
-            reason = (
-                f"ok: {sp_name} = {_fmt(sp)} is small, but with the cross-entropy cost "
-                f"δ^L = a^L − y, so σ' cancels"
-            )
-        else:
-            reason = "ok"
-        verdicts.append(
-            WeightVerdict(
-                layer=layer,
-                j=j,
-                k=k,
-                name=weight_name(layer, j, k),
-                a_in=a_in,
-                sigma_prime=sp,
-                sigma_prime_max=sp_max,
-                delta=delta,
-                gradient=gradient,
-                input_small=input_small,
-                saturated=saturated,
-                cancelled=cancelled,
-                slow=bool(reasons),
-                reason=reason,
-            )
-        )
-    return verdicts
 
 
 def verdict_table_html(
@@ -291,16 +173,26 @@ class SaturationPanel(Panel):
 
     # ------------------------------------------------------------------ layout
     @staticmethod
-    def _shape_key(net: Network, m: int, maxima: dict[int, np.ndarray]):
+    def _shape_key(net, m: int, maxima: dict[int, np.ndarray]):
         """What the static background depends on: sizes, batch width, colour scales."""
         return (net.sizes, m, tuple(float(v.max()) for v in maxima.values()))
+
+    @staticmethod
+    def _maxima(net, trace: Trace | None) -> dict[int, np.ndarray]:
+        """max σ' of every neuron: from the trace's activations, or the network's if no trace fits."""
+        if trace is not None and trace.sizes == net.sizes:
+            return {l: rules.neuron_max_prime(trace, l) for l in trace.layers}
+        return {
+            l: np.array([max_sigma_prime(net.neuron_activation(l, j)) for j in range(net.sizes[l - 1])])
+            for l in net.layers
+        }
 
     def _build_figure(self) -> None:
         """Create (or re-create, after a change of shapes) every artist of the figure."""
         net = self.state.network
         trace = self.state.batch_trace
         m = trace.n_examples if trace is not None else 1
-        maxima = {l: neuron_max_prime(net, l) for l in net.layers}
+        maxima = self._maxima(net, trace)
         self._built_for = self._shape_key(net, m, maxima)
         row_h = {l: min(_ROW_H, 3.0 / net.sizes[l - 1]) for l in net.layers}
         block_h = {l: max(0.6, row_h[l] * net.sizes[l - 1]) for l in net.layers}
@@ -415,32 +307,31 @@ class SaturationPanel(Panel):
             self.verdict_html.value = f"<div style='color:#b00;font-size:15px'>{note}</div>"
             self.verdicts = []
             return
-        maxima = {l: neuron_max_prime(net, l) for l in net.layers}
+        maxima = self._maxima(net, batch)
         if self._shape_key(net, batch.n_examples, maxima) != self._built_for:
             self._build_figure()
         self._update_heatmaps(net, batch, maxima)
-        self._update_verdicts(net)
+        self._update_verdicts()
 
-    def _update_heatmaps(self, net: Network, batch: Trace, maxima) -> None:
+    def _update_heatmaps(self, net, batch: Trace, maxima) -> None:
         sat, sel = self.sat_slider.value, self.state.selected_neuron
-        sp = batch.sigma_prime
         key = (sat, sel, tuple(tuple(v) for v in maxima.values()))
         drawn = self._drawn_key
-        if drawn is not None and drawn[0] == key and all(
-            np.array_equal(drawn[1][l], sp[l]) for l in net.layers
-        ):
-            return  # nothing shown has changed (e.g. only the demon's Δz moved)
+        # The state keeps the same Trace object when nothing it holds changed (a Δz, a click).
+        if drawn is not None and drawn[0] == key and drawn[1] is batch:
+            return
         for l in net.layers:
-            values = np.asarray(sp[l])
+            layer = rules.layer_saturation(batch, l, sat)
+            values = layer.sigma_prime
             buffer = self._buffers[l]
             buffer[:, 0] = values[:, 0]
             buffer[:, 2:] = values[:, 1:]
             self.heatmaps[l].set_array(buffer)
-            mask = saturation_mask(net, batch, l, sat)
+            mask = layer.saturated
             self.saturated[l] = mask
             rows, cols = np.nonzero(mask)
             self.marks[l].set_offsets(np.column_stack([self._centres[cols], rows]))
-            fractions = mask.mean(axis=1)
+            fractions = layer.fraction
             self.fractions[l] = fractions
             j = np.arange(len(fractions), dtype=float)
             lo, hi, zero = j - 0.35, j + 0.35, np.zeros_like(fractions)
@@ -455,16 +346,28 @@ class SaturationPanel(Panel):
             box = self.selection_boxes[l]
             box.set_visible(sel[0] == l)
             box.set_y(sel[1] - 0.5)
-        self._drawn_key = (key, {l: sp[l] for l in net.layers})
+        self._drawn_key = (key, batch)
         # After a rebuild, blit nothing until a full draw has saved the new background.
         self.blitter.update(full=self._needs_full, now=self.state.render_now)
 
-    def _update_verdicts(self, net: Network) -> None:
+    def _update_verdicts(self) -> None:
         state = self.state
         l, j = state.selected_neuron
         sel = state.selection
-        self.verdicts = slow_learning_verdicts(
-            net, state.trace, l, j, self.sat_slider.value, self.a_slider.value
+        self.verdicts = rules.slow_learning_verdicts(
+            state.trace, l, j, self.sat_slider.value, self.a_slider.value
         )
         selected_k = sel["k"] if sel.get("kind") == "weight" else None
         self.verdict_html.value = verdict_table_html(self.verdicts, selected_k, state.diverged)
+
+
+__all__ = [
+    "DEFAULT_A_THRESHOLD",
+    "DEFAULT_SAT_FRACTION",
+    "KNOWN_MAX_PRIME",
+    "SaturationPanel",
+    "WeightVerdict",
+    "max_sigma_prime",
+    "slow_learning_verdicts",
+    "verdict_table_html",
+]

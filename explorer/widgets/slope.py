@@ -10,24 +10,22 @@ which of them would keep learning here, and on which side each of them saturates
 
 from __future__ import annotations
 
-import math
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..core.notation import neuron_name, number as _g
-from ..core.activations import BUILTIN
+from ..core.saturation import DEFAULT_SAT_FRACTION, neuron_saturation, sigma_prime_of_builtins
 from .demon import html_name
 from .figures import Blitter, live_figure
 from .panel import Panel, diverged_html
-from .saturation import max_sigma_prime
 from .state import ACTIVATIONS, ExplorerState
 
 #: The z axis runs over at least ±Z_RANGE (wider if the neuron's z is further out).
 Z_RANGE = 8.0
 N_POINTS = 401
 #: σ' below this fraction of the activation's largest σ' counts as saturated (as the heatmaps).
-SATURATED = 0.1
+SATURATED = DEFAULT_SAT_FRACTION
 
 _CURVE = "#4c72b0"
 _DOT = "#d62728"
@@ -41,10 +39,8 @@ def neuron_activation(net, l: int, j: int):
 
 
 def slopes_at(z: float) -> dict[str, float]:
-    """σ'(z) at one z for every built-in activation."""
-    point = np.array([[float(z)]])
-    with np.errstate(all="ignore"):
-        return {name: float(act.prime(point)[0, 0]) for name, act in BUILTIN.items()}
+    """σ'(z) at one z for every built-in activation (``core.saturation.sigma_prime_of_builtins``)."""
+    return sigma_prime_of_builtins(z)
 
 
 class SlopePanel(Panel):
@@ -53,7 +49,8 @@ class SlopePanel(Panel):
     For other code and tests: ``activation_buttons`` (ToggleButtons: this neuron's activation),
     ``fig``, ``ax_f`` and ``ax_p`` with the artists ``f_line``, ``p_line`` (the curves),
     ``f_dot``, ``p_dot`` (the neuron, this example) and ``rug`` (the batch's z's on the σ'
-    axes); ``z``, ``sigma_prime`` (this neuron, this example), ``slopes`` (σ'(z) by
+    axes); ``z``, ``sigma_prime`` (this neuron, this example), ``neuron`` (the core's
+    ``NeuronSaturation`` of it: σ'/max σ', saturated or not, δ's other factor), ``slopes`` (σ'(z) by
     activation name), ``readout`` (HTML) and ``summary()``.
     """
 
@@ -116,16 +113,15 @@ class SlopePanel(Panel):
             self.activation_buttons.value = act.name if act.name in ACTIVATIONS else None
         finally:
             self._syncing = False
-        self.z = float(t.z[l][j, 0])
+        self.neuron = neuron_saturation(t, l, j, 0, SATURATED)
+        self.z, self.sigma_prime, a = self.neuron.z, self.neuron.sigma_prime, self.neuron.a
         with np.errstate(all="ignore"):
-            self.sigma_prime = float(act.prime(np.array([[self.z]]))[0, 0])
-            a = float(t.a[l][j, 0])
             batch = state.batch_trace
             others = (np.asarray(batch.z[l][j, 1:], float)
                       if batch is not None and batch.sizes == net.sizes else np.zeros(0))
             span = max(Z_RANGE, abs(self.z) * 1.15)
             key = (act, span)
-            peak = max_sigma_prime(act)
+            peak = self.neuron.max_prime
             if key != self._curve_key:
                 self._curve_key = key
                 zs = np.linspace(-span, span, N_POINTS)
@@ -156,23 +152,21 @@ class SlopePanel(Panel):
         self.blitter.update(full=full, now=state.render_now)
 
     def _readout_html(self, l: int, j: int, act, peak: float) -> str:
-        net, t = self.state.network, self.state.trace
+        neuron = self.neuron
         zn, dn = html_name(neuron_name("z", l, j)), html_name(neuron_name("δ", l, j))
-        share = self.sigma_prime / peak if peak > 0 else math.nan
-        saturated = math.isfinite(share) and share < SATURATED
+        share, saturated = neuron.share, neuron.saturated
         verdict = (
             '<span class="verdict saturated" style="color:#b00020;font-weight:bold">saturated: '
             f"{dn} is squeezed by this small factor, and the weights into the neuron learn slowly</span>"
             if saturated else
             '<span class="verdict ok" style="color:#1a7f37;font-weight:bold">not saturated</span>'
         )
-        if l == net.L:
-            other = float(t.cost_gradient[j, 0])
+        other = neuron.upstream  # ∂C/∂a^L_j (BP1) or ((w^(l+1))^T δ^(l+1))_j (BP2)
+        if neuron.rule == "BP1":
             rule = f"BP1: {dn} = ∂C/∂a · σ′({zn}) = {_g(other)} · {_g(self.sigma_prime)}"
         else:
-            other = float((net.weights[l + 1].T @ t.delta[l + 1][:, :1])[j, 0])
             rule = f"BP2: {dn} = ((w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup>)<sub>{j + 1}</sub> · σ′({zn}) = {_g(other)} · {_g(self.sigma_prime)}"
-        delta = float(t.delta[l][j, 0])
+        delta = neuron.delta
         bold = ' style="font-weight:bold"'
         rows = "".join(
             f'<tr class="slope-row" data-name="{name}"{bold if name == act.name else ""}>'

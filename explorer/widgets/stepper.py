@@ -4,8 +4,8 @@ The chapter writes backpropagation as five lines: input a^1; feedforward z^l, a^
 l = 2 … L; the output error δ^L (BP1); δ^l backwards for l = L−1 … 2 (BP2); the gradient
 (BP3, BP4). This panel walks through them one layer at a time. Beside the numbered list a
 drawing of the network shows each quantity as it is computed, and everything the algorithm has
-not reached yet as "?": the numbers come from the state's Trace, but only those of the steps
-already taken are ever read from it.
+not reached yet as "?". The steps and their numbers are ``explorer.core.algorithm``'s, built
+from the state's Trace; only those of the steps already taken are ever shown.
 
 The second mode does the same for a mini-batch of m examples, twice, on one clock: on the left
 the chapter's loop (one example at a time, adding each ∂C_x/∂w to a running Σ_x), on the right
@@ -17,14 +17,15 @@ the loop is still on its first example; at the end both sums agree.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ..core import Network, Trace
-from .demon import content_key, fmt, num_span, vector_span
+from ..core import Network
+from ..core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
+from ..core.checks import require_finite_number
+from .demon import fmt, num_span, vector_span
 from .figures import live_figure, render_now
 from .panel import Panel, diverged_html
 from .state import ExplorerState
@@ -38,6 +39,8 @@ BATCH_SIZES = (1, 2, 3, 4, 5, 6, 8)
 DEFAULT_M = 4
 #: Milliseconds between two steps while playing.
 INTERVAL = 900
+#: The learning rate of the gradient-descent step shown after a mini-batch (the book's η for MNIST).
+DEFAULT_ETA = 3.0
 
 NEW_COLOR = "#d95f02"  # what the current step computed
 KNOWN_COLOR = "#222222"
@@ -53,68 +56,6 @@ _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def _superscript(number: int) -> str:
     return str(number).translate(_SUPERSCRIPTS)
-
-
-# ============================================================================ the algorithm
-@dataclass(frozen=True)
-class Step:
-    """One step of the chapter's algorithm, for one layer.
-
-    ``line`` is the algorithm's line (1 input, 2 feedforward, 3 output error, 4 backpropagate,
-    5 output the gradient); ``computes`` names what it computes as (quantity, l) keys:
-    "a", "z", "delta", "nabla_w", "nabla_b".
-    """
-
-    line: int
-    kind: str
-    layer: int
-    computes: tuple[tuple[str, int], ...]
-
-    @property
-    def title(self) -> str:
-        return {
-            "input": "input: a¹ = x",
-            "feedforward": f"feedforward, l = {self.layer}",
-            "output_error": f"output error δ{_superscript(self.layer)} (BP1)",
-            "backpropagate": f"backpropagate, l = {self.layer} (BP2)",
-            "gradient": f"gradient of layer {self.layer} (BP3, BP4)",
-        }[self.kind]
-
-
-def algorithm_steps(L: int) -> tuple[Step, ...]:
-    """The chapter's algorithm for a network of L layers, one step per layer: 3L − 2 steps.
-
-    1 input; L − 1 feedforward steps (l = 2 … L); 1 output error; L − 2 backpropagation steps
-    (l = L − 1 … 2); L − 1 gradient steps (l = L … 2, in the order the book's code fills them).
-    """
-    steps = [Step(1, "input", 1, (("a", 1),))]
-    steps += [Step(2, "feedforward", l, (("z", l), ("a", l))) for l in range(2, L + 1)]
-    steps.append(Step(3, "output_error", L, (("delta", L),)))
-    steps += [Step(4, "backpropagate", l, (("delta", l),)) for l in range(L - 1, 1, -1)]
-    steps += [Step(5, "gradient", l, (("nabla_w", l), ("nabla_b", l))) for l in range(L, 1, -1)]
-    return tuple(steps)
-
-
-def known_after(steps, done: int) -> set[tuple[str, int]]:
-    """The (quantity, l) keys computed by the first ``done`` steps."""
-    return {key for step in steps[:done] for key in step.computes}
-
-
-def example_value(trace: Trace, key: tuple[str, int], column: int = 0) -> np.ndarray:
-    """One example's value of a (quantity, l) key: a vector, or the matrix ∂C_x/∂w^l.
-
-    For a trace of one example ∂C/∂w^l is that example's; for a batch it is computed for the
-    chosen column as δ^(x,l) (a^(x,l−1))^T (BP4), since the trace keeps only batch means.
-    """
-    q, l = key
-    if q == "nabla_w":
-        if trace.n_examples == 1:
-            return np.asarray(trace.nabla_w[l])
-        return np.outer(trace.delta[l][:, column], trace.a[l - 1][:, column])
-    if q == "nabla_b":
-        return np.asarray(trace.delta[l][:, column])
-    source = {"a": trace.a, "z": trace.z, "delta": trace.delta}[q]
-    return np.asarray(source[l][:, column])
 
 
 # ============================================================================ html pieces
@@ -223,17 +164,18 @@ class MiniBatchRun:
     m columns at once (done after S = 3L − 2 ticks); the loop takes one step for one example,
     example after example (done after m·S ticks), adding each example's ∂C_x/∂w and ∂C_x/∂b to
     its running sums when that example is finished, as the book's ``update_mini_batch`` does.
+    The steps and their values are the core's ``MiniBatch`` (``batch``); this class is the clock.
     """
 
     def __init__(self, net: Network, X, Y):
-        self.net = net
-        self.matrix = net.trace(X, Y)  # Z^l, A^l, Δ^l: every column at once
-        self.m = self.matrix.n_examples
-        X, Y = self.matrix.a[1], self.matrix.y
-        self.examples = [net.trace(X[:, [i]], Y[:, [i]]) for i in range(self.m)]
-        self.steps = algorithm_steps(net.L)
+        self.batch = MiniBatch.compute(net, X, Y)
+        self.matrix = self.batch.matrix  # Z^l, A^l, Δ^l: every column at once
+        self.examples = self.batch.examples
+        self.m = self.batch.m
+        self.steps = self.batch.matrix_steps()
         self.S = len(self.steps)
         self.ticks = self.m * self.S
+        self._matrix_values = values_after(self.steps, self.S)
 
     # ---- the matrix side
     def matrix_done(self, t: int) -> int:
@@ -241,21 +183,13 @@ class MiniBatchRun:
 
     def matrix_value(self, key) -> np.ndarray:
         """The matrix a step computes: Z^l, A^l, Δ^l, Σ_x ∂C_x/∂w^l = Δ^l (A^(l−1))^T, Σ_x ∂C_x/∂b^l."""
-        q, l = key
-        t = self.matrix
-        if q == "nabla_w":
-            return t.delta[l] @ t.a[l - 1].T  # the sum over x happens inside this one product
-        if q == "nabla_b":
-            return t.delta[l].sum(axis=1)
-        return np.asarray({"a": t.a, "z": t.z, "delta": t.delta}[q][l])
+        return self._matrix_values[tuple(key)]
 
     def matrix_sums(self, t: int):
         """({l: Σ_x ∂C_x/∂w^l}, {l: Σ_x ∂C_x/∂b^l}) once the matrix side is done, else None."""
         if self.matrix_done(t) < self.S:
             return None
-        layers = self.net.layers
-        return ({l: self.matrix_value(("nabla_w", l)) for l in layers},
-                {l: self.matrix_value(("nabla_b", l)) for l in layers})
+        return self.batch.matrix_sums()
 
     # ---- the loop side
     def loop_position(self, t: int) -> tuple[int, int]:
@@ -264,16 +198,13 @@ class MiniBatchRun:
             return self.m, 0
         return t // self.S, t % self.S
 
+    def loop_step(self, x: int, number: int) -> Step:
+        """Step ``number`` (1-based) of the loop for example x, with that example's values."""
+        return self.batch.loop_steps(x)[number - 1]
+
     def loop_sums(self, t: int):
         """The loop's running Σ_x ∂C_x/∂w^l and Σ_x ∂C_x/∂b^l over the finished examples (0 at first)."""
-        finished, _ = self.loop_position(t)
-        sw = {l: np.zeros(self.net.weights[l].shape) for l in self.net.layers}
-        sb = {l: np.zeros(self.net.sizes[l - 1]) for l in self.net.layers}
-        for ex in self.examples[:finished]:
-            for l in self.net.layers:
-                sw[l] = sw[l] + example_value(ex, ("nabla_w", l))
-                sb[l] = sb[l] + example_value(ex, ("nabla_b", l))
-        return sw, sb
+        return self.batch.loop_sums(self.loop_position(t)[0])
 
 
 # ============================================================================ the panel
@@ -282,22 +213,31 @@ class StepThroughPanel(Panel):
 
     Controls: ``play`` (an ipywidgets Play: its ``value`` is the number of steps taken, and
     playing advances it), ``forward_button``, ``back_button``, ``reset_button``, ``mode``
-    ("single" or "batch") and ``m_dropdown`` (the mini-batch size). Shown: ``steps_html`` (the
+    ("single" or "batch") and ``m_dropdown`` (the mini-batch size); ``eta`` is the learning rate
+    of the gradient-descent step shown once a mini-batch is done. Shown: ``steps_html`` (the
     numbered algorithm, current line highlighted), ``detail_html`` (the current step's formula
     with its numbers and shapes), the drawing ``fig``/``ax`` (single mode) and ``batch_html``
-    (mini-batch mode: loop and matrix side by side).
+    (mini-batch mode: loop and matrix side by side, then the update).
 
     What is displayed is also kept as data for tests: ``shown`` maps every (quantity, l) key to
     the array on the drawing or None for "?"; ``node_texts`` and ``matrix_texts`` are the
-    drawing's text artists; ``run`` is the ``MiniBatchRun`` of the mini-batch mode.
+    drawing's text artists; ``example_steps`` are the core's steps (``explorer.core.algorithm``)
+    of the state's example, with their values; ``run`` is the ``MiniBatchRun`` of the mini-batch
+    mode.
     """
 
-    def __init__(self, state: ExplorerState, m: int = DEFAULT_M, batch=None):
+    def __init__(self, state: ExplorerState, m: int = DEFAULT_M, batch=None, eta: float = DEFAULT_ETA):
+        eta = require_finite_number(eta, "eta")
+        if eta <= 0:
+            raise ValueError(f"eta: the learning rate must be > 0, got {eta}")
+        self.eta = eta
         self._batch_source = batch
         self._sizes = None
         self._run_key = None
         self.run: MiniBatchRun | None = None
         self.shown: dict[tuple[str, int], np.ndarray | None] = {}
+        self.example_steps: tuple[Step, ...] = ()
+        self._steps_of = None
         self.node_texts: dict[tuple[str, int, int], object] = {}
         self.matrix_texts: dict[int, object] = {}
         self._drawn_once = False
@@ -424,8 +364,12 @@ class StepThroughPanel(Panel):
         if single:
             top = len(self.steps)
         else:
-            key = (content_key(self.state), self.m_dropdown.value)
-            if key != self._run_key or self.run is None:
+            # The state keeps the same Trace object while parameters and example are unchanged
+            # (a Δz, a click); a diverged state keeps its last trace, so recompute to say why.
+            key = (self.state.trace, self.m_dropdown.value)
+            same = (self._run_key is not None and self._run_key[0] is key[0]
+                    and self._run_key[1] == key[1] and not self.state.diverged)
+            if not same or self.run is None:
                 try:
                     with np.errstate(all="ignore"):
                         self.run = MiniBatchRun(net, *self.batch_examples())
@@ -449,8 +393,8 @@ class StepThroughPanel(Panel):
     def _show(self) -> None:
         if self.mode.value == "batch" and self.run is None:
             return  # the mini-batch could not be computed; refresh put the reason in the message
-        if self.state.trace is None:
-            self.message.value = diverged_html(self.state.diverged)
+        if self.state.trace is None or self.state.trace.sizes != tuple(self.state.network.sizes):
+            self.message.value = diverged_html(self.state.diverged or "no trace of this network yet")
             return
         if self.state.diverged:
             self.message.value = (f'<div class="diverged" style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}'
@@ -466,29 +410,32 @@ class StepThroughPanel(Panel):
     def _show_single(self) -> None:
         trace, L = self.state.trace, self.state.network.L
         done = self.play.value
-        known = known_after(self.steps, done)
+        if self._steps_of is not trace:  # a new Trace object is the only sign that numbers changed
+            self.example_steps = example_steps(trace)  # the core's steps, with this example's values
+            self._steps_of = trace
+        known = values_after(self.example_steps, done)
         self.shown = {}
         for l in range(1, L + 1):
             for q in ("z", "a", "delta", "nabla_b", "nabla_w"):
                 if (q != "a" and l == 1):
                     continue
-                key = (q, l)
-                self.shown[key] = example_value(trace, key) if key in known else None
-        current = self.steps[done - 1] if done else None
-        self.position.value = (f'<span class="position">step {done} of {len(self.steps)}'
-                               f'{": " + current.title if current else ": nothing computed yet"}</span>')
+                self.shown[(q, l)] = known.get((q, l))
+        current = self.example_steps[done - 1] if done else None
+        where = (f" · line {current.line} of {len(LINES)}: {current.title}" if current
+                 else ": nothing computed yet")
+        self.position.value = f'<span class="position">step {done} of {len(self.steps)}{where}</span>'
         self.steps_html.value = steps_list_html(self.steps, done, L)
-        self.detail_html.value = self._detail_html(current, trace)
+        self.detail_html.value = self._detail_html(current)
         self._update_figure(current)
 
-    def _detail_html(self, step: Step | None, trace: Trace) -> str:
+    def _detail_html(self, step: Step | None) -> str:
         net = self.state.network
         n = net.sizes
         if step is None:
             return ('<div class="detail" style="font-size:14px;color:#555">Nothing is known yet but the '
                     "network's weights and biases, the input x and the target y. Press ▶ or “step”.</div>")
         l, L = step.layer, net.L
-        col = lambda key: example_value(trace, key)  # noqa: E731
+        col = lambda key: step.value(key[0])  # noqa: E731
         rows: list[str] = []
         if step.kind == "input":
             rows.append(f"a<sup>1</sup> = x = {value_html('a1', col(('a', 1)))} {_shape(n[0], 1)}")
@@ -498,14 +445,14 @@ class StepThroughPanel(Panel):
                         f" &nbsp;<small>{_shape(n[l - 1], n[l - 2])}·{_shape(n[l - 2], 1)} + {_shape(n[l - 1], 1)}</small>")
             rows.append(f"a<sup>{l}</sup> = σ(z<sup>{l}</sup>) = {value_html(f'a{l}', col(('a', l)))}")
         elif step.kind == "output_error":
-            rows.append(f"∇<sub>a</sub>C = ∂C/∂a<sup>{L}</sup> = {value_html('grad_a', trace.cost_gradient[:, 0])}")
-            rows.append(f"σ′(z<sup>{L}</sup>) = {value_html(f'sp{L}', trace.sigma_prime[L][:, 0])}")
+            rows.append(f"∇<sub>a</sub>C = ∂C/∂a<sup>{L}</sup> = {value_html('grad_a', step.value('cost_gradient'))}")
+            rows.append(f"σ′(z<sup>{L}</sup>) = {value_html(f'sp{L}', step.value('sigma_prime'))}")
             rows.append(f"δ<sup>{L}</sup> = ∇<sub>a</sub>C ⊙ σ′(z<sup>{L}</sup>) = {value_html(f'delta{L}', col(('delta', L)))}")
         elif step.kind == "backpropagate":
-            back = net.weights[l + 1].T @ trace.delta[l + 1][:, 0]
+            back = step.value("wT_delta")
             rows.append(f"(w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup> = {value_html(f'wTdelta{l}', back)}"
                         f" &nbsp;<small>{_shape(n[l - 1], n[l])}·{_shape(n[l], 1)}</small>")
-            rows.append(f"σ′(z<sup>{l}</sup>) = {value_html(f'sp{l}', trace.sigma_prime[l][:, 0])}")
+            rows.append(f"σ′(z<sup>{l}</sup>) = {value_html(f'sp{l}', step.value('sigma_prime'))}")
             rows.append(f"δ<sup>{l}</sup> = (w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup> ⊙ σ′(z<sup>{l}</sup>) = "
                         f"{value_html(f'delta{l}', col(('delta', l)))}")
         else:
@@ -647,9 +594,13 @@ class StepThroughPanel(Panel):
         m, S = run.m, run.S
         finished, within = run.loop_position(t)
         mdone = run.matrix_done(t)
-        self.position.value = (f'<span class="position">tick {t} of {run.ticks}: the matrix version has taken '
-                               f"{mdone} of {S} steps, the loop {finished} of {m} examples"
-                               f"{f' (+ {within} steps of example {finished + 1})' if within else ''}</span>")
+        lines = len(LINES)
+        matrix_at = f", line {run.steps[mdone - 1].line} of {lines}" if 0 < t <= S else ""
+        loop_at = (f" (+ {within} steps of example {finished + 1}, line {run.steps[within - 1].line} of {lines})"
+                   if within else "")
+        self.position.value = (f'<span class="position">tick {t} of {run.ticks} · the matrix version has taken '
+                               f"{mdone} of {S} steps{matrix_at} · the loop {finished} of {m} examples"
+                               f"{loop_at}</span>")
         self.batch_steps_html.value = self._batch_algorithm_html(run)
 
         # ---- left: the loop
@@ -723,7 +674,7 @@ class StepThroughPanel(Panel):
 
     def _loop_step_html(self, run: MiniBatchRun, step: Step, x: int) -> str:
         n, l = self.state.network.sizes, step.layer
-        trace = run.examples[x]
+        own = run.loop_step(x, step.number)  # this example's own step, with its values
         parts = []
         for key in step.computes:
             q = key[0]
@@ -743,7 +694,7 @@ class StepThroughPanel(Panel):
                            f"<small>{_shape(n[l - 1], 1)}·{_shape(1, n[l - 2])}</small>")
             else:
                 formula = f"∂C<sub>x</sub>/∂b<sup>{l}</sup> = {_sym('δ', l, True)}"
-            value = value_html(f"x_{q}{l}", example_value(trace, key))
+            value = value_html(f"x_{q}{l}", own.value(q))
             parts.append(f"<div style='margin-left:12px'>{formula} = {value}</div>")
         return "".join(parts)
 
@@ -798,8 +749,20 @@ class StepThroughPanel(Panel):
             f"{run.ticks} steps, the matrix version {run.S}. Largest |loop sum − matrix sum| per layer, "
             "and the mean (1/m) Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>l</sup>, which is the trace's ∂C/∂w<sup>l</sup>:"
             '<table style="font-size:13px"><tr><th></th><th>|difference|</th><th>(1/m) Σ<sub>x</sub></th></tr>'
-            + "".join(rows) + "</table></div>"
+            + "".join(rows) + "</table>" + self._update_html(run) + "</div>"
         )
 
+    def _update_html(self, run: MiniBatchRun) -> str:
+        """The mini-batch version's last line, gradient descent, with the core's new w^l and b^l."""
+        m, eta = run.m, self.eta
+        rows = "".join(
+            f"<div>w<sup>{s.layer}</sup> − η/m Σ<sub>x</sub> ∂C<sub>x</sub>/∂w<sup>{s.layer}</sup> = "
+            f"{matrix_html(f'gd_w{s.layer}', s.value('w'))} &nbsp; b<sup>{s.layer}</sup> − η/m "
+            f"Σ<sub>x</sub> ∂C<sub>x</sub>/∂b<sup>{s.layer}</sup> = {vector_span(f'gd_b{s.layer}', s.value('b'))}</div>"
+            for s in run.batch.gradient_descent(eta)
+        )
+        return (f'<div class="update" style="margin-top:6px"><b>Then gradient descent</b> (the last line of the '
+                f"mini-batch version), η = {eta:g}, m = {m}; the network itself is not changed:{rows}</div>")
 
-__all__ = ["MiniBatchRun", "Step", "StepThroughPanel", "algorithm_steps", "example_value", "known_after"]
+
+__all__ = ["MiniBatchRun", "StepThroughPanel"]

@@ -346,6 +346,18 @@ def test_panel_opens_a_file_of_its_directory():
     assert target.network.sizes == (2, 3, 2) and target.x[0, 0] == 0.0
 
 
+def test_panel_opens_a_prepared_scenario_by_name():
+    target = make_state(seed=24)
+    panel = ScenarioPanel(target, prepared=True)
+    assert panel.prepared_choice.options[0] == "healthy" and "dead_input" in panel.prepared_choice.options
+    panel.prepared_choice.value = "saturated_output"
+    panel.open_prepared_button.click()
+    assert "loaded saturated_output" in panel.status.value
+    expected = json.loads((SCENARIOS / "saturated_output.json").read_text(encoding="utf-8"))
+    np.testing.assert_array_equal(target.network.weights[3], expected["network"]["weights"]["3"])
+    assert not hasattr(ScenarioPanel(target), "prepared_choice")  # only when asked for
+
+
 # ----------------------------------------------------------------------------- the examples
 
 

@@ -14,10 +14,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 CLASSROOM_PORT ?= 8866
 
+# PYTHONWARNINGS silences one note only: setuptools' "Editable installation" reminder, which it
+# prints for every editable install of a flat layout (the package beside tests/ and notebooks/);
+# it is not about our metadata, which tests/test_package.py checks prints no warning.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lab,classroom,test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[lab,classroom,test]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -92,7 +92,7 @@ def installed(tmp_path_factory):
     python = venv / "bin" / "python"
     install = run([str(python), "-m", "pip", "install", str(wheel)], cwd=outside, env=env, timeout=600)
     return {
-        "wheel": wheel, "python": python, "outside": outside, "env": env,
+        "wheel": wheel, "python": python, "outside": outside, "env": env, "source": source,
         "build_output": build.stdout + build.stderr, "install_output": install.stdout + install.stderr,
     }
 
@@ -210,3 +210,33 @@ def test_the_command_line_outside_the_checkout(installed):
     assert missing.returncode == 2
     assert "Voila, which is not installed" in missing.stderr
     assert "pip install 'backprop-explorer[classroom]'" in missing.stderr
+
+
+def test_the_editable_install_finds_the_same_data(installed):
+    # What `make` does: pip install -e of the checkout (here its clean copy); the data folders
+    # stay where they are and the mapped sub-packages point at them.
+    python, outside, env, source = (installed[k] for k in ("python", "outside", "env", "source"))
+    editable = run([str(python), "-m", "pip", "install", "--no-deps", "-e", str(source)], cwd=outside, env=env)
+    try:
+        # setuptools reminds of import precedence for every editable flat layout; nothing else.
+        assert [w for w in warnings_about_us(editable.stdout + editable.stderr)
+                if "Editable installation." not in w] == []
+        out = in_venv(installed, (
+            "import json, explorer\n"
+            "from importlib import resources\n"
+            "from explorer import load_mnist\n"
+            "from explorer.scenarios import prepared_scenarios, read_scenario\n"
+            "(X, Y), _ = load_mnist(n_train=100, n_test=0, format='arrays')\n"
+            "print(json.dumps({'file': explorer.__file__, 'X': X.shape, 'names': prepared_scenarios(),\n"
+            "    'title': read_scenario('dead_input').title,\n"
+            "    'notebook': str(resources.files('explorer.notebooks') / 'classroom.ipynb')}))\n"
+        ))
+        got = json.loads(out)
+        assert Path(got["file"]) == source / "explorer" / "__init__.py"
+        assert got["X"] == [784, 100]
+        assert sorted(got["names"]) == sorted(p.stem for p in (source / "scenarios").glob("*.json"))
+        assert got["title"] == json.loads((source / "scenarios" / "dead_input.json").read_text())["title"]
+        assert Path(got["notebook"]) == source / "notebooks" / "classroom.ipynb"
+    finally:  # leave the wheel installed, whatever order the tests run in
+        run([str(python), "-m", "pip", "install", "--no-deps", "--force-reinstall", str(installed["wheel"])],
+            cwd=outside, env=env)

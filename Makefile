@@ -1,5 +1,6 @@
 # Two commands matter (README's quick start): `make explore` and `make test`.
-# Both create the virtual environment .venv on first use and reinstall when pyproject.toml changes.
+# Both create the virtual environment .venv on first use and reinstall when pyproject.toml changes,
+# installing the package editable with every extra: [lab] (JupyterLab), [classroom] (Voila), [test].
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,10 +14,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 CLASSROOM_PORT ?= 8866
 
+# PYTHONWARNINGS silences one note only: setuptools' "Editable installation" reminder, which it
+# prints for every editable install of a flat layout (the package beside tests/ and notebooks/);
+# it is not about our metadata, which tests/test_package.py checks prints no warning.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[lab,classroom,test]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -24,10 +28,8 @@ setup: $(STAMP)
 explore: setup  ## set up and open the explorer in JupyterLab
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(NOTEBOOK)
 
-classroom: setup  ## serve the classroom app with Voila on localhost
-	@echo "Classroom app: open http://localhost:$(CLASSROOM_PORT)/ (Ctrl-C stops it). Scenarios by address:"
-	@for f in scenarios/*.json; do n=$$(basename $$f .json); echo "  http://localhost:$(CLASSROOM_PORT)/?scenario=$$n"; done
-	$(BIN)/voila --no-browser --port=$(CLASSROOM_PORT) --Voila.ip=127.0.0.1 notebooks/classroom.ipynb
+classroom: setup  ## serve the classroom app with Voila on localhost (it prints one address per scenario)
+	$(BIN)/python -m explorer classroom --port=$(CLASSROOM_PORT)
 
 # The browser tests drive Debian's chromium (no browser download). Installed when missing and
 # this is a root shell with apt-get (CI, fresh machines); otherwise those tests are skipped.
@@ -37,7 +39,7 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: the browser tests will be skipped (sudo apt-get install chromium)"; fi; }
 
-test: setup browser  ## set up and run every test, notebooks and browser included
+test: setup browser  ## set up and run every test, notebooks, browser and the wheel's own (slow) test included
 	$(BIN)/python -m pytest
 
 bench: setup  ## print the speed figures quoted in README
@@ -47,4 +49,4 @@ train: setup  ## train [784, 30, 10] on the shipped digits, as in the book
 	$(BIN)/python -m explorer train
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info build dist

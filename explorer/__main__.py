@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer bench`` and ``python -m explorer train``."""
+"""Command line: ``python -m explorer bench``, ``train`` and ``classroom`` (and the other benchmarks)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,71 @@ def _bench_training(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- classroom
+
+CLASSROOM_PORT = 8866
+CLASSROOM_HELP = """Serve the classroom app with Voila: the classroom notebook installed with the package
+(explorer/notebooks/classroom.ipynb), shown without its code. Open the printed address in a
+browser; each prepared scenario has its own address (?scenario=name) to bookmark. Needs the
+[classroom] extra: pip install 'backprop-explorer[classroom]'. Ctrl-C stops the server."""
+
+
+def _add_classroom_command(sub) -> None:
+    room = sub.add_parser(
+        "classroom", help="serve the classroom app with Voila (needs the [classroom] extra)",
+        description=CLASSROOM_HELP,
+    )
+    room.add_argument("--port", type=int, default=CLASSROOM_PORT, help=f"port (default {CLASSROOM_PORT})")
+    room.add_argument(
+        "--ip", default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for the room's network)",
+    )
+    room.add_argument("--open-browser", action="store_true", help="open the page in a browser too")
+    room.add_argument(
+        "voila_args", nargs="*", metavar="VOILA_OPTION",
+        help="further options passed to voila after --, e.g. -- --theme=dark",
+    )
+    room.set_defaults(run=_classroom)
+
+
+def _classroom(args) -> int:
+    import importlib.util
+    from importlib import resources
+
+    if importlib.util.find_spec("voila") is None:
+        print(
+            "python -m explorer classroom serves the app with Voila, which is not installed in "
+            f"this environment ({sys.executable}): install the classroom extra, "
+            "pip install 'backprop-explorer[classroom]' (in a checkout: pip install -e '.[classroom]', "
+            "or make classroom)",
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 < args.port < 65536:
+        print(f"--port must be between 1 and 65535, got {args.port}", file=sys.stderr)
+        return 2
+    from .scenarios import prepared_scenarios
+
+    host = "localhost" if args.ip in ("127.0.0.1", "localhost") else args.ip
+    print(f"Classroom app: open http://{host}:{args.port}/ (Ctrl-C stops it). Scenarios by address:")
+    for name in prepared_scenarios():
+        print(f"  http://{host}:{args.port}/?scenario={name}")
+    sys.stdout.flush()
+    notebook = resources.files("explorer.notebooks") / "classroom.ipynb"
+    # An installed package's notebook is a file on disk; as_file copies it out of a zip if not.
+    path = resources.as_file(notebook).__enter__()
+    command = [
+        sys.executable, "-m", "voila", str(path), f"--port={args.port}", f"--Voila.ip={args.ip}",
+        *([] if args.open_browser else ["--no-browser"]), *args.voila_args,
+    ]
+    # Voila takes this process's place, so Ctrl-C and a kill reach the server itself.
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
+# ----------------------------------------------------------------------------- main
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
@@ -110,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--n-train", type=int, default=8000)
     train.add_argument("--n-test", type=int, default=2000)
     train.set_defaults(run=_train)
+
+    _add_classroom_command(sub)
 
     args = parser.parse_args(argv)
     _single_threaded_blas(argv)

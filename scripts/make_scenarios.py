@@ -2,7 +2,8 @@
 
 Run from the repository root: ``.venv/bin/python scripts/make_scenarios.py`` (or pass an
 output folder). Every scenario is a [2, 3, 2] network whose numbers are written out below, so
-a reader can see what makes each one show what its name says.
+a reader can see what makes each one show what its name says. Each file is checked against the
+scenario schema as it is made, and read back from disk once written.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from explorer.core import Network  # noqa: E402
-from explorer.widgets.scenario import save_scenario  # noqa: E402
-from explorer.widgets.state import ExplorerState  # noqa: E402
+from explorer.scenarios import make_scenario, read_scenario, write_scenario  # noqa: E402
 
 # Moderate weights: every weighted input stays within |z| < 1.5, where σ'(z) > 0.14.
 W2 = [[0.6, -0.4], [-0.3, 0.8], [0.5, 0.5]]
@@ -110,24 +110,22 @@ SCENARIOS = {
 }
 
 
-def build_state(spec: dict) -> ExplorerState:
-    """The ExplorerState a scenario spec describes (network, example, selection, Δz)."""
-    state = ExplorerState(spec["net"](), np.array(spec["x"]), np.array(Y))
-    kind, *where = spec["select"]
-    with state.hold():
-        if kind == "neuron":
-            state.select_neuron(*where)
-        else:
-            state.select_weight(*where)
-        state.dz = spec.get("dz", 0.0)
-        state.dw = spec.get("dw", 0.0)
-    return state
+def build_scenario(spec: dict):
+    """The checked Scenario a spec describes (network, example, selection, Δz, Δw)."""
+    kind, layer, j, *k = spec["select"]
+    selection = {"kind": kind, "layer": layer, "j": j, **({"k": k[0]} if k else {})}
+    return make_scenario(
+        spec["net"](), np.array(spec["x"]), np.array(Y), selection=selection,
+        dz=spec.get("dz", 0.0), dw=spec.get("dw", 0.0),
+        title=spec["title"], description=spec["description"],
+    )
 
 
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, spec in SCENARIOS.items():
-        path = save_scenario(build_state(spec), folder / name, spec["title"], spec["description"])
+        path = write_scenario(build_scenario(spec), folder / name)
+        read_scenario(path)  # what was written must read back, schema and all
         print(f"wrote {path}")
 
 

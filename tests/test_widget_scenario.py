@@ -180,17 +180,18 @@ BAD_EDITS = [
     ("wrong format marker", set_in("format", "something-else"),
      r"wrong format marker.*'something-else'"),
     ("missing format", pop_in("format"), r"missing key 'format'"),
-    ("unsupported version", set_in("version", 2), r"unsupported version 2"),
+    ("unsupported version", set_in("version", 2), r"version.*this program reads version 1.*got 2"),
     ("missing key", pop_in(*W), r"missing key 'network\.weights'"),
-    ("missing layer", pop_in(*B, "3"), r"missing key 'network\.biases\.3' \(layer 3\)"),
+    ("missing layer", pop_in(*B, "3"), r"""missing key 'network\.biases\["3"\]' \(layer 3\)"""),
     ("ragged weights", pop_in(*W, "3", 0, -1),
-     r"weights\[3\]: wrong shape, expected \(6, 6\), got a ragged list"),
+     r'weights\["3"\]: wrong shape, expected \(6, 6\) \(layer 3 has 6 neurons, layer 2 has 6\), '
+     r"got a ragged list"),
     ("wrong shape", pop_in(*W, "3", -1),
-     r"weights\[3\]: wrong shape, expected \(6, 6\), got \(5, 6\)"),
+     r'weights\["3"\]: wrong shape, expected \(6, 6\) .*, got \(5, 6\)'),
     ("NaN in a dict", set_in(*W, "2", 1, 0, float("nan")),
-     r"weights\[2\]\[1\]\[0\]: nan is not a finite number"),
+     r'network\.weights\["2"\]\[1\]\[0\]: nan is not a finite number'),
     ("inf dz", set_in("dz", float("inf")), r"dz: inf is not a finite number"),
-    ("string bias", set_in(*B, "4", 1, "0.5"), r"biases\[4\]\[1\]: expected a number, got str"),
+    ("string bias", set_in(*B, "4", 1, "0.5"), r"""biases\["4"\]\[1\]: expected a number, got a string '0\.5'"""),
     ("unknown activation", set_in(*NET, "activations", "3", "sigmoidal"),
      r"unknown activation 'sigmoidal'"),
     ("unknown override", set_in(*NET, "overrides", "3", "2", "swish"), r"unknown activation 'swish'"),
@@ -199,9 +200,20 @@ BAD_EDITS = [
     ("unknown cost", set_in(*NET, "cost", "hinge"), r"unknown cost 'hinge'"),
     ("selection j out of range", set_in("selection", "j", 6), r"selection out of range: j = 6"),
     ("selection k out of range", set_in("selection", "k", 9), r"selection out of range: k = 9"),
-    ("selection layer 1", set_in("selection", "layer", 1), r"selection out of range: layer 1"),
+    ("selection layer 1", set_in("selection", "layer", 1), r"selection\.layer: expected a number >= 2, got 1"),
+    ("selection layer 5", set_in("selection", "layer", 5), r"selection out of range: layer 5"),
+    ("weight without k", pop_in("selection", "k"), r"missing key 'selection\.k'"),
+    ("unknown selection kind", set_in("selection", "kind", "bias"), r"unknown selection kind 'bias'"),
+    ("one layer", set_in(*NET, "sizes", [4]), r"network\.sizes: expected at least 2 layer sizes, got 1"),
+    ("size zero", set_in(*NET, "sizes", 1, 0), r"network\.sizes\[1\]: expected a number >= 1, got 0"),
+    ("sizes not matching", set_in(*NET, "sizes", [4, 6, 3]), r"key '4' is not a layer of this network"),
+    ("leading zero layer", set_in(*NET, "activations", "03", "tanh"), r"key '03' is not a layer"),
+    ("float32 overflow", lambda d: (set_in(*NET, "dtype", "float32")(d), set_in(*W, "2", 0, 0, 1e300)(d)),
+     r"overflows float32"),
+    ("unknown dtype", set_in(*NET, "dtype", "float16"), r"unknown dtype 'float16'; allowed: float64, float32"),
+    ("title not text", set_in("title", 3), r"title: expected a string, got a number 3"),
     ("x too short", pop_in("example", "x", -1),
-     r"example\.x: wrong shape, expected \(4,\), got \(3,\)"),
+     r"example\.x: wrong shape, expected \(4,\) \(layer 1 has 4 inputs\), got \(3,\)"),
     ("not a layer", set_in(*W, "5", [[1.0]]), r"key '5' is not a layer"),
     ("unknown key", set_in("selction", {}), r"unknown key 'selction'"),
     ("overflow", overflowing, r"cannot be evaluated"),
@@ -223,7 +235,7 @@ def test_bad_scenarios_are_refused_and_change_nothing(teacher, label, change, me
     [
         ("{\"format\": ", r"is not JSON: Expecting value at line 1"),
         ("not json at all", r"is not JSON"),
-        ("[1, 2, 3]", r"a scenario is a JSON object, got list"),
+        ("[1, 2, 3]", r"a scenario is a JSON object, got a list"),
     ],
 )
 def test_files_that_are_not_scenarios(tmp_path, text, message):
@@ -318,7 +330,9 @@ def test_panel_upload_of_a_bad_file_changes_nothing(teacher, tmp_path):
     assert "is not JSON" in panel.status.value
     data = edited(teacher, lambda d: d["network"]["weights"]["3"].pop())
     panel.upload.value = upload_value("short.json", json.dumps(data).encode())
-    assert "wrong shape, expected (6, 6), got (5, 6)" in panel.status.value
+    assert "wrong shape, expected (6, 6) (layer 3 has 6 neurons, layer 2 has 6), got (5, 6)" in (
+        panel.status.value
+    )
     assert_unchanged(target, before)
 
 
@@ -330,6 +344,18 @@ def test_panel_opens_a_file_of_its_directory():
     panel.open_button.click()
     assert "loaded dead_input.json" in panel.status.value
     assert target.network.sizes == (2, 3, 2) and target.x[0, 0] == 0.0
+
+
+def test_panel_opens_a_prepared_scenario_by_name():
+    target = make_state(seed=24)
+    panel = ScenarioPanel(target, prepared=True)
+    assert panel.prepared_choice.options[0] == "healthy" and "dead_input" in panel.prepared_choice.options
+    panel.prepared_choice.value = "saturated_output"
+    panel.open_prepared_button.click()
+    assert "loaded saturated_output" in panel.status.value
+    expected = json.loads((SCENARIOS / "saturated_output.json").read_text(encoding="utf-8"))
+    np.testing.assert_array_equal(target.network.weights[3], expected["network"]["weights"]["3"])
+    assert not hasattr(ScenarioPanel(target), "prepared_choice")  # only when asked for
 
 
 # ----------------------------------------------------------------------------- the examples

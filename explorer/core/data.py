@@ -4,19 +4,22 @@ Everything here is plain numpy.  Examples are columns, as in Nielsen's book: a d
 (784, 1) column of pixel intensities in [0, 1], a batch of n digits is a (784, n) matrix, and
 targets are one-hot columns.  The digits come from ``assets/mnist-digits.npz`` (see
 ``assets/MNIST-SOURCE.md``); the first 8,000 rows are the training digits and the last 2,000
-the test digits, so the two never overlap.
+the test digits, so the two never overlap. The package finds the file as the resource
+``mnist-digits.npz`` of ``explorer.assets`` (pyproject.toml maps ``assets/`` onto that
+sub-package), so a wheel installed anywhere and the editable install of a checkout both read it.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 
 __all__ = [
     "MNIST_PATH",
+    "MNIST_RESOURCE",
     "N_DIGITS",
     "N_PIXELS",
     "TOY_DATASETS",
@@ -26,7 +29,23 @@ __all__ = [
     "toy_dataset",
 ]
 
-MNIST_PATH = Path(__file__).resolve().parents[2] / "assets" / "mnist-digits.npz"
+MNIST_RESOURCE = ("explorer.assets", "mnist-digits.npz")
+
+
+def _mnist_resource():
+    """The digits file as an importlib.resources Traversable, or None when explorer.assets is absent.
+
+    explorer.assets exists once the package is installed (a wheel, or ``pip install -e .`` as
+    ``make`` does); a checkout merely put on sys.path does not have it.
+    """
+    package, name = MNIST_RESOURCE
+    try:
+        return resources.files(package) / name
+    except ModuleNotFoundError:
+        return None
+
+
+MNIST_PATH = _mnist_resource()
 N_DIGITS = 10_000
 N_PIXELS = 28 * 28
 N_CLASSES = 10
@@ -67,13 +86,20 @@ def load_mnist_raw() -> tuple[np.ndarray, np.ndarray]:
     Returns ``(pixels, labels)``: pixels is uint8 of shape (10000, 784), one 28x28 digit per
     row in row-major order with 0 as background; labels is uint8 of shape (10000,).
     """
+    if MNIST_PATH is None:
+        raise FileNotFoundError(
+            "the MNIST digits are read from the package explorer.assets, which is not installed: "
+            "install the package (pip install backprop-explorer, or pip install -e . in a "
+            "checkout, as make does) rather than putting the checkout on sys.path"
+        )
     if not MNIST_PATH.is_file():
         raise FileNotFoundError(
             f"the MNIST asset {MNIST_PATH} is missing; it is committed to the repository "
             "(assets/mnist-digits.npz) and can be rebuilt with scripts/convert_mnist.py, "
             "as assets/MNIST-SOURCE.md explains"
         )
-    with np.load(MNIST_PATH, allow_pickle=False) as archive:
+    # open() rather than a path: a Traversable need not be a file on disk (a zipped install).
+    with MNIST_PATH.open("rb") as file, np.load(file, allow_pickle=False) as archive:
         pixels = np.array(archive["pixels"], dtype=np.uint8)
         labels = np.array(archive["labels"], dtype=np.uint8)
     if pixels.shape != (N_DIGITS, N_PIXELS) or labels.shape != (N_DIGITS,):

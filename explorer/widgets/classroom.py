@@ -1,7 +1,8 @@
 """The classroom app: the dashboard for a projector, with a menu of prepared scenarios.
 
-``Classroom()`` shows the whole Explorer in large type, opened on a scenario from
-``scenarios/``. The scenario can be chosen from the menu, or by the page address
+``Classroom()`` shows the whole Explorer in large type, opened on one of the scenarios shipped
+with the package (``explorer.scenarios.prepared_scenarios()``), or on those of a folder given as
+``directory``. The scenario can be chosen from the menu, or by the page address
 (``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
 address's query to the kernel as the ``QUERY_STRING`` environment variable.
 """
@@ -15,12 +16,11 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
+from ..scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario
 from .explorer import Explorer
-from .scenario import ScenarioError, load_scenario, read_scenario
+from .scenario import load_scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT = "healthy"
-ORDER = ("healthy", "saturated_output", "dead_input", "demon_at_work", "cross_entropy_vs_quadratic")
 
 # Readable from the back of a room: larger type everywhere, thicker slider handles.
 PROJECTOR_CSS = """
@@ -39,10 +39,12 @@ PROJECTOR_CSS = """
 """
 
 
-def scenario_names(directory: Path = SCENARIO_DIR) -> list[str]:
-    """The scenario files' names (without .json), the prepared ones in teaching order first."""
+def scenario_names(directory: Path | str | None = None) -> list[str]:
+    """The scenarios' names (without .json) in teaching order: the shipped ones, or a folder's files."""
+    if directory is None:
+        return prepared_scenarios()
     found = {p.stem for p in Path(directory).glob("*.json")}
-    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+    return [n for n in PREPARED_ORDER if n in found] + sorted(found - set(PREPARED_ORDER))
 
 
 def scenario_from_query(query: str | None, names: list[str], default: str = DEFAULT) -> tuple[str, str]:
@@ -62,15 +64,19 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
 class Classroom:
     """The presenter's page: scenario menu, its description, and the Explorer under it."""
 
-    def __init__(self, query: str | None = None, directory: Path | str = SCENARIO_DIR):
-        self.directory = Path(directory)
+    def __init__(self, query: str | None = None, directory: Path | str | None = None):
+        self.directory = Path(directory) if directory is not None else None
         names = scenario_names(self.directory)
         if not names:
-            raise FileNotFoundError(f"no scenario files (*.json) in {self.directory}")
+            where = self.directory if self.directory is not None else "the package"
+            raise FileNotFoundError(f"no scenario files (*.json) in {where}")
         if query is None:
             query = os.environ.get("QUERY_STRING", "")
         name, message = scenario_from_query(query, names)
-        self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
+        if self.directory is None:
+            self.scenarios = {n: read_scenario(n) for n in names}
+        else:
+            self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
         first = self.scenarios[name]
         self.explorer = Explorer(first.network(), first.x, first.y, title="")
         self.state = self.explorer.state

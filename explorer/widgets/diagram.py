@@ -8,7 +8,7 @@ can check them and so that the browser never has to know what the numbers mean.
 
 from __future__ import annotations
 
-import pathlib
+from importlib.resources import files
 
 import anywidget
 import numpy as np
@@ -122,8 +122,9 @@ def _signed_end(v: float) -> str:
 class DiagramView(anywidget.AnyWidget):
     """The browser side: draws ``data`` as SVG, shows tooltips, sends clicks as ``selection``."""
 
-    _esm = pathlib.Path(__file__).with_name("diagram.js")
-    _css = pathlib.Path(__file__).with_name("diagram.css")
+    # Package files, read through importlib.resources so an installed wheel finds them too.
+    _esm = files("explorer.widgets").joinpath("diagram.js").read_text(encoding="utf-8")
+    _css = files("explorer.widgets").joinpath("diagram.css").read_text(encoding="utf-8")
 
     data = traitlets.Dict().tag(sync=True)
     image = traitlets.Dict().tag(sync=True)

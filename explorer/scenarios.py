@@ -252,9 +252,7 @@ def _network_dict(net: Network) -> dict:
         )
     activations, overrides = {}, {}
     for l in net.layers:
-        layer_act = net.activation(l)
-        # A layer with per-neuron overrides reports its plain activation as ``base``.
-        base = getattr(layer_act, "base", layer_act)
+        base = net.base_activation(l)
         activations[str(l)] = _builtin_activation_name(base, f"activation of layer {l}")
         layer_overrides = {}
         for j in range(net.sizes[l - 1]):

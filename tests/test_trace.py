@@ -84,3 +84,19 @@ def test_prepare_examples_is_the_public_input_check():
     assert X.shape == (2, 1) and Y.ravel().tolist() == [0, 0, 1, 0]
     with pytest.raises(ValueError, match="x contains NaN"):
         net.prepare_examples([np.nan, 0.0])
+
+
+def test_base_activation_and_overrides_say_which_neuron_differs():
+    net = Network([2, 3, 1], activation="sigmoid", seed=0)
+    assert net.base_activation(2).name == "sigmoid" and net.activation_overrides(2) == {}
+    net.set_activation(2, 2, "relu")
+    assert net.base_activation(2).name == "sigmoid"
+    assert {j: a.name for j, a in net.activation_overrides(2).items()} == {2: "relu"}
+    # The overridden neuron really computes ReLU; the others still the sigmoid.
+    x = np.array([[0.4], [-0.7]])
+    z2 = net.weights[2] @ x + net.biases[2]
+    a2 = net.trace(x, [0.0]).a[2]
+    assert a2[2, 0] == max(z2[2, 0], 0.0)
+    np.testing.assert_allclose(a2[:2], 1 / (1 + np.exp(-z2[:2])), rtol=1e-14)
+    net.set_activation(2, None, "tanh")  # a whole layer drops its overrides
+    assert net.base_activation(2).name == "tanh" and net.activation_overrides(2) == {}

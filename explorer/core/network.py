@@ -207,6 +207,14 @@ class Network:
         neuron = check_index(neuron, self.sizes[layer - 1], "neuron", f"layer {layer}")
         return self._overrides[layer].get(neuron, self._base_activation[layer])
 
+    def base_activation(self, layer: int) -> Activation:
+        """The activation of layer l itself, which every neuron without an override uses."""
+        return self._base_activation[check_layer(layer, self.L)]
+
+    def activation_overrides(self, layer: int) -> dict[int, Activation]:
+        """{j: activation} for the neurons of layer l that use their own (0-based j)."""
+        return dict(self._overrides[check_layer(layer, self.L)])
+
     def set_activation(self, layer: int, neuron: int | None, activation) -> None:
         """Use ``activation`` for one neuron of a layer (or the whole layer if neuron is None).
 

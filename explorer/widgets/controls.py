@@ -142,8 +142,7 @@ class ControlsPanel(Panel):
         self.layer_dropdowns = {}
         children = []
         for l in net.layers:
-            act = net.activation(l)
-            base = getattr(act, "base", act).name
+            base = net.base_activation(l).name
             d = widgets.Dropdown(
                 options=ACTIVATIONS if base in ACTIVATIONS else (*ACTIVATIONS, base),
                 value=base,
@@ -237,8 +236,7 @@ class ControlsPanel(Panel):
             if self.cost_dropdown.value != net.cost.name:
                 self.cost_dropdown.value = net.cost.name
             for l, d in self.layer_dropdowns.items():
-                act = net.activation(l)
-                base = getattr(act, "base", act).name
+                base = net.base_activation(l).name
                 if base in d.options and d.value != base:
                     d.value = base
         finally:

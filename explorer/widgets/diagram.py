@@ -240,8 +240,8 @@ class NetworkDiagram(Panel):
                 elif input_kind == "bar":
                     caption = f"input: {sizes[0]} neurons"
             else:
-                act = net.activation(l)
-                name = getattr(act, "base", act).name + ("*" if hasattr(act, "base") else "")
+                # A star marks a layer where some neuron uses its own activation.
+                name = net.base_activation(l).name + ("*" if net.activation_overrides(l) else "")
                 caption = ("output" if l == L else "hidden") + f" · {name}"
             layers.append({"l": l, "n": sizes[l - 1], "kind": input_kind if l == 1 else "neurons",
                            "label": f"l = {l}", "caption": caption})

@@ -141,7 +141,7 @@ class SlopePanel(Panel):
             self.p_dot.set_data([self.z], [self.sigma_prime])
             self.rug.set_data(others, np.zeros_like(others))
             self.slopes = slopes_at(self.z)
-        name = f"{act.name}" + (" (this neuron only)" if act is not getattr(net.activation(l), "base", net.activation(l)) else "")
+        name = f"{act.name}" + (" (this neuron only)" if act is not net.base_activation(l) else "")
         zt = f"z^{{{l}}}_{{{j + 1}}}"
         self.f_title.set_text(f"$a = \\sigma({zt})$: {name}")
         self.p_title.set_text(f"$\\sigma'({zt})$, the factor in $\\delta^{{{l}}}_{{{j + 1}}}$")

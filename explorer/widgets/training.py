@@ -13,8 +13,9 @@ Training runs as an asyncio task on the kernel's event loop: a chunk of mini-bat
 widgets (a click waits for one chunk at most: measured 30 ms in a kernel). Figures are redrawn at most every
 ``REDRAW_SECONDS``, by blitting the moving artists. Without a running loop (tests, scripts)
 ``step()``, ``run_batches(k)`` and ``run_epochs(n)`` train synchronously through the same code.
-The mini-batches are exactly those of ``Network.SGD`` with the same seed: one
-``net.rng.permutation(n)`` per epoch, cut into consecutive mini-batches.
+The training itself is the core's steppable run (``core.sgd.SGDRun``, ``panel.run``): the
+panel steps it one mini-batch at a time, so its mini-batches and weights are exactly those of
+``Network.SGD`` with the same seed.
 """
 
 from __future__ import annotations
@@ -194,7 +195,8 @@ class TrainingPanel:
     loop; ``step()``, ``run_batches(k)``, ``run_epochs(n)`` synchronously; ``reset()``,
     ``apply_preset(name)``, ``next_run()``, ``forget_reference()``.
 
-    For tests and other code: ``net``, ``settings``, ``epoch`` (completed epochs of this run),
+    For tests and other code: ``net``, ``run`` (the core's ``SGDRun`` the panel steps),
+    ``settings``, ``epoch`` (completed epochs of this run),
     ``position`` (digits of the current epoch done), ``digits_seen``, ``state`` ("ready",
     "running", "paused", "done", "failed"), ``record`` and ``reference`` (``RunRecord``),
     ``correct`` (test digits right at the last evaluation), ``gallery_indices`` /
@@ -204,7 +206,7 @@ class TrainingPanel:
     widgets ``start_button``, ``pause_button``, ``step_button``, ``reset_button``,
     ``clear_button``, ``preset_buttons``, ``hidden_text``, ``eta_text``, ``batch_text``,
     ``epochs_text``, ``scale_text``, ``activation_dropdown``, ``cost_dropdown``, ``seed_text``,
-    ``layer_dropdown``, ``progress``, ``progress_label``, ``accuracy_label``,
+    ``layer_dropdown``, ``progress``, ``progress_label``, ``accuracy_label``, ``redraws`` (a counter),
     ``saturation_label``, ``status``; ``fig`` and its artists (``cost_line``,
     ``cost_raw_line``, ``accuracy_line``, ``delta_lines``, ``gradient_lines``, ``heatmap``,
     ``gallery_image``, ``gallery_texts``), ``axes``, ``blitter``.
@@ -226,12 +228,13 @@ class TrainingPanel:
     ):
         #: Render figures at once (tests, benchmark) instead of when the browser asks.
         self.render_now = render_now
+        #: How many times the figure and readouts were brought up to date (the benchmark counts).
+        self.redraws = 0
         self._building = False
         self._applying = False
         (X, Y), (Xt, labels) = load_mnist(n_train=n_train, n_test=n_test, format="arrays")
         self.n_train, self.n_test = X.shape[1], Xt.shape[1]
-        # Rows are examples, as in Network.SGD: gathering a mini-batch copies whole rows.
-        self._rows_x, self._rows_y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+        self._training = (X, Y)
         self.test_x, self.test_labels = Xt, labels
         # The probe: the first PROBE_SIZE test digits, sorted by label so classes group.
         first = np.arange(min(PROBE_SIZE, self.n_test))
@@ -398,11 +401,9 @@ class TrainingPanel:
             settings.sizes, activation=settings.activation, cost=settings.cost,
             seed=settings.seed, weight_scale=settings.weight_scale,
         )
-        self.epoch = 0
-        self.position = 0
-        self.digits_seen = 0
-        self._order = None
-        self._buffers = None
+        # The run has no end of its own: the panel stops at the epochs its control shows (and
+        # "run_epochs" may go past them).
+        self.run = self.net.sgd_run(self._training, settings.batch, settings.eta)
         self._next_cost = 0
         self._next_probe = 0
         self._smooth = None
@@ -478,36 +479,38 @@ class TrainingPanel:
         return True
 
     # ------------------------------------------------------------------ training, one batch
+    @property
+    def epoch(self) -> int:
+        """Epochs completed in this run."""
+        return self.run.epoch
+
+    @property
+    def position(self) -> int:
+        """Digits of the current epoch trained."""
+        return self.run.position
+
+    @property
+    def digits_seen(self) -> int:
+        """Digits trained in this run, over all epochs."""
+        return self.run.examples_seen
+
     def _train_batch(self) -> None:
-        """One mini-batch of SGD, as ``Network.SGD`` does it; epoch ends evaluate the test set."""
-        net, n = self.net, self.n_train
-        m = int(self.batch_text.value)
-        eta = float(self.eta_text.value)
-        if self._order is None:
-            self._order = net.rng.permutation(n)  # SGD: one permutation per epoch
-            self.position = 0
-        if self._buffers is None or self._buffers[0].shape[0] != min(m, n):
-            self._buffers = (
-                np.empty((min(m, n), self._rows_x.shape[1]), net.dtype),
-                np.empty((min(m, n), self._rows_y.shape[1]), net.dtype),
-            )
-        k = self.position
-        chosen = self._order[k : k + m]
-        bx = np.take(self._rows_x, chosen, axis=0, out=self._buffers[0][: len(chosen)])
-        by = np.take(self._rows_y, chosen, axis=0, out=self._buffers[1][: len(chosen)])
+        """One mini-batch of the run (η and the mini-batch size as the controls show now);
+        an epoch's end evaluates the test set."""
+        run = self.run
+        run.mini_batch_size = int(self.batch_text.value)
+        run.eta = float(self.eta_text.value)
         if self.digits_seen >= self._next_cost:
             # The cost of this mini-batch before the step: the training cost as SGD sees it.
-            self._record_cost(net._cost_unchecked(bx.T, by.T))
-            self._next_cost = _next_sample(self.digits_seen, len(chosen), COST_EVERY)
-        net._update_matrix(bx.T, by.T, eta)
-        self.position = k + len(chosen)
-        self.digits_seen += len(chosen)
+            X, Y = run.next_batch()
+            self._record_cost(self.net.cost_of(X, Y))
+            self._next_cost = _next_sample(self.digits_seen, X.shape[1], COST_EVERY)
+        epoch = run.epoch
+        run.step()
         self.record.digits_trained = self.digits_seen
-        if self.position >= n:
-            net._check_diverged()  # as SGD does after each epoch
-            self.epoch += 1
-            self.position = 0
-            self._order = None
+        if run.diverged:
+            raise FloatingPointError(run.message)
+        if run.epoch > epoch:
             self._evaluate()
         if self.digits_seen >= self._next_probe:
             self._probe()
@@ -879,6 +882,7 @@ class TrainingPanel:
 
     def _redraw(self, full: bool = False) -> None:
         """Bring every artist and readout up to date; blit unless limits changed."""
+        self.redraws += 1
         rec = self.record
         limits = self._wanted_limits()
         if limits != self._limits:

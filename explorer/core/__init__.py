@@ -5,17 +5,24 @@ from .costs import Cost, CrossEntropyCost, QuadraticCost, get_cost
 from .data import load_mnist, load_mnist_raw, one_hot, toy_dataset
 from .gradient_check import FiniteDifferenceGradient, FiniteDifferenceRun, finite_difference_gradient
 from .matrix_form import delta_via_sigma_prime, sigma_prime_matrix
-from .network import BatchProgress, EpochResult, Network
+from .network import Network
 from .paths import Path, PathSum, count_paths, path_sum, path_sum_weighted_inputs
 from .trace import DemonEffect, Trace, WeightNudge
+# Training and its timing (SGD as a steppable run; forward pass against backprop).
+from .sgd import DIVERGED_MESSAGE, BatchProgress, EpochResult, SGDRun
+from .speed import PassTimes, time_passes
 
 __all__ = [
-    "Activation",
     "BatchProgress",
+    "DIVERGED_MESSAGE",
+    "EpochResult",
+    "PassTimes",
+    "SGDRun",
+    "time_passes",
+    "Activation",
     "Cost",
     "CrossEntropyCost",
     "DemonEffect",
-    "EpochResult",
     "FiniteDifferenceGradient",
     "FiniteDifferenceRun",
     "Network",

@@ -502,6 +502,9 @@ class TrainingPanel:
         run.eta = float(self.eta_text.value)
         if self.digits_seen >= self._next_cost:
             # The cost of this mini-batch before the step: the training cost as SGD sees it.
+            # (Samples are rare, so each may first check the weights for divergence: a clear
+            # message rather than the cost's complaint about NaN weights.)
+            self._check_divergence()
             X, Y = run.next_batch()
             self._record_cost(self.net.cost_of(X, Y))
             self._next_cost = _next_sample(self.digits_seen, X.shape[1], COST_EVERY)
@@ -513,6 +516,7 @@ class TrainingPanel:
         if run.epoch > epoch:
             self._evaluate()
         if self.digits_seen >= self._next_probe:
+            self._check_divergence()
             self._probe()
 
     def _x_now(self) -> float:
@@ -594,11 +598,17 @@ class TrainingPanel:
         self._interval_start = (time.perf_counter(), self.digits_seen)
         try:
             work()
+            self._check_divergence()
         except (FloatingPointError, ValueError) as error:
             self._fail(error)
             self._redraw()
             return False
         return True
+
+    def _check_divergence(self) -> None:
+        """After a stretch of training (the run itself checks at each epoch's end)."""
+        if self.run.check_divergence():
+            raise FloatingPointError(self.run.message)
 
     def step(self) -> None:
         """Train one mini-batch (pauses a running training first)."""
@@ -695,6 +705,7 @@ class TrainingPanel:
                 end = time.perf_counter() + CHUNK_SECONDS
                 while self._token is token and not self._target_reached() and time.perf_counter() < end:
                     self._train_batch()
+                self._check_divergence()
                 if time.perf_counter() - last_draw >= REDRAW_SECONDS:
                     self._redraw()
                     last_draw = time.perf_counter()

@@ -478,14 +478,23 @@ class Network:
             self._workspaces[m] = ws
         return ws
 
-    def _update_matrix(self, X, Y, eta: float) -> None:
+    def _bound_parameters(self) -> tuple[list, list, list]:
+        """(weights, biases, activations) as lists by position i = l − 2.
+
+        At m = 10 a step is short enough that a mapping look-up per layer and array shows in
+        its time, so a run binds these once for a stretch of steps; they stay valid while no
+        array is replaced (``net.weights[l] = ...``) and no activation is changed.
+        """
+        return (
+            [self.weights[l] for l in self.layers],
+            [self.biases[l] for l in self.layers],
+            [self._layer_activation[l] for l in self.layers],
+        )
+
+    def _update_matrix(self, X, Y, eta: float, bound=None) -> None:
         m = X.shape[1]
         ws = self._workspace(m)
-        # Lists by position i = l − 2, bound once per step: at m = 10 the step is short enough
-        # that a mapping look-up per layer and array shows in the time.
-        W = [self.weights[l] for l in self.layers]
-        b = [self.biases[l] for l in self.layers]
-        act = [self._layer_activation[l] for l in self.layers]
+        W, b, act = bound if bound is not None else self._bound_parameters()
         z, a, out = ws.z, ws.a, len(W) - 1
         # The caller holds np.errstate(over="ignore", invalid="ignore") (once per run, not
         # per step): overflow is harmless in σ, and divergence is caught after the step or
@@ -510,10 +519,10 @@ class Network:
             if i > 0:
                 delta = below
 
-    def _train_step(self, X, Y, eta: float, method: str = "matrix") -> None:
+    def _train_step(self, X, Y, eta: float, method: str = "matrix", bound=None) -> None:
         """One step of SGD on checked columns (X may be a transposed view of rows)."""
         if method == "matrix":
-            self._update_matrix(X, Y, eta)
+            self._update_matrix(X, Y, eta, bound)
         else:
             self._update_loop(X, Y, eta)
 

@@ -197,30 +197,36 @@ class SGDRun:
         by = self._rows_y.take(chosen, axis=0, out=self._buffers[1][: len(chosen)])
         return bx, by
 
-    def _train_one(self) -> BatchProgress:
-        """One mini-batch; at an epoch's end the divergence check and the test set."""
-        # The epoch's time counts the shuffle, the gathering and the steps, not the pauses
-        # between steps of a run driven by hand, nor the test set.
-        start = time.perf_counter()
+    def _train_one(self, bound=None) -> bool:
+        """One mini-batch, with the network's arrays ``bound`` if given; True if it ended the
+        epoch (then ``_end_epoch`` follows)."""
         bx, by = self._gather()
-        self.net._train_step(bx.T, by.T, self._eta, self.method)
-        self._epoch_seconds += time.perf_counter() - start
+        self.net._train_step(bx.T, by.T, self._eta, self.method, bound)
         self.position += bx.shape[0]
         self.examples_seen += bx.shape[0]
-        still_to_come = -(-(self.n - self.position) // self._m)  # if m stays as it is
-        done = BatchProgress(self.epoch, self.batch, self.batch + 1 + still_to_come, self.position)
         self.batch += 1
-        if self.position >= self.n and not self.check_divergence():
-            correct = total = None
-            if self.test is not None:
-                correct, total = self.net._count_correct(*self.test), self.test[0].shape[1]
-            self.history.append(EpochResult(self.epoch, correct, total, self._epoch_seconds))
-            self.epoch += 1
-            self.batch = 0
-            self.position = 0
-            self._order = None
-            self._epoch_seconds = 0.0
-        return done
+        return self.position >= self.n
+
+    def _last_batch(self) -> BatchProgress:
+        """What the mini-batch just trained was (before an epoch's end resets the counters)."""
+        still_to_come = -(-(self.n - self.position) // self._m)  # if m stays as it is
+        return BatchProgress(self.epoch, self.batch - 1, self.batch + still_to_come, self.position)
+
+    def _end_epoch(self) -> EpochResult | None:
+        """The divergence check, then the test set and the epoch's result (None if diverged)."""
+        if self.check_divergence():
+            return None
+        correct = total = None
+        if self.test is not None:
+            correct, total = self.net._count_correct(*self.test), self.test[0].shape[1]
+        result = EpochResult(self.epoch, correct, total, self._epoch_seconds)
+        self.history.append(result)
+        self.epoch += 1
+        self.batch = 0
+        self.position = 0
+        self._order = None
+        self._epoch_seconds = 0.0
+        return result
 
     def step(self) -> BatchProgress | None:
         """Train one mini-batch; returns what it was (None, and no training, once done).
@@ -230,9 +236,15 @@ class SGDRun:
         """
         if self.done:
             return None
+        start = time.perf_counter()
         # Overflow on the way to divergence is expected: it is reported, not warned about.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._train_one()
+            ended = self._train_one()
+        self._epoch_seconds += time.perf_counter() - start
+        progress = self._last_batch()
+        if ended:
+            self._end_epoch()
+        return progress
 
     def advance(
         self,
@@ -250,19 +262,32 @@ class SGDRun:
             max_batches = require_int(max_batches, "max_batches")
         if max_seconds is not None:
             max_seconds = require_finite_number(max_seconds, "max_seconds")
-        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        clock = time.perf_counter
+        deadline = None if max_seconds is None else clock() + max_seconds
         trained = 0
+        # The network's arrays as lists, bound once for the stretch rather than once per step
+        # (at m = 10 the look-ups show); again after a callback, which may replace them.
+        bound = self.net._bound_parameters()
+        # The epoch's time: the shuffle, the gathering and the steps (and any on_batch), not
+        # the test set, nor the pauses between the calls of a run driven by hand.
+        start = clock()
         with np.errstate(over="ignore", invalid="ignore"):  # once here, not once per step
             while not self.done and (max_batches is None or trained < max_batches):
-                epochs_before = len(self.history)
-                progress = self._train_one()
+                ended = self._train_one(bound)
                 trained += 1
                 if on_batch is not None:
-                    on_batch(progress)
-                if on_epoch is not None and len(self.history) > epochs_before:
-                    on_epoch(self.history[-1])
-                if deadline is not None and time.perf_counter() >= deadline:
+                    on_batch(self._last_batch())
+                    bound = self.net._bound_parameters()
+                if ended:
+                    self._epoch_seconds += clock() - start
+                    result = self._end_epoch()
+                    if on_epoch is not None and result is not None:
+                        on_epoch(result)
+                        bound = self.net._bound_parameters()
+                    start = clock()
+                if deadline is not None and clock() >= deadline:
                     break
+        self._epoch_seconds += clock() - start
         if trained and self.position:  # (at an epoch's end the step has just checked)
             self.check_divergence()
         return trained

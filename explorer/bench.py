@@ -83,8 +83,8 @@ def _project_update_loop(rows_x, rows_y, batch: int, seed: int):
     by = np.empty((batch, rows_y.shape[1]))
     for k in range(0, n, batch):
         chosen = order[k : k + batch]
-        x = rows_x.take(chosen, axis=0, out=bx[: len(chosen)])
-        y = rows_y.take(chosen, axis=0, out=by[: len(chosen)])
+        x = rows_x.take(chosen, axis=0, out=bx[: len(chosen)], mode="clip")  # (no hidden copy)
+        y = rows_y.take(chosen, axis=0, out=by[: len(chosen)], mode="clip")
         net.update_mini_batch(x.T, y.T, ETA)
     seconds = time.perf_counter() - start
     return seconds, [net.weights[l] for l in net.layers]

@@ -67,7 +67,8 @@ class SGDRun:
     State for a reader: ``epoch`` (epochs completed), ``batch`` (mini-batches done in this
     epoch), ``n_batches`` (per epoch at the current size), ``position`` (examples of this epoch
     done), ``examples_seen`` (in all), ``history`` (one ``EpochResult`` per epoch), ``state``
-    ("ready", "training", "done", "diverged"), ``done``, ``diverged``, ``message``.
+    ("ready", "training", "done", "diverged"), ``done``, ``diverged``, ``message``; ``n`` (the
+    number of training examples), ``test_set`` ((X, labels) as checked, or None).
     """
 
     def __init__(
@@ -82,13 +83,13 @@ class SGDRun:
     ):
         if method not in ("matrix", "loop"):
             raise ValueError(f"method: expected 'matrix' or 'loop', got {method!r}")
-        X, Y = net._dataset(training_data)
         self.net = net
         self.method = method
         self.mini_batch_size = mini_batch_size
         self.eta = eta
         self.epochs = epochs
-        self.test = net._test_set(test_data) if test_data is not None else None
+        X, Y = net._dataset(training_data)
+        self.test_set = net._test_set(test_data) if test_data is not None else None
         self.n = X.shape[1]
         # Rows are examples here, so that gathering a shuffled mini-batch copies whole rows
         # (contiguous memory) into a reused buffer, and its transpose is the book's matrix of
@@ -219,8 +220,8 @@ class SGDRun:
         if self.check_divergence():
             return None
         correct = total = None
-        if self.test is not None:
-            correct, total = self.net._count_correct(*self.test), self.test[0].shape[1]
+        if self.test_set is not None:
+            correct, total = self.net._count_correct(*self.test_set), self.test_set[0].shape[1]
         result = EpochResult(self.epoch, correct, total, self._epoch_seconds)
         self.history.append(result)
         self.epoch += 1

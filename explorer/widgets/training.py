@@ -14,8 +14,9 @@ widgets (a click waits for one chunk at most: measured 30 ms in a kernel). Figur
 ``REDRAW_SECONDS``, by blitting the moving artists. Without a running loop (tests, scripts)
 ``step()``, ``run_batches(k)`` and ``run_epochs(n)`` train synchronously through the same code.
 The training itself is the core's steppable run (``core.sgd.SGDRun``, ``panel.run``): the
-panel steps it one mini-batch at a time, so its mini-batches and weights are exactly those of
-``Network.SGD`` with the same seed.
+panel advances it in stretches from one recorded sample (cost, probe, epoch's end) to the next,
+so its mini-batches and weights are exactly those of ``Network.SGD`` with the same seed, and
+between samples it trains as fast as ``SGD`` does.
 """
 
 from __future__ import annotations
@@ -494,22 +495,35 @@ class TrainingPanel:
         """Digits trained in this run, over all epochs."""
         return self.run.examples_seen
 
-    def _train_batch(self) -> None:
-        """One mini-batch of the run (η and the mini-batch size as the controls show now);
-        an epoch's end evaluates the test set."""
+    def _train_stretch(self, max_batches: int | None = None, deadline: float | None = None) -> int:
+        """Advance the run up to the next thing the panel records, at most ``max_batches``
+        mini-batches or until ``deadline`` (a ``time.perf_counter()`` value); returns how many
+        mini-batches it trained (at least one).
+
+        η and the mini-batch size are read from the controls at the start of each stretch.
+        The stretch begins with the cost sample if one is due (the cost of the coming
+        mini-batch before its step: the training cost as SGD sees it) and ends at the next
+        sample, probe or epoch end, where the test set is evaluated. In between, the core's
+        run trains on its own, as fast as ``Network.SGD``.
+        """
         run = self.run
         run.mini_batch_size = int(self.batch_text.value)
         run.eta = float(self.eta_text.value)
+        m = run.mini_batch_size
         if self.digits_seen >= self._next_cost:
-            # The cost of this mini-batch before the step: the training cost as SGD sees it.
-            # (Samples are rare, so each may first check the weights for divergence: a clear
-            # message rather than the cost's complaint about NaN weights.)
+            # Samples are rare, so each may first check the weights for divergence: a clear
+            # message rather than the cost's complaint about NaN weights.
             self._check_divergence()
             X, Y = run.next_batch()
             self._record_cost(self.net.cost_of(X, Y))
             self._next_cost = _next_sample(self.digits_seen, X.shape[1], COST_EVERY)
+        until_sample = min(self._next_cost, self._next_probe) - self.digits_seen
+        batches = min(-(-until_sample // m), -(-(run.n - run.position) // m))
+        if max_batches is not None:
+            batches = min(batches, max_batches)
+        seconds = None if deadline is None else max(0.0, deadline - time.perf_counter())
         epoch = run.epoch
-        run.step()
+        trained = run.advance(max_batches=max(1, batches), max_seconds=seconds)
         self.record.digits_trained = self.digits_seen
         if run.diverged:
             raise FloatingPointError(run.message)
@@ -518,6 +532,7 @@ class TrainingPanel:
         if self.digits_seen >= self._next_probe:
             self._check_divergence()
             self._probe()
+        return trained
 
     def _x_now(self) -> float:
         return self.digits_seen / self.n_train
@@ -613,7 +628,7 @@ class TrainingPanel:
     def step(self) -> None:
         """Train one mini-batch (pauses a running training first)."""
         self._pause_task()
-        if self._guarded(self._train_batch):
+        if self._guarded(lambda: self._train_stretch(max_batches=1)):
             self.state = "done" if self._target_reached() else "paused"
             self._finish_interval()
 
@@ -622,8 +637,9 @@ class TrainingPanel:
         self._pause_task()
 
         def work():
-            for _ in range(int(k)):
-                self._train_batch()
+            done, goal = 0, int(k)
+            while done < goal:
+                done += self._train_stretch(max_batches=goal - done)
 
         if self._guarded(work):
             self.state = "done" if self._target_reached() else "paused"
@@ -637,7 +653,7 @@ class TrainingPanel:
 
         def work():
             while self.epoch < goal:
-                self._train_batch()
+                self._train_stretch()  # (a stretch never passes an epoch's end)
 
         if self._guarded(work):
             self.state = "done" if self._target_reached() else "paused"
@@ -704,7 +720,7 @@ class TrainingPanel:
                     break
                 end = time.perf_counter() + CHUNK_SECONDS
                 while self._token is token and not self._target_reached() and time.perf_counter() < end:
-                    self._train_batch()
+                    self._train_stretch(deadline=end)
                 self._check_divergence()
                 if time.perf_counter() - last_draw >= REDRAW_SECONDS:
                     self._redraw()

@@ -457,9 +457,10 @@ class Network:
         """
         X, Y = self._training_batch(X, Y)
         eta = require_finite_number(eta, "eta")
+        bound = self._bound_parameters()
         with np.errstate(over="ignore", invalid="ignore"):
-            self._update_matrix(X, Y, eta)
-        self._check_diverged()
+            self._update_matrix(X, Y, eta, bound)
+        self._check_diverged(bound)
 
     def _training_batch(self, X, Y):
         """(X, Y) as ``prepare_examples`` gives them, with a shortcut for a training loop.
@@ -548,12 +549,12 @@ class Network:
         else:
             self._update_loop(X, Y, eta)
 
-    def _parameters_finite(self) -> bool:
-        weights, biases, _ = self._bound_parameters()
+    def _parameters_finite(self, bound=None) -> bool:
+        weights, biases, _ = bound if bound is not None else self._bound_parameters()
         return all(_all_finite(p) for p in weights + biases)
 
-    def _check_diverged(self) -> None:
-        if not self._parameters_finite():
+    def _check_diverged(self, bound=None) -> None:
+        if not self._parameters_finite(bound):
             raise FloatingPointError(DIVERGED_MESSAGE)
 
     def update_mini_batch_loop(self, X, Y, eta: float) -> None:

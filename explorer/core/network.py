@@ -515,6 +515,7 @@ class Network:
         )
 
     def _update_matrix(self, X, Y, eta: float, bound=None) -> None:
+        """One step on checked columns: eq. 25 forward, BP1, BP2 down, BP3/BP4 as the step."""
         m = X.shape[1]
         ws = self._workspace(m)
         W, b, act = bound if bound is not None else self._bound_parameters()

@@ -153,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    bench = sub.add_parser("bench", help="time the matrix mini-batch and finite differences")
+    bench = sub.add_parser(
+        "bench",
+        help="time an epoch of the project's training against the plain loop, plain numpy and "
+        "torch (if installed); finite differences against backprop",
+    )
     bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions (default 5)")
     bench.set_defaults(run=_bench)
 

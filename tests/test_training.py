@@ -103,3 +103,33 @@ def test_learns_real_digits():
     assert history[-1].total == 2000
     assert history[-1].accuracy >= 0.90, [r.correct for r in history]
     assert history[0].accuracy < history[-1].accuracy
+
+
+@pytest.mark.parametrize("where", ["x", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_update_mini_batch_refuses_non_finite_batches_in_the_training_layout(where, bad):
+    # Arrays already of the network's dtype and shape take update_mini_batch's shortcut check;
+    # it must refuse what the full check refuses, naming the argument, and change nothing.
+    net = Network([4, 3, 2], seed=0)
+    rows_x, rows_y = np.random.default_rng(0).uniform(size=(5, 4)), np.full((5, 2), 0.5)
+    (rows_x if where == "x" else rows_y)[2, 1] = bad
+    before = net.weights[2].copy()
+    with pytest.raises(ValueError, match=rf"^{where}\b.*NaN or infinite"):
+        net.update_mini_batch(rows_x.T, rows_y.T, 1.0)
+    np.testing.assert_array_equal(net.weights[2], before)
+
+
+def test_update_mini_batch_takes_finite_inputs_whose_sum_overflows():
+    net, twin = Network([2, 3, 2], seed=1), Network([2, 3, 2], seed=1)
+    X = np.full((2, 3), 1e308)  # finite, but their sum is inf: the full check decides
+    Y = np.full((2, 3), 0.5)
+    net.update_mini_batch(X, Y, 1e-3)
+    twin.update_mini_batch_loop(X, Y, 1e-3)
+    for l in net.layers:
+        np.testing.assert_allclose(net.weights[l], twin.weights[l], rtol=1e-12)
+
+
+def test_cross_entropy_targets_outside_zero_one_are_refused_in_any_layout():
+    net = Network([2, 2], cost="cross_entropy", seed=0)
+    with pytest.raises(ValueError, match="cross-entropy"):
+        net.update_mini_batch(np.ones((2, 3)), np.full((2, 3), 1.5), 0.1)

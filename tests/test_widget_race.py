@@ -192,10 +192,10 @@ def test_measure_button_on_a_loop_adds_one_network_at_a_time():
     async def scenario():
         panel.measure_button.click()
         assert panel.measure_button.disabled
-        while not panel._measure_task.done():
+        while not panel.measure_task.done():
             seen.append(len(panel.rows))
             await asyncio.sleep(0)
-        await panel._measure_task
+        await panel.measure_task
 
     asyncio.run(scenario())
     assert [r.parameters for r in panel.rows] == [P_of(s) for s in SMALL]

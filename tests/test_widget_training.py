@@ -328,7 +328,9 @@ def test_diverging_training_stops_with_a_message():
     panel = make(activation="linear", eta=50.0, seed=0)
     panel.run_epochs(1)
     assert panel.state == "failed"
-    assert "stopped" in panel.status.value
+    assert "stopped: training diverged" in panel.status.value and "smaller eta" in panel.status.value
+    assert panel.run.state == "diverged" and panel.epoch == 0  # caught within the first epoch
+    assert not all(np.isfinite(panel.net.weights[l]).all() for l in panel.net.layers)
     panel.reset_button.click()
     assert panel.state == "ready" and np.isfinite(panel.net.weights[2]).all()
 
@@ -385,3 +387,22 @@ def test_in_a_kernel_other_messages_are_answered_while_it_trains_and_a_click_pau
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_the_panel_steps_the_cores_run_and_counts_its_redraws():
+    from explorer.core import SGDRun
+
+    panel = make(seed=1, batch=50)
+    assert isinstance(panel.run, SGDRun) and panel.run.net is panel.net
+    before = panel.redraws
+    panel.run_batches(3)
+    assert panel.run.examples_seen == panel.digits_seen == 150 and panel.run.batch == 3
+    assert panel.redraws > before
+
+
+def test_bench_training_measures_the_panel_against_sgd_with_the_same_weights():
+    from explorer.widgets.bench_training import measure
+
+    (row,) = measure(repeats=1, epochs=1, batches=(100,))
+    assert row["batch"] == 100 and row["deviation"] == 0.0  # the panel ends with SGD's weights
+    assert row["redraws"] >= 1 and row["ratio"] == row["panel"] / row["core"]

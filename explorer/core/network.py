@@ -8,7 +8,6 @@ columns.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from types import MappingProxyType
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from .checks import (
     require_int,
 )
 from .costs import Cost, CrossEntropyCost, get_cost
+from .sgd import DIVERGED_MESSAGE, BatchProgress, EpochResult, SGDRun
 from .trace import DemonEffect, Trace, WeightNudge, frozen, frozen_copy
 
 
@@ -73,30 +73,6 @@ class LayerArrays(Mapping):
     def __repr__(self) -> str:
         shapes = ", ".join(f"{l}: {self._arrays[l].shape}" for l in self)
         return f"{self._name}{{{shapes}}}"
-
-
-@dataclass(frozen=True)
-class EpochResult:
-    """What ``Network.SGD`` reports after each epoch."""
-
-    epoch: int
-    correct: int | None
-    total: int | None
-    seconds: float
-
-    @property
-    def accuracy(self) -> float | None:
-        return None if not self.total else self.correct / self.total
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """What ``Network.SGD`` passes to ``on_batch`` after each mini-batch."""
-
-    epoch: int
-    batch: int
-    n_batches: int
-    examples_seen: int
 
 
 class _MixedActivation(Activation):
@@ -391,12 +367,12 @@ class Network:
         sp = out.prime_given_output(zs[-1], activation[-1])
         delta = self.cost_function.output_error(zs[-1], activation[-1], y, out, sp)
         nabla_b = {self.L: delta}
-        nabla_w = {self.L: delta @ activation[-2].T}
+        nabla_w = {self.L: _outer(delta, activation[-2])}
         for l in range(self.L - 1, 1, -1):
             sp = self._layer_activation[l].prime_given_output(zs[l - 2], activation[l - 1])
             delta = (self.weights[l + 1].T @ delta) * sp
             nabla_b[l] = delta
-            nabla_w[l] = delta @ activation[l - 2].T
+            nabla_w[l] = _outer(delta, activation[l - 2])
         return nabla_b, nabla_w
 
     # ----------------------------------------------------------------- the demon
@@ -484,64 +460,111 @@ class Network:
 
         X has one column per example. All examples go through each layer at once, so the
         per-example loop of the chapter's algorithm becomes one matrix product per layer:
-        w^l → w^l − η/m δ^l (a^(l−1))^T, b^l → b^l − η/m Σ_x δ^(x,l).
+        w^l → w^l − η/m δ^l (a^(l−1))^T, b^l → b^l − η/m Σ_x δ^(x,l). X may be the transpose
+        of a C-ordered array of rows (``rows[chosen].T``): the products then read it as it is.
         """
-        X, Y = self._inputs(X, Y)
+        X, Y = self._training_batch(X, Y)
         eta = require_finite_number(eta, "eta")
-        self._update_matrix(X, Y, eta)
-        self._check_diverged()
+        bound = self._bound_parameters()
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._update_matrix(X, Y, eta, bound)
+        self._check_diverged(bound)
 
-    def _workspace(self, m: int) -> dict:
+    def _training_batch(self, X, Y):
+        """(X, Y) as ``prepare_examples`` gives them, with a shortcut for a training loop.
+
+        Arrays already of the network's dtype and shape need only the finiteness test;
+        anything else, and any batch that fails it, goes through the full check and its
+        messages. At m = 10 the full check costs a tenth of the step.
+        """
+        if (
+            type(X) is np.ndarray
+            and type(Y) is np.ndarray
+            and X.dtype == Y.dtype == self.dtype
+            and X.ndim == Y.ndim == 2
+            and X.shape[0] == self.sizes[0]
+            and Y.shape[0] == self.sizes[-1]
+            and X.shape[1] == Y.shape[1] > 0
+            and not isinstance(self.cost_function, CrossEntropyCost)  # (its targets' range)
+            and _all_finite(X)
+            and _all_finite(Y)
+        ):
+            return X, Y
+        return self._inputs(X, Y)
+
+    def _workspace(self, m: int) -> "_Workspace":
         """Arrays reused from one mini-batch to the next (allocation is slow at small m)."""
         ws = self._workspaces.get(m)
         if ws is None:
-            ws = {
-                "z": {l: np.empty((n, m), self.dtype) for l, n in self._sizes_by_layer()},
-                "a": {l: np.empty((n, m), self.dtype) for l, n in self._sizes_by_layer()},
-                "gw": {l: np.empty(self.weights[l].shape, self.dtype) for l in self.layers},
-            }
+            outs = self.sizes[1:]
+            ws = _Workspace(
+                z=[np.empty((n, m), self.dtype) for n in outs],
+                a=[np.empty((n, m), self.dtype) for n in outs],
+                delta=[np.empty((n, m), self.dtype) for n in outs[:-1]],
+                step_w=[np.empty((n, k), self.dtype) for n, k in zip(outs, self.sizes[:-1])],
+                step_b=[np.empty((n, 1), self.dtype) for n in outs],
+            )
             if len(self._workspaces) > 4:
                 self._workspaces.clear()
             self._workspaces[m] = ws
         return ws
 
-    def _sizes_by_layer(self):
-        return [(l, self.sizes[l - 1]) for l in self.layers]
+    def _bound_parameters(self) -> tuple[list, list, list]:
+        """(weights, biases, activations) as lists by position i = l − 2.
 
-    def _update_matrix(self, X, Y, eta: float) -> None:
-        L, m = self.L, X.shape[1]
-        ws = self._workspace(m)
-        acts = self._layer_activation
-        a = {1: X}
-        # Overflow is harmless in σ and divergence is caught after the step (or the epoch).
-        with np.errstate(over="ignore", invalid="ignore"):
-            for l in self.layers:
-                z = np.matmul(self.weights[l], a[l - 1], out=ws["z"][l])
-                z += self.biases[l]
-                a[l] = acts[l].into(z, ws["a"][l])
-            sp = acts[L].prime_given_output(ws["z"][L], a[L])
-            delta = self.cost_function.output_error(ws["z"][L], a[L], Y, acts[L], sp)  # BP1
-            delta *= eta / m
-            for l in range(L, 1, -1):
-                if l > 2:  # BP2, with w^l before this step changes it
-                    below = self.weights[l].T @ delta
-                    below *= acts[l - 1].prime_given_output(ws["z"][l - 1], a[l - 1])
-                gw = np.matmul(delta, a[l - 1].T, out=ws["gw"][l])  # BP4, scaled by η/m
-                w, b = self.weights[l], self.biases[l]
-                w -= gw
-                b -= delta.sum(axis=1, keepdims=True)  # BP3
-                if l > 2:
-                    delta = below
-
-    def _check_diverged(self) -> None:
-        finite = all(
-            np.isfinite(self.weights[l]).all() and np.isfinite(self.biases[l]).all()
-            for l in self.layers
+        At m = 10 a step is short enough that a mapping look-up per layer and array shows in
+        its time, so a run binds these once for a stretch of steps; they stay valid while no
+        array is replaced (``net.weights[l] = ...``) and no activation is changed.
+        """
+        return (
+            [self.weights[l] for l in self.layers],
+            [self.biases[l] for l in self.layers],
+            [self._layer_activation[l] for l in self.layers],
         )
-        if not finite:
-            raise FloatingPointError(
-                "training diverged: the weights became infinite or NaN; use a smaller eta"
-            )
+
+    def _update_matrix(self, X, Y, eta: float, bound=None) -> None:
+        """One step on checked columns: eq. 25 forward, BP1, BP2 down, BP3/BP4 as the step."""
+        m = X.shape[1]
+        ws = self._workspace(m)
+        W, b, act = bound if bound is not None else self._bound_parameters()
+        z, a, out = ws.z, ws.a, len(W) - 1
+        # The caller holds np.errstate(over="ignore", invalid="ignore") (once per run, not
+        # per step): overflow is harmless in σ, and divergence is caught after the step or
+        # the epoch.
+        a_prev = X
+        for i in range(out + 1):
+            np.matmul(W[i], a_prev, out=z[i])  # eq. 25, written into the reused buffer
+            z[i] += b[i]
+            a_prev = act[i].into(z[i], a[i])
+        sp = act[out].prime_given_output(z[out], a[out])
+        delta = self.cost_function.output_error(z[out], a[out], Y, act[out], sp)  # BP1
+        # Scaled once here by η/m: BP2 is linear in δ, so every δ below comes scaled too,
+        # and BP3/BP4 give the step itself, summed over the batch by the products.
+        delta *= eta / m
+        for i in range(out, -1, -1):
+            if i > 0:  # BP2, with w^l before this step changes it
+                below = np.matmul(W[i].T, delta, out=ws.delta[i - 1])
+                below *= act[i - 1].prime_given_output(z[i - 1], a[i - 1])
+            a_in = a[i - 1] if i > 0 else X
+            W[i] -= np.matmul(delta, a_in.T, out=ws.step_w[i])  # BP4
+            b[i] -= np.add.reduce(delta, axis=1, keepdims=True, out=ws.step_b[i])  # BP3
+            if i > 0:
+                delta = below
+
+    def _train_step(self, X, Y, eta: float, method: str = "matrix", bound=None) -> None:
+        """One step of SGD on checked columns (X may be a transposed view of rows)."""
+        if method == "matrix":
+            self._update_matrix(X, Y, eta, bound)
+        else:
+            self._update_loop(X, Y, eta)
+
+    def _parameters_finite(self, bound=None) -> bool:
+        weights, biases, _ = bound if bound is not None else self._bound_parameters()
+        return all(_all_finite(p) for p in weights + biases)
+
+    def _check_diverged(self, bound=None) -> None:
+        if not self._parameters_finite(bound):
+            raise FloatingPointError(DIVERGED_MESSAGE)
 
     def update_mini_batch_loop(self, X, Y, eta: float) -> None:
         """The same step as ``update_mini_batch``, one example at a time (the reference)."""
@@ -565,6 +588,22 @@ class Network:
             w -= (eta / m) * nabla_w[l]
             b -= (eta / m) * nabla_b[l]
 
+    def sgd_run(
+        self,
+        training_data,
+        mini_batch_size: int,
+        eta: float,
+        test_data=None,
+        epochs: int | None = None,
+        method: str = "matrix",
+    ) -> SGDRun:
+        """A run of SGD to advance by hand (``run.step()``, ``run.advance(max_seconds=...)``).
+
+        The same mini-batches and steps as ``SGD`` with this network's seed: stepped to the
+        end, it leaves exactly SGD's weights. See ``explorer.core.sgd.SGDRun``.
+        """
+        return SGDRun(self, training_data, mini_batch_size, eta, test_data, epochs, method)
+
     def SGD(
         self,
         training_data,
@@ -586,52 +625,27 @@ class Network:
         ``method`` is "matrix" (the fully matrix-based mini-batch) or "loop" (one example at a
         time). ``on_batch`` and ``on_epoch`` are called after each mini-batch and epoch, so a
         panel can follow training; ``verbose`` prints one line per epoch like the book.
-        Returns one ``EpochResult`` per epoch.
+        Returns one ``EpochResult`` per epoch (its ``seconds``: the shuffle and the steps,
+        not the test set). Divergence raises ``FloatingPointError`` after the epoch.
         """
-        X, Y = self._dataset(training_data)
         epochs = require_int(epochs, "epochs")
-        batch = require_int(mini_batch_size, "mini_batch_size")
-        if epochs < 0 or batch < 1:
-            raise ValueError(
-                f"epochs and mini_batch_size: expected epochs ≥ 0 and mini_batch_size ≥ 1, "
-                f"got {epochs} and {batch}"
-            )
-        eta = require_finite_number(eta, "eta")
-        if method not in ("matrix", "loop"):
-            raise ValueError(f"method: expected 'matrix' or 'loop', got {method!r}")
-        update = self._update_matrix if method == "matrix" else self._update_loop
-        test = self._test_set(test_data) if test_data is not None else None
-        n = X.shape[1]
-        # Rows are examples here, so that gathering a shuffled mini-batch copies whole rows
-        # into a reused buffer; its transpose is the book's matrix of columns, without a copy.
-        rows_x, rows_y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
-        batch_x = np.empty((min(batch, n), rows_x.shape[1]), self.dtype)
-        batch_y = np.empty((min(batch, n), rows_y.shape[1]), self.dtype)
-        n_batches = -(-n // batch)
-        history = []
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            order = self.rng.permutation(n)
-            for i, k in enumerate(range(0, n, batch)):
-                chosen = order[k : k + batch]
-                bx = np.take(rows_x, chosen, axis=0, out=batch_x[: len(chosen)])
-                by = np.take(rows_y, chosen, axis=0, out=batch_y[: len(chosen)])
-                update(bx.T, by.T, eta)
-                if on_batch is not None:
-                    on_batch(BatchProgress(epoch, i, n_batches, min(k + batch, n)))
-            self._check_diverged()
-            seconds = time.perf_counter() - start
-            correct = self._count_correct(*test) if test is not None else None
-            result = EpochResult(epoch, correct, None if test is None else test[0].shape[1], seconds)
-            history.append(result)
+        if epochs < 0:
+            raise ValueError(f"epochs: expected epochs ≥ 0, got {epochs}")
+        run = self.sgd_run(training_data, mini_batch_size, eta, test_data, epochs, method)
+
+        def epoch_done(result: EpochResult) -> None:
             if verbose:
-                if test is not None:
-                    print(f"Epoch {epoch}: {correct} / {result.total}")
+                if result.total is not None:
+                    print(f"Epoch {result.epoch}: {result.correct} / {result.total}")
                 else:
-                    print(f"Epoch {epoch} complete")
+                    print(f"Epoch {result.epoch} complete")
             if on_epoch is not None:
                 on_epoch(result)
-        return history
+
+        run.advance(on_batch=on_batch, on_epoch=epoch_done)
+        if run.diverged:
+            raise FloatingPointError(run.message)
+        return run.history
 
     def _dataset(self, data) -> tuple[np.ndarray, np.ndarray]:
         """Training data as (X, Y) matrices of columns, from pairs or from arrays."""
@@ -675,3 +689,26 @@ class Network:
     def evaluate(self, test_data) -> int:
         """How many test inputs the network classifies right (its answer: the largest a^L_j)."""
         return self._count_correct(*self._test_set(test_data))
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    # The reduction called on the ufunc itself: ndarray.all() goes through a Python wrapper,
+    # and update_mini_batch checks its batch and the weights at every step.
+    return bool(np.logical_and.reduce(np.isfinite(arr), axis=None))
+
+
+def _outer(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """δ aᵀ for one example (BP4), as a broadcast product of a column and a row: for one
+    column, BLAS' matrix product is slower (measured 31 µs against 14 µs at 30 × 784)."""
+    return delta * a.reshape(1, -1)
+
+
+@dataclass
+class _Workspace:
+    """A network's buffers for one mini-batch size, by position i = l − 2."""
+
+    z: list
+    a: list
+    delta: list  # δ^l of the hidden layers (BP2)
+    step_w: list  # η/m ∂C/∂w^l, the step taken (BP4)
+    step_b: list  # η/m ∂C/∂b^l (BP3)

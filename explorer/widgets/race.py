@@ -28,6 +28,7 @@ import numpy as np
 
 from ..core import Network, load_mnist
 from ..core.finite_differences import FiniteDifferenceRun
+from ..core.speed import time_backprop, time_passes
 from .figures import Blitter, live_figure
 
 #: The networks of the sweep: from a dozen parameters to beyond the book's [784, 30, 10].
@@ -72,21 +73,6 @@ def example_for(sizes, seed: int = 0):
     return x, y
 
 
-def median_seconds(fn, samples: int = 7, sample_seconds: float = 0.004) -> float:
-    """Median time of one call of ``fn``, each sample long enough for the clock."""
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    number = max(1, int(sample_seconds / once))
-    times = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
-
-
 @dataclass(frozen=True)
 class RaceRow:
     """One network of the sweep: what one gradient costs both ways."""
@@ -97,8 +83,8 @@ class RaceRow:
     fd_central_passes: int  # 2P
     fd_passes_run: int  # passes actually run and timed
     fd_seconds: float  # all P + 1 passes (median time per pass × P + 1); see ``extrapolated``
-    forward_seconds: float  # one forward pass computing C
-    backprop_seconds: float  # one forward + one backward pass
+    forward_seconds: float  # one forward pass computing C (core.speed.forward_pass)
+    backprop_seconds: float  # one forward + one backward pass (core.speed.backprop_pass)
     backprop_forward_passes: int = 1
     backprop_backward_passes: int = 1
 
@@ -124,11 +110,9 @@ def measure_network(sizes, seed: int = 0, complete_seconds: float = FD_COMPLETE_
     net = Network(list(sizes), seed=seed)
     x, y = example_for(sizes, seed)
     X, Y = net.prepare_examples(x, y)
-    forward, backprop = [], []
-    for _ in range(3):  # interleaved, so that a busy moment slows both alike
-        forward.append(median_seconds(lambda: net._cost_unchecked(X, Y), 3, 0.002))
-        backprop.append(median_seconds(lambda: net._backprop(X, Y), 3, 0.002))
-    forward_s, backprop_s = statistics.median(forward), statistics.median(backprop)
+    # The same timing as ``python -m explorer bench``: alternated, medians of short loops.
+    passes = time_passes(net, X, Y, rounds=3, samples=3, sample_seconds=0.002)
+    forward_s, backprop_s = passes.forward_seconds, passes.backprop_seconds
     run = FiniteDifferenceRun(net, X, Y)
     # Small enough: every pass, however long a busy machine makes it. Else a sample. The time
     # per pass is the median over short stretches (about 2 ms), the statistic the forward pass
@@ -211,6 +195,8 @@ class RacePanel:
         self._run: FiniteDifferenceRun | None = None
         self._task = None
         self._token = None
+        #: The sweep started by the "measure again" button on a running loop (an asyncio task).
+        self.measure_task = None
 
         self.measure_button = widgets.Button(
             description="measure again", icon="stopwatch", layout=widgets.Layout(width="160px")
@@ -281,7 +267,7 @@ class RacePanel:
                 self.measure_button.disabled = False
 
         self.measure_button.disabled = True
-        self._measure_task = loop.create_task(sweep())
+        self.measure_task = loop.create_task(sweep())
 
     def _show_rows(self) -> None:
         rows = self.rows
@@ -428,8 +414,8 @@ class RacePanel:
         x, y = example_for(sizes, self.seed)
         X, Y = net.prepare_examples(x, y)
         self.race_net, self._race_example = net, (X, Y)
-        self.race_backprop_seconds = median_seconds(lambda: net._backprop(X, Y), samples=5)
-        self._race_backprop = net._backprop(X, Y)
+        self.race_backprop_seconds = time_backprop(net, X, Y, samples=5)
+        self._race_backprop = net.backprop(X, Y)
         self._run = FiniteDifferenceRun(net, X, Y, central=self.method_buttons.value == "central")
         self.race_total = self._run.total
         self.race_passes = 0

@@ -13,8 +13,10 @@ Training runs as an asyncio task on the kernel's event loop: a chunk of mini-bat
 widgets (a click waits for one chunk at most: measured 30 ms in a kernel). Figures are redrawn at most every
 ``REDRAW_SECONDS``, by blitting the moving artists. Without a running loop (tests, scripts)
 ``step()``, ``run_batches(k)`` and ``run_epochs(n)`` train synchronously through the same code.
-The mini-batches are exactly those of ``Network.SGD`` with the same seed: one
-``net.rng.permutation(n)`` per epoch, cut into consecutive mini-batches.
+The training itself is the core's steppable run (``core.sgd.SGDRun``, ``panel.run``): the
+panel advances it in stretches from one recorded sample (cost, probe, epoch's end) to the next,
+so its mini-batches and weights are exactly those of ``Network.SGD`` with the same seed, and
+between samples it trains as fast as ``SGD`` does.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from dataclasses import dataclass, field, replace
 import ipywidgets as widgets
 import numpy as np
 
-from ..core import Network, load_mnist, one_hot
+from ..core import Network, load_mnist, max_sigma_prime, one_hot
+from ..core.saturation import DEFAULT_SAT_FRACTION
 from .figures import Blitter, live_figure
-from .saturation import max_sigma_prime
 from .state import ACTIVATIONS, COSTS
 
 #: Train for about this long before yielding to the event loop (other widgets' messages).
@@ -50,8 +52,8 @@ PROBE_EVERY = 2000
 PROBE_SIZE = 50
 #: Smoothing of the mini-batch cost: exponential moving average with this weight per sample.
 SMOOTHING = 0.15
-#: A neuron counts as saturated on a digit when σ'(z) < SATURATED × (max σ').
-SATURATED = 0.1
+#: A neuron counts as saturated on a digit when σ'(z) < SATURATED × (max σ'): the core's rule.
+SATURATED = DEFAULT_SAT_FRACTION
 #: The misclassified gallery: rows × columns of test digits.
 GALLERY_ROWS, GALLERY_COLS = 3, 6
 
@@ -194,7 +196,8 @@ class TrainingPanel:
     loop; ``step()``, ``run_batches(k)``, ``run_epochs(n)`` synchronously; ``reset()``,
     ``apply_preset(name)``, ``next_run()``, ``forget_reference()``.
 
-    For tests and other code: ``net``, ``settings``, ``epoch`` (completed epochs of this run),
+    For tests and other code: ``net``, ``run`` (the core's ``SGDRun`` the panel steps),
+    ``settings``, ``epoch`` (completed epochs of this run),
     ``position`` (digits of the current epoch done), ``digits_seen``, ``state`` ("ready",
     "running", "paused", "done", "failed"), ``record`` and ``reference`` (``RunRecord``),
     ``correct`` (test digits right at the last evaluation), ``gallery_indices`` /
@@ -204,7 +207,7 @@ class TrainingPanel:
     widgets ``start_button``, ``pause_button``, ``step_button``, ``reset_button``,
     ``clear_button``, ``preset_buttons``, ``hidden_text``, ``eta_text``, ``batch_text``,
     ``epochs_text``, ``scale_text``, ``activation_dropdown``, ``cost_dropdown``, ``seed_text``,
-    ``layer_dropdown``, ``progress``, ``progress_label``, ``accuracy_label``,
+    ``layer_dropdown``, ``progress``, ``progress_label``, ``accuracy_label``, ``redraws`` (a counter),
     ``saturation_label``, ``status``; ``fig`` and its artists (``cost_line``,
     ``cost_raw_line``, ``accuracy_line``, ``delta_lines``, ``gradient_lines``, ``heatmap``,
     ``gallery_image``, ``gallery_texts``), ``axes``, ``blitter``.
@@ -226,12 +229,13 @@ class TrainingPanel:
     ):
         #: Render figures at once (tests, benchmark) instead of when the browser asks.
         self.render_now = render_now
+        #: How many times the figure and readouts were brought up to date (the benchmark counts).
+        self.redraws = 0
         self._building = False
         self._applying = False
         (X, Y), (Xt, labels) = load_mnist(n_train=n_train, n_test=n_test, format="arrays")
         self.n_train, self.n_test = X.shape[1], Xt.shape[1]
-        # Rows are examples, as in Network.SGD: gathering a mini-batch copies whole rows.
-        self._rows_x, self._rows_y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+        self._training = (X, Y)
         self.test_x, self.test_labels = Xt, labels
         # The probe: the first PROBE_SIZE test digits, sorted by label so classes group.
         first = np.arange(min(PROBE_SIZE, self.n_test))
@@ -398,11 +402,9 @@ class TrainingPanel:
             settings.sizes, activation=settings.activation, cost=settings.cost,
             seed=settings.seed, weight_scale=settings.weight_scale,
         )
-        self.epoch = 0
-        self.position = 0
-        self.digits_seen = 0
-        self._order = None
-        self._buffers = None
+        # The run has no end of its own: the panel stops at the epochs its control shows (and
+        # "run_epochs" may go past them).
+        self.run = self.net.sgd_run(self._training, settings.batch, settings.eta)
         self._next_cost = 0
         self._next_probe = 0
         self._smooth = None
@@ -478,39 +480,59 @@ class TrainingPanel:
         return True
 
     # ------------------------------------------------------------------ training, one batch
-    def _train_batch(self) -> None:
-        """One mini-batch of SGD, as ``Network.SGD`` does it; epoch ends evaluate the test set."""
-        net, n = self.net, self.n_train
-        m = int(self.batch_text.value)
-        eta = float(self.eta_text.value)
-        if self._order is None:
-            self._order = net.rng.permutation(n)  # SGD: one permutation per epoch
-            self.position = 0
-        if self._buffers is None or self._buffers[0].shape[0] != min(m, n):
-            self._buffers = (
-                np.empty((min(m, n), self._rows_x.shape[1]), net.dtype),
-                np.empty((min(m, n), self._rows_y.shape[1]), net.dtype),
-            )
-        k = self.position
-        chosen = self._order[k : k + m]
-        bx = np.take(self._rows_x, chosen, axis=0, out=self._buffers[0][: len(chosen)])
-        by = np.take(self._rows_y, chosen, axis=0, out=self._buffers[1][: len(chosen)])
+    @property
+    def epoch(self) -> int:
+        """Epochs completed in this run."""
+        return self.run.epoch
+
+    @property
+    def position(self) -> int:
+        """Digits of the current epoch trained."""
+        return self.run.position
+
+    @property
+    def digits_seen(self) -> int:
+        """Digits trained in this run, over all epochs."""
+        return self.run.examples_seen
+
+    def _train_stretch(self, max_batches: int | None = None, deadline: float | None = None) -> int:
+        """Advance the run up to the next thing the panel records, at most ``max_batches``
+        mini-batches or until ``deadline`` (a ``time.perf_counter()`` value); returns how many
+        mini-batches it trained (at least one).
+
+        η and the mini-batch size are read from the controls at the start of each stretch.
+        The stretch begins with the cost sample if one is due (the cost of the coming
+        mini-batch before its step: the training cost as SGD sees it) and ends at the next
+        sample, probe or epoch end, where the test set is evaluated. In between, the core's
+        run trains on its own, as fast as ``Network.SGD``.
+        """
+        run = self.run
+        run.mini_batch_size = int(self.batch_text.value)
+        run.eta = float(self.eta_text.value)
+        m = run.mini_batch_size
         if self.digits_seen >= self._next_cost:
-            # The cost of this mini-batch before the step: the training cost as SGD sees it.
-            self._record_cost(net._cost_unchecked(bx.T, by.T))
-            self._next_cost = _next_sample(self.digits_seen, len(chosen), COST_EVERY)
-        net._update_matrix(bx.T, by.T, eta)
-        self.position = k + len(chosen)
-        self.digits_seen += len(chosen)
+            # Samples are rare, so each may first check the weights for divergence: a clear
+            # message rather than the cost's complaint about NaN weights.
+            self._check_divergence()
+            X, Y = run.next_batch()
+            self._record_cost(self.net.cost_of(X, Y))
+            self._next_cost = _next_sample(self.digits_seen, X.shape[1], COST_EVERY)
+        until_sample = min(self._next_cost, self._next_probe) - self.digits_seen
+        batches = min(-(-until_sample // m), -(-(run.n - run.position) // m))
+        if max_batches is not None:
+            batches = min(batches, max_batches)
+        seconds = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        epoch = run.epoch
+        trained = run.advance(max_batches=max(1, batches), max_seconds=seconds)
         self.record.digits_trained = self.digits_seen
-        if self.position >= n:
-            net._check_diverged()  # as SGD does after each epoch
-            self.epoch += 1
-            self.position = 0
-            self._order = None
+        if run.diverged:
+            raise FloatingPointError(run.message)
+        if run.epoch > epoch:
             self._evaluate()
         if self.digits_seen >= self._next_probe:
+            self._check_divergence()
             self._probe()
+        return trained
 
     def _x_now(self) -> float:
         return self.digits_seen / self.n_train
@@ -591,16 +613,22 @@ class TrainingPanel:
         self._interval_start = (time.perf_counter(), self.digits_seen)
         try:
             work()
+            self._check_divergence()
         except (FloatingPointError, ValueError) as error:
             self._fail(error)
             self._redraw()
             return False
         return True
 
+    def _check_divergence(self) -> None:
+        """After a stretch of training (the run itself checks at each epoch's end)."""
+        if self.run.check_divergence():
+            raise FloatingPointError(self.run.message)
+
     def step(self) -> None:
         """Train one mini-batch (pauses a running training first)."""
         self._pause_task()
-        if self._guarded(self._train_batch):
+        if self._guarded(lambda: self._train_stretch(max_batches=1)):
             self.state = "done" if self._target_reached() else "paused"
             self._finish_interval()
 
@@ -609,8 +637,9 @@ class TrainingPanel:
         self._pause_task()
 
         def work():
-            for _ in range(int(k)):
-                self._train_batch()
+            done, goal = 0, int(k)
+            while done < goal:
+                done += self._train_stretch(max_batches=goal - done)
 
         if self._guarded(work):
             self.state = "done" if self._target_reached() else "paused"
@@ -624,7 +653,7 @@ class TrainingPanel:
 
         def work():
             while self.epoch < goal:
-                self._train_batch()
+                self._train_stretch()  # (a stretch never passes an epoch's end)
 
         if self._guarded(work):
             self.state = "done" if self._target_reached() else "paused"
@@ -691,7 +720,8 @@ class TrainingPanel:
                     break
                 end = time.perf_counter() + CHUNK_SECONDS
                 while self._token is token and not self._target_reached() and time.perf_counter() < end:
-                    self._train_batch()
+                    self._train_stretch(deadline=end)
+                self._check_divergence()
                 if time.perf_counter() - last_draw >= REDRAW_SECONDS:
                     self._redraw()
                     last_draw = time.perf_counter()
@@ -879,6 +909,7 @@ class TrainingPanel:
 
     def _redraw(self, full: bool = False) -> None:
         """Bring every artist and readout up to date; blit unless limits changed."""
+        self.redraws += 1
         rec = self.record
         limits = self._wanted_limits()
         if limits != self._limits:

@@ -200,6 +200,11 @@ def test_the_command_line_outside_the_checkout(installed):
     python, outside, env = str(installed["python"]), installed["outside"], installed["env"]
     bench = run([python, "-m", "explorer", "bench", "--help"], cwd=outside, env=env)
     assert "usage: python -m explorer bench" in bench.stdout
+    # A real run, once through (the digits come from the installed package): the project's
+    # epochs must end on the per-example loop's weights, which the bench checks and prints.
+    bench = run([python, "-m", "explorer", "bench", "--repeats", "1"], cwd=outside, env=env)
+    assert bench.stdout.count("project float64 within 1e-12: yes") == 2, bench.stdout
+    assert "finite differences (eq. 46): 23,861 forward passes" in bench.stdout
     room = run([python, "-m", "explorer", "classroom", "--help"], cwd=outside, env=env)
     assert "--port" in room.stdout and "[classroom]" in room.stdout
     # Voila is an extra, not installed here: the command says what to install and fails.

@@ -31,3 +31,11 @@ def test_readme_names_every_public_name():
     missing = [name for name in explorer.__all__ + explorer.scenarios.__all__
                if not re.search(rf"\b{re.escape(name)}\b", README)]
     assert not missing, f"README does not mention: {missing}"
+
+
+def test_every_network_method_readme_lists_exists():
+    listed = re.search(r"`Network` \((.*?)\), `Trace`", README, flags=re.S).group(1)
+    names = re.findall(r"`(\w+)`", listed)
+    assert len(names) > 20
+    net = explorer.Network([2, 3, 1], seed=0)
+    assert [n for n in names if not hasattr(net, n)] == []

@@ -91,19 +91,30 @@ def _project_update_loop(rows_x, rows_y, batch: int, seed: int):
 
 
 def _project_sgd(X, Y, batch: int, seed: int, dtype):
+    """SGD's epoch as it reports it: the shuffle and the steps (the data set is copied into rows
+    once per call, before the first epoch; ``_project_sgd_call`` counts that too)."""
     net, *_ = _start(seed, dtype)
     (epoch,) = net.SGD((X, Y), 1, batch, ETA)
     return epoch.seconds, [net.weights[l] for l in net.layers]
+
+
+def _project_sgd_call(X, Y, batch: int, seed: int):
+    """A whole one-epoch ``SGD`` call: checking and copying the data set included."""
+    net, *_ = _start(seed)
+    start = time.perf_counter()
+    net.SGD((X, Y), 1, batch, ETA)
+    return time.perf_counter() - start, [net.weights[l] for l in net.layers]
 
 
 def contenders(with_torch: bool | None = None) -> list[str]:
     """The names of the epoch table's columns, in the order they are run."""
     if with_torch is None:
         with_torch = baselines.torch_available()
-    names = ["plain loop", "plain numpy matrix"]
+    names = ["plain loop", "plain numpy matrix", "plain numpy, rows"]
     if with_torch:
         names.append("torch formulas")
-    return names + ["project update_mini_batch", "project SGD", "project SGD float32"]
+    return names + ["project update_mini_batch", "project SGD", "project SGD call",
+                    "project SGD float32"]
 
 
 def bench_epochs(repeats: int = 5, batches=(10, 100), seed: int = 0, with_torch: bool | None = None) -> list[dict]:
@@ -119,9 +130,11 @@ def bench_epochs(repeats: int = 5, batches=(10, 100), seed: int = 0, with_torch:
     runs = {
         "plain loop": lambda m: _baseline(baselines.loop_epoch, X, Y, m, seed),
         "plain numpy matrix": lambda m: _baseline(baselines.matrix_epoch, X, Y, m, seed),
+        "plain numpy, rows": lambda m: _baseline(baselines.matrix_rows_epoch, X, Y, m, seed),
         "torch formulas": lambda m: _baseline(baselines.torch_epoch, X, Y, m, seed),
         "project update_mini_batch": lambda m: _project_update_loop(rows_x, rows_y, m, seed),
         "project SGD": lambda m: _project_sgd(X, Y, m, seed, np.float64),
+        "project SGD call": lambda m: _project_sgd_call(X, Y, m, seed),
         "project SGD float32": lambda m: _project_sgd(X, Y, m, seed, np.float32),
     }
     rows = []

@@ -12,7 +12,7 @@ from explorer.core import finite_difference_gradient
 
 X, Y = toy_dataset("spirals", n=47, seed=1)  # 47 = 4·10 + 7: a short last batch
 SIZES = [2, 7, 5, 2]
-EPOCH_FORMS = [baselines.loop_epoch, baselines.matrix_epoch]
+EPOCH_FORMS = [baselines.loop_epoch, baselines.matrix_epoch, baselines.matrix_rows_epoch]
 if baselines.torch_available():
     EPOCH_FORMS.append(baselines.torch_epoch)
 
@@ -48,7 +48,8 @@ def test_the_benchmark_runs_every_contender_to_the_same_weights():
     from explorer.bench import TOLERANCE, bench_epochs, epoch_table
 
     (row,) = bench_epochs(repeats=1, batches=(100,), with_torch=False)
-    names = ["plain loop", "plain numpy matrix", "project update_mini_batch", "project SGD", "project SGD float32"]
+    names = ["plain loop", "plain numpy matrix", "plain numpy, rows", "project update_mini_batch",
+             "project SGD", "project SGD call", "project SGD float32"]
     assert list(row["seconds"]) == names
     for name in names:
         assert row["speedup"][name] == row["seconds"]["plain numpy matrix"] / row["seconds"][name]

@@ -160,3 +160,35 @@ def test_bad_settings_between_steps_and_a_finished_run_are_refused():
         run.next_batch()
     with pytest.raises(ValueError, match="epochs"):
         make().sgd_run((X, Y), 10, 1.0).run()  # no end: run() would never return
+
+
+def test_the_books_pairs_and_arrays_train_the_same_weights():
+    # The pairs are stacked straight into rows (one copy); the arrays are transposed: same data.
+    rng = np.random.default_rng(3)
+    X, Y = rng.uniform(size=(6, 40)), rng.uniform(size=(3, 40))
+    pairs = [(X[:, [i]], Y[:, [i]]) for i in range(40)]
+    a, b = Network([6, 5, 3], seed=2), Network([6, 5, 3], seed=2)
+    a.SGD((X, Y), 2, 7, 0.8)
+    b.SGD(pairs, 2, 7, 0.8)
+    for l in a.layers:
+        np.testing.assert_array_equal(a.weights[l], b.weights[l])
+        np.testing.assert_array_equal(a.biases[l], b.biases[l])
+
+
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (lambda p: p.__setitem__(3, (np.full((6, 1), np.nan), p[3][1])), "x contains NaN"),
+        (lambda p: p.__setitem__(5, (np.zeros((5, 1)), p[5][1])), "pair 5: x has 5 entries"),
+        (lambda p: p.__setitem__(1, (p[1][0], np.array([[np.inf], [0], [0]]))), "y contains NaN or infinite"),
+    ],
+)
+def test_bad_pairs_get_the_full_checks_message(spoil, message):
+    rng = np.random.default_rng(4)
+    pairs = [(rng.uniform(size=(6, 1)), rng.uniform(size=(3, 1))) for _ in range(10)]
+    spoil(pairs)
+    net = Network([6, 5, 3], seed=0)
+    before = net.weights[2].copy()
+    with pytest.raises(ValueError, match=message):
+        net.SGD(pairs, 1, 5, 1.0)
+    np.testing.assert_array_equal(net.weights[2], before)

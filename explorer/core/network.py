@@ -647,21 +647,58 @@ class Network:
             raise FloatingPointError(run.message)
         return run.history
 
+    def _training_rows(self, data) -> tuple[np.ndarray, np.ndarray]:
+        """Training data as (rows_x, rows_y), one C-contiguous row per example, checked.
+
+        SGD gathers shuffled mini-batches row by row (see ``SGDRun``). The book's list of
+        pairs is stacked straight into rows: one copy of the data set instead of two (columns,
+        then their transpose), which is most of the cost of a one-epoch ``SGD`` call. Anything
+        the shortcut cannot vouch for goes through ``_dataset`` and its messages.
+        """
+        if not _is_array_pair(data):
+            pairs = list(data)
+            if not pairs:
+                raise ValueError("training_data: empty; expected (x, y) pairs or (X, Y) arrays")
+            try:
+                rows_x = np.concatenate([np.reshape(x, (1, -1)) for x, _ in pairs], dtype=self.dtype)
+                rows_y = np.concatenate([np.reshape(y, (1, -1)) for _, y in pairs], dtype=self.dtype)
+            except (ValueError, TypeError):
+                rows_x = rows_y = None
+            if (
+                rows_x is not None
+                and rows_x.shape[1] == self.sizes[0]
+                and rows_y.shape[1] == self.sizes[-1]
+                and not isinstance(self.cost_function, CrossEntropyCost)  # (its targets' range)
+                and _all_finite(rows_x)
+                and _all_finite(rows_y)
+            ):
+                return rows_x, rows_y
+            data = pairs
+        X, Y = self._dataset(data)
+        return np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+
     def _dataset(self, data) -> tuple[np.ndarray, np.ndarray]:
         """Training data as (X, Y) matrices of columns, from pairs or from arrays."""
-        if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray) and np.ndim(data[0]) == 2:
+        if _is_array_pair(data):
             X, Y = data
         else:
             pairs = list(data)
             if not pairs:
                 raise ValueError("training_data: empty; expected (x, y) pairs or (X, Y) arrays")
+            for what, side, size in (("x", 0, self.sizes[0]), ("y", 1, self.sizes[-1])):
+                for i, pair in enumerate(pairs):
+                    if np.size(pair[side]) != size:
+                        raise ValueError(
+                            f"training_data: pair {i}: {what} has {np.size(pair[side])} entries "
+                            f"(shape {np.shape(pair[side])}), expected {size} as a ({size}, 1) column"
+                        )
             X = np.hstack([np.reshape(x, (-1, 1)) for x, _ in pairs])
             Y = np.hstack([np.reshape(y, (-1, 1)) for _, y in pairs])
         return self._inputs(X, Y)
 
     def _test_set(self, data) -> tuple[np.ndarray, np.ndarray]:
         """Test data as (X, labels): labels are ints, or one-hot columns turned into ints."""
-        if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray) and np.ndim(data[0]) == 2:
+        if _is_array_pair(data):
             X, labels = data
         else:
             pairs = list(data)
@@ -689,6 +726,11 @@ class Network:
     def evaluate(self, test_data) -> int:
         """How many test inputs the network classifies right (its answer: the largest a^L_j)."""
         return self._count_correct(*self._test_set(test_data))
+
+
+def _is_array_pair(data) -> bool:
+    """Is ``data`` the (X, Y) form of a data set (matrices of columns) rather than pairs?"""
+    return isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray) and np.ndim(data[0]) == 2
 
 
 def _all_finite(arr: np.ndarray) -> bool:

@@ -88,13 +88,12 @@ class SGDRun:
         self.mini_batch_size = mini_batch_size
         self.eta = eta
         self.epochs = epochs
-        X, Y = net._dataset(training_data)
-        self.test_set = net._test_set(test_data) if test_data is not None else None
-        self.n = X.shape[1]
         # Rows are examples here, so that gathering a shuffled mini-batch copies whole rows
         # (contiguous memory) into a reused buffer, and its transpose is the book's matrix of
         # columns without a copy; the products then use BLAS' transposed flag.
-        self._rows_x, self._rows_y = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+        self._rows_x, self._rows_y = net._training_rows(training_data)
+        self.test_set = net._test_set(test_data) if test_data is not None else None
+        self.n = self._rows_x.shape[0]
         self._buffers = None
         self._order = None
         self._epoch_seconds = 0.0

@@ -60,6 +60,24 @@ def loop_epoch(weights, biases, X, Y, mini_batch_size, eta, rng):
     return weights, biases
 
 
+def matrix_step(weights, biases, x, y, eta):
+    """One gradient-descent step on the mini-batch of columns x, y, in place, the obvious way."""
+    activations = [x]
+    for w, b in zip(weights, biases):
+        activations.append(sigmoid(w @ activations[-1] + b))
+    a = activations[-1]
+    delta = (a - y) * a * (1 - a)
+    step = eta / x.shape[1]
+    for l in range(len(weights) - 1, -1, -1):
+        below = None
+        if l > 0:
+            a = activations[l]
+            below = (weights[l].T @ delta) * a * (1 - a)
+        weights[l] -= step * delta @ activations[l].T
+        biases[l] -= step * delta.sum(axis=1, keepdims=True)
+        delta = below
+
+
 def matrix_epoch(weights, biases, X, Y, mini_batch_size, eta, rng):
     """One epoch of SGD, each mini-batch as one matrix of columns, written the obvious way."""
     weights = [w.copy() for w in weights]
@@ -69,20 +87,7 @@ def matrix_epoch(weights, biases, X, Y, mini_batch_size, eta, rng):
     for k in range(0, n, mini_batch_size):
         chosen = order[k : k + mini_batch_size]
         x, y = X[:, chosen], Y[:, chosen]
-        activations = [x]
-        for w, b in zip(weights, biases):
-            activations.append(sigmoid(w @ activations[-1] + b))
-        a = activations[-1]
-        delta = (a - y) * a * (1 - a)
-        step = eta / len(chosen)
-        for l in range(len(weights) - 1, -1, -1):
-            below = None
-            if l > 0:
-                a = activations[l]
-                below = (weights[l].T @ delta) * a * (1 - a)
-            weights[l] -= step * delta @ activations[l].T
-            biases[l] -= step * delta.sum(axis=1, keepdims=True)
-            delta = below
+        matrix_step(weights, biases, x, y, eta)
     return weights, biases
 
 
@@ -100,20 +105,7 @@ def matrix_rows_epoch(weights, biases, X, Y, mini_batch_size, eta, rng):
     for k in range(0, n, mini_batch_size):
         chosen = order[k : k + mini_batch_size]
         x, y = rows_x[chosen].T, rows_y[chosen].T
-        activations = [x]
-        for w, b in zip(weights, biases):
-            activations.append(sigmoid(w @ activations[-1] + b))
-        a = activations[-1]
-        delta = (a - y) * a * (1 - a)
-        step = eta / len(chosen)
-        for l in range(len(weights) - 1, -1, -1):
-            below = None
-            if l > 0:
-                a = activations[l]
-                below = (weights[l].T @ delta) * a * (1 - a)
-            weights[l] -= step * delta @ activations[l].T
-            biases[l] -= step * delta.sum(axis=1, keepdims=True)
-            delta = below
+        matrix_step(weights, biases, x, y, eta)
     return weights, biases
 
 
@@ -155,4 +147,4 @@ def torch_epoch(weights, biases, X, Y, mini_batch_size, eta, rng):
     return [w.numpy() for w in weights], [b.numpy() for b in biases]
 
 
-__all__ = ["loop_epoch", "matrix_epoch", "matrix_rows_epoch", "sigmoid", "torch_available", "torch_epoch"]
+__all__ = ["loop_epoch", "matrix_epoch", "matrix_rows_epoch", "matrix_step", "sigmoid", "torch_available", "torch_epoch"]

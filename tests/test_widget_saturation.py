@@ -28,18 +28,6 @@ def small_net(w3, b3, cost="quadratic"):
 X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])
 
 
-def test_the_old_names_still_import_from_here_and_are_the_cores():
-    # widgets/training.py and tests/test_widget_scenario.py import these from the panel module.
-    from explorer.core import saturation as core
-    from explorer.widgets import saturation as panel_module
-
-    assert panel_module.max_sigma_prime is core.max_sigma_prime
-    assert panel_module.WeightVerdict is core.WeightVerdict
-    net = small_net([[-3.0, -3.5, -2.5], [-0.6, 0.3, 0.5]], [-2.5, 0.1])
-    trace = net.trace(X, Y)
-    assert panel_module.slow_learning_verdicts(net, trace, 3, 0) == core.slow_learning_verdicts(trace, 3, 0)
-
-
 # ----------------------------------------------------------------------------- the panel
 
 

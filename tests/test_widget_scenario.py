@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from explorer.core import Activation, Network
-from explorer.widgets.saturation import slow_learning_verdicts
+from explorer.core import slow_learning_verdicts
 from explorer.widgets.scenario import (
     ScenarioError,
     ScenarioPanel,
@@ -395,7 +395,7 @@ def all_verdicts(state):
         v
         for l in net.layers
         for j in range(net.sizes[l - 1])
-        for v in slow_learning_verdicts(net, state.trace, l, j)
+        for v in slow_learning_verdicts(state.trace, l, j)
     ]
 
 
@@ -418,7 +418,7 @@ def test_saturated_output_neuron_is_wrong_yet_learns_slowly():
     assert abs(z) > 5 and sigma(z) * (1 - sigma(z)) < 0.01 * 0.25  # σ'(z^L) ≈ 0
     assert abs(trace.a[l][j, 0] - trace.y[j, 0]) > 0.9  # as wrong as can be
     assert np.abs(trace.nabla_w[l][j]).max() < 1e-3  # BP4 with a tiny δ
-    verdicts = slow_learning_verdicts(net, trace, l, j)
+    verdicts = slow_learning_verdicts(trace, l, j)
     assert all(v.slow and "saturated" in v.reason and "(BP1)" in v.reason for v in verdicts)
 
 
@@ -432,7 +432,7 @@ def test_dead_input_freezes_the_weights_leaving_it():
     assert np.array_equal(trace.nabla_w[2][:, k], np.zeros(3))  # BP4: a_in = 0
     assert (np.abs(trace.delta[2]) > 1e-3).all()  # not because δ vanished
     for j in range(3):
-        verdicts = slow_learning_verdicts(net, trace, 2, j)
+        verdicts = slow_learning_verdicts(trace, 2, j)
         assert verdicts[k].slow and "(BP4)" in verdicts[k].reason
         assert not any(v.slow for v in verdicts if v.k != k)
 
@@ -469,5 +469,5 @@ def test_cross_entropy_keeps_delta_large_where_quadratic_stalls():
     delta_q = quadratic.trace(state.x, state.y).delta[l][j, 0]
     assert delta_q == pytest.approx((a - y) * sp, rel=1e-9)  # eq. 30
     assert abs(delta_q) < 0.01 * abs(trace.delta[l][j, 0])
-    verdicts = slow_learning_verdicts(net, trace, l, j)
+    verdicts = slow_learning_verdicts(trace, l, j)
     assert all(v.cancelled and not v.slow for v in verdicts)

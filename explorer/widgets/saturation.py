@@ -20,33 +20,10 @@ from matplotlib.patches import Rectangle
 from ..core import Trace
 from ..core import saturation as rules
 from ..core.notation import neuron_name
-from ..core.saturation import (  # re-exported: widgets/training.py imports max_sigma_prime from here
-    DEFAULT_A_THRESHOLD,
-    DEFAULT_SAT_FRACTION,
-    KNOWN_MAX_PRIME,
-    WeightVerdict,
-    max_sigma_prime,
-)
+from ..core.saturation import DEFAULT_A_THRESHOLD, DEFAULT_SAT_FRACTION, WeightVerdict, max_sigma_prime
 from .figures import Blitter, live_figure
 from .panel import Panel
 from .state import ExplorerState
-
-
-def slow_learning_verdicts(
-    net,
-    trace: Trace,
-    layer: int,
-    j: int,
-    sat_fraction: float = DEFAULT_SAT_FRACTION,
-    a_threshold: float = DEFAULT_A_THRESHOLD,
-    example: int = 0,
-) -> list[WeightVerdict]:
-    """The older call with the network first: the core's ``slow_learning_verdicts(trace, ...)``.
-
-    Everything the verdicts need (activations, cost, sizes) is read from the trace, so ``net``
-    is not used; new code calls ``explorer.core.saturation.slow_learning_verdicts``.
-    """
-    return rules.slow_learning_verdicts(trace, layer, j, sat_fraction, a_threshold, example)
 
 
 def _fmt(value: float) -> str:
@@ -361,13 +338,4 @@ class SaturationPanel(Panel):
         self.verdict_html.value = verdict_table_html(self.verdicts, selected_k, state.diverged)
 
 
-__all__ = [
-    "DEFAULT_A_THRESHOLD",
-    "DEFAULT_SAT_FRACTION",
-    "KNOWN_MAX_PRIME",
-    "SaturationPanel",
-    "WeightVerdict",
-    "max_sigma_prime",
-    "slow_learning_verdicts",
-    "verdict_table_html",
-]
+__all__ = ["SaturationPanel", "verdict_table_html"]

@@ -149,9 +149,8 @@ class ExerciseCheck(widgets.VBox):
         self.button = widgets.Button(description="Check", icon="check", button_style="primary",
                                      tooltip=f"check {ex.function_name} against the explorer's backprop")
         self.button.on_click(lambda _button: self.check())
-        self.verdict_html = widgets.HTML(self._paragraph(
-            f"Write <code>{_esc(ex.function_name)}</code> in a cell above, run it, and it is checked here.",
-            IDLE_COLOR))
+        self.message = f"Write {ex.function_name} in a cell above, run it, and it is checked here."
+        self.verdict_html = widgets.HTML(self._paragraph(_esc(self.message), IDLE_COLOR))
         self.diagram_box = widgets.VBox()
         super().__init__([head, self.equation, self.task, self.signature, self.button,
                           self.verdict_html, self.diagram_box])
@@ -192,7 +191,7 @@ class ExerciseCheck(widgets.VBox):
 
     def stop_following(self) -> None:
         """Stop checking after every cell (the button still works)."""
-        if self._shell is not None:
+        if getattr(self, "_shell", None) is not None:
             try:
                 self._shell.events.unregister("post_run_cell", self._after_cell)
             except ValueError:
@@ -202,7 +201,7 @@ class ExerciseCheck(widgets.VBox):
     @property
     def following(self) -> bool:
         """Whether the panel checks again by itself after a cell redefines the function."""
-        return self._shell is not None
+        return getattr(self, "_shell", None) is not None
 
     def _after_cell(self, result=None) -> None:
         fn = self._lookup()
@@ -324,8 +323,9 @@ class ExerciseCheck(widgets.VBox):
 
     def close(self) -> None:
         """Stop the auto-check, close the diagram and the widget."""
+        # Also reached from the widget's __del__, for a panel whose arguments were refused.
         self.stop_following()
-        if self.diagram is not None:
+        if getattr(self, "diagram", None) is not None:
             self.diagram.close()
             self.diagram = None
         _live.discard(self)
@@ -412,7 +412,8 @@ class Progress(widgets.HTML):
                       f"<div style='font-size:95%'>{badges}</div>")
 
     def close(self) -> None:
+        """Stop following the panels and close the line."""
         _progress_lines.discard(self)
-        for p in list(self._panels):
+        for p in list(getattr(self, "_panels", ())):
             p.unobserve(self._on_check, names="stamp")
         super().close()

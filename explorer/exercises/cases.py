@@ -102,10 +102,11 @@ def _sizes(rng, kind: int, n_layers: int, focus: int | None) -> list[int]:
     return sizes
 
 
-def _n_examples(rng, kind: int, batch: bool) -> int:
+def _n_examples(rng, kind: int, batch: bool, sizes) -> int:
     if not batch or kind in (1, 3, 4):
         return 1
-    return int(rng.integers(2, 6))
+    # m differs from every layer size, so an array's shape tells examples from neurons.
+    return int(rng.choice([m for m in range(2, 8) if m not in sizes]))
 
 
 def _network_and_trace(sizes, rng, kind, m, activation="sigmoid", modified=None):
@@ -154,7 +155,7 @@ def build_case(ex: Exercise, seed: int, kind: int | None = None) -> Case:
     elif ex.name in ("BP3", "BP4"):
         focus = int(rng.integers(2, L + 1))
     sizes = _sizes(rng, kind, n_layers, focus)
-    m = _n_examples(rng, kind, ex.batch)
+    m = _n_examples(rng, kind, ex.batch, sizes)
     modified = None
     if ex.name == "modified_neuron":
         modified = (focus, int(rng.integers(sizes[focus - 1])))

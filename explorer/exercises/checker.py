@@ -340,7 +340,8 @@ def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> _Res
                        f"loop?{extra}", "Check that every loop ends: each pass must bring it "
                        "closer to its end.", None, case, (), True)
     if outcome.error is not None:
-        return _Result(False, f"{fname} raised {outcome.error}", None, None, case)
+        return _Result(False, f"{fname} raised {outcome.error}.{_input_shapes(case)}", None,
+                       None, case)
     got_case = case.with_got(outcome.value)
     mistake = _structural_mistake(case, outcome.value) if ex.name in WHOLE_NETWORK else None
     if mistake:
@@ -370,6 +371,17 @@ def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> _Res
     wrong = _differences(case, got, expected)
     return _Result(False, _summary(case, wrong, expected) + ".", None, recognise(case, got),
                    got_case, tuple(wrong))
+
+
+def _input_shapes(case: Case) -> str:
+    # The shapes the function was given: most errors inside BP code are shape errors.
+    shapes = []
+    for name, value in case.inputs.items():
+        if isinstance(value, np.ndarray):
+            shapes.append(f"{name} {value.shape}")
+        elif isinstance(value, list):
+            shapes.append(f"{name} [{', '.join(str(v.shape) for v in value)}]")
+    return f" The arguments had shapes: {'; '.join(shapes)}." if shapes else ""
 
 
 def _shape_words(case: Case) -> str:

@@ -125,8 +125,8 @@ _ALL = [
     ),
     Mistake(
         "not_a_column", "a 1-D array where a column belongs",
-        "In the book's convention an example is a column: δ^l and ∂C/∂b^l have shape "
-        "(n_l, 1) for one example. A 1-D array broadcasts against a column into a square "
+        "In the book's convention an example is a column (eq. 25 multiplies w^l by the "
+        "column a^(l−1)): δ^l and ∂C/∂b^l have shape (n_l, 1) for one example. A 1-D array broadcasts against a column into a square "
         "table without a warning, so return the column shape.",
     ),
     Mistake(
@@ -142,7 +142,7 @@ _ALL = [
     Mistake(
         "wrong_neuron_modified", "f' given to the neighbouring neuron",
         "j is a numpy row index, counting from 0 like the arrays (the book's neuron j + 1): "
-        "check which row receives f'(z).",
+        "check which row of the BP2 factor receives f'(z).",
     ),
     Mistake(
         "kept_sigmoid", "the sigmoid network's gradients",
@@ -240,8 +240,10 @@ def _layer_answers(case: Case) -> Iterator[tuple[str, object]]:
             right[j] = MODIFIED_F.prime(z[j])
             yield "ignored_modified_neuron", lambda: (w.T @ d) * slope
             yield "modified_all_neurons", lambda: (w.T @ d) * MODIFIED_F.prime(z)
-            for other in (j - 1, j + 1):
-                if 0 <= other < z.shape[0]:
+            n = z.shape[0]
+            # j − 1 wraps round as numpy's own indexing does (row −1 is the last row).
+            for other in {(j - 1) % n, j + 1}:
+                if other != j and other < n:
                     shifted = slope.copy()
                     shifted[other] = MODIFIED_F.prime(z[other])
                     yield "wrong_neuron_modified", lambda s=shifted: (w.T @ d) * s

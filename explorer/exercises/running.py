@@ -1,6 +1,7 @@
 """Running a student's function: a time limit, and their exception told in a line.
 
-On the main thread (a notebook cell, a widget's button) a ``SIGALRM`` timer interrupts an
+Numpy's floating-point warnings are silenced during the call (the verdict reports NaN and
+inf instead of a warning per case). On the main thread (a notebook cell, a widget's button) a ``SIGALRM`` timer interrupts an
 endless loop; elsewhere (or without the signal, e.g. on Windows) the function runs in a
 daemon thread and is left behind if it does not finish in time (a thread cannot be stopped
 from outside; it keeps one core busy until the kernel restarts, which the message says).
@@ -12,8 +13,11 @@ import inspect
 import signal
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import numpy as np
 
 
 class _TimeUp(BaseException):
@@ -75,6 +79,15 @@ def call_with_time_limit(fn: Callable, args: tuple, time_limit: float) -> Outcom
     return _call_in_thread(fn, args, time_limit)
 
 
+def _quietly(fn, args):
+    # A student's overflowing exp would print a RuntimeWarning into the notebook on every
+    # case; the checker reports what the function returned instead (NaN, inf, wrong values).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+
 def _call_with_alarm(fn, args, time_limit) -> Outcome:
     def time_up(signum, frame):
         raise _TimeUp()
@@ -83,7 +96,7 @@ def _call_with_alarm(fn, args, time_limit) -> Outcome:
     try:
         signal.setitimer(signal.ITIMER_REAL, time_limit)
         try:
-            value = fn(*args)
+            value = _quietly(fn, args)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except _TimeUp:
@@ -100,7 +113,8 @@ def _call_in_thread(fn, args, time_limit) -> Outcome:
 
     def run():
         try:
-            box["value"] = fn(*args)
+            with np.errstate(all="ignore"):
+                box["value"] = fn(*args)
         except Exception as exc:
             box["error"] = describe_exception(exc, fn)
 

@@ -335,6 +335,10 @@ MISTAKEN = [
     ("BP2", "wrong_sign", _bp2_like(sign=-1.0)),
     ("BP2", "forgot_weights", _bp2_like(weights=False)),
     ("BP2", "matrix_not_hadamard", _bp2_like(hadamard=False)),
+    ("BP2", "matrix_not_hadamard",  # raises unless as many examples as neurons
+     lambda w_next, delta_next, z, sigma_prime: np.dot(w_next.T @ delta_next, sigma_prime(z))),
+    ("BP1", "matrix_not_hadamard",
+     lambda nabla_a, z, sigma_prime: np.dot(nabla_a, sigma_prime(z))),
     ("BP3", "sum_not_average", lambda delta: delta.sum(axis=1, keepdims=True)),
     ("BP3", "averaged_twice", lambda delta: delta.mean(axis=1, keepdims=True) / delta.shape[1]),
     ("BP3", "per_example_not_average", lambda delta: delta),
@@ -413,6 +417,28 @@ def test_an_exception_is_told_in_a_line_with_the_students_own_line():
     assert "bp3 raised TypeError: ufunc 'divide' not supported" in verdict.message
     assert "(line 3 of bp3: return total / \"m\")" in verdict.message
     assert "The arguments had shapes: delta (" in verdict.message
+
+
+def test_an_exception_in_a_helper_of_theirs_names_the_helper():
+    def slope(z):
+        return z.T @ "oops"
+
+    def bp1(nabla_a, z, sigma_prime):
+        return nabla_a * slope(z)
+
+    verdict = _message("BP1", bp1)
+    assert '(in slope: return z.T @ "oops")' in verdict.message
+
+
+def test_the_empty_stub_is_told_as_such():
+    def bp4(a_prev, delta):
+        # your code here
+        raise NotImplementedError
+
+    verdict = _message("BP4", bp4)
+    assert verdict.message == ("Case 1 of 4 (different sizes): bp4 raised NotImplementedError: "
+                               "it is still the empty stub.")
+    assert "NotImplementedError" in verdict.hint
 
 
 def test_none_is_told_as_a_forgotten_return():

@@ -29,7 +29,12 @@ MODIFIED_F = get_activation("tanh")
 
 KINDS = ("different sizes", "a single neuron", "saturated neurons", "square layers",
          "different sizes, one example", "square layers, several examples")
-SQUARE_KINDS = (3, 5)
+SQUARE_KINDS = (3, 5, 6)
+# Only for the checker's second look at a failing case, never in the rotation: square layers
+# and, for a batch, as many examples as neurons, so that even a matrix product where ⊙
+# belongs computes and can be recognised by its values.
+EXTRA_KINDS = ("square layers, as many examples as neurons",)
+SECOND_LOOK_KINDS = (3, 5, 6)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ def _sizes(rng, kind: int, n_layers: int, focus: int | None) -> list[int]:
 def _n_examples(rng, kind: int, batch: bool, sizes) -> int:
     if not batch or kind in (1, 3, 4):
         return 1
+    if kind == 6:
+        return sizes[0]
     # m differs from every layer size, so an array's shape tells examples from neurons.
     return int(rng.choice([m for m in range(2, 8) if m not in sizes]))
 
@@ -143,7 +150,8 @@ def make_case(name, seed: int) -> Case:
 
 
 def build_case(ex: Exercise, seed: int, kind: int | None = None) -> Case:
-    """``make_case`` with the kind of case forced (the checker's second look on a square case)."""
+    """``make_case`` with the kind of case forced: an index into ``KINDS + EXTRA_KINDS``
+    (the checker's second look at a failing seed)."""
     rng = np.random.default_rng([seed, 13])
     if kind is None:
         kind = seed % len(KINDS)
@@ -188,5 +196,5 @@ def build_case(ex: Exercise, seed: int, kind: int | None = None) -> Case:
     inputs = {k: (_read_only(v) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
     if isinstance(expected, np.ndarray):
         expected = _read_only(expected)
-    return Case(ex.name, seed, KINDS[kind], tuple(sizes), focus, inputs, expected, trace,
+    return Case(ex.name, seed, (KINDS + EXTRA_KINDS)[kind], tuple(sizes), focus, inputs, expected, trace,
                 None, modified)

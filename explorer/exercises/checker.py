@@ -17,7 +17,7 @@ import numpy as np
 
 from explorer.core.notation import neuron_name, weight_name
 
-from .cases import KINDS, SQUARE_KINDS, Case, build_case
+from .cases import KINDS, SECOND_LOOK_KINDS, Case, build_case
 from .catalogue import Exercise, get_exercise
 from .mistakes import MISTAKES, wrong_answers
 from .running import arity_problem, call_with_time_limit
@@ -339,6 +339,10 @@ def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> _Res
         return _Result(False, f"{fname} took longer than {time_limit:g} s — an endless "
                        f"loop?{extra}", "Check that every loop ends: each pass must bring it "
                        "closer to its end.", None, case, (), True)
+    if outcome.error_type == "NotImplementedError":
+        return _Result(False, f"{fname} raised NotImplementedError: it is still the empty stub.",
+                       "Replace the line that raises NotImplementedError with your code, then "
+                       "run the cell again.", None, case)
     if outcome.error is not None:
         return _Result(False, f"{fname} raised {outcome.error}.{_input_shapes(case)}", None,
                        None, case)
@@ -394,9 +398,10 @@ def _shape_words(case: Case) -> str:
 
 
 def _second_look(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> str | None:
-    # Some mistakes only compute on square layers (w and w^T of one shape): rerun the
-    # failing case's seed with square layers and see whether a known mistake shows there.
-    for kind in SQUARE_KINDS:
+    # Some mistakes only compute on square layers (w and w^T of one shape), or with as many
+    # examples as neurons (np.dot where ⊙ belongs): rerun the failing case's seed so, and see
+    # whether a known mistake shows there.
+    for kind in SECOND_LOOK_KINDS:
         probe = build_case(ex, case.seed, kind)
         outcome = call_with_time_limit(fn, probe.arguments(), time_limit)
         if outcome.timed_out or outcome.error is not None:

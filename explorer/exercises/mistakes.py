@@ -218,6 +218,8 @@ def _hadamard_as_matrix(u, s):
     # The matrix products a student may write in place of u ⊙ s.
     yield lambda: u @ s.T
     yield lambda: s @ u.T
+    yield lambda: u @ s
+    yield lambda: s @ u
     yield lambda: u.T @ s
     yield lambda: np.dot(s.T, u)
 

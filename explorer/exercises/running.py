@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import signal
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Outcome:
     error: str | None = None
     timed_out: bool = False
     left_running: bool = False
+    error_type: str | None = None
 
 
 def describe_exception(exc: BaseException, fn: Callable) -> str:
@@ -41,11 +43,14 @@ def describe_exception(exc: BaseException, fn: Callable) -> str:
     code = getattr(fn, "__code__", None)
     where = ""
     if code is not None:
-        # The deepest frame inside the student's own file: their line, not numpy's.
+        # The deepest frame inside the student's own file (their cell): their line, not numpy's.
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             if frame.filename == code.co_filename:
                 text = (frame.line or "").strip()
-                where = f" (line {frame.lineno - code.co_firstlineno + 1} of {frame.name}"
+                if frame.name == code.co_name:
+                    where = f" (line {frame.lineno - code.co_firstlineno + 1} of {frame.name}"
+                else:  # a helper of theirs: its own name says where
+                    where = f" (in {frame.name}"
                 where += f": {text})" if text else ")"
                 break
     return last + where
@@ -93,8 +98,10 @@ def _call_with_alarm(fn, args, time_limit) -> Outcome:
         raise _TimeUp()
 
     previous = signal.signal(signal.SIGALRM, time_up)
+    started = time.monotonic()
+    outer = (0.0, 0.0)
     try:
-        signal.setitimer(signal.ITIMER_REAL, time_limit)
+        outer = signal.setitimer(signal.ITIMER_REAL, time_limit)
         try:
             value = _quietly(fn, args)
         finally:
@@ -102,9 +109,12 @@ def _call_with_alarm(fn, args, time_limit) -> Outcome:
     except _TimeUp:
         return Outcome(timed_out=True)
     except Exception as exc:  # the student's exception, told in words
-        return Outcome(error=describe_exception(exc, fn))
+        return Outcome(error=describe_exception(exc, fn), error_type=type(exc).__name__)
     finally:
         signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0:  # someone else's timer was running: give it back what is left
+            left = outer[0] - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer[1])
     return Outcome(value=value)
 
 
@@ -117,6 +127,7 @@ def _call_in_thread(fn, args, time_limit) -> Outcome:
                 box["value"] = fn(*args)
         except Exception as exc:
             box["error"] = describe_exception(exc, fn)
+            box["error_type"] = type(exc).__name__
 
     worker = threading.Thread(target=run, name="exercise-check", daemon=True)
     worker.start()
@@ -124,5 +135,5 @@ def _call_in_thread(fn, args, time_limit) -> Outcome:
     if worker.is_alive():
         return Outcome(timed_out=True, left_running=True)
     if "error" in box:
-        return Outcome(error=box["error"])
+        return Outcome(error=box["error"], error_type=box["error_type"])
     return Outcome(value=box.get("value"))

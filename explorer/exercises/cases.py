@@ -14,6 +14,7 @@ computes, so only the values can tell), and one example as well as several.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
@@ -193,7 +194,8 @@ def build_case(ex: Exercise, seed: int, kind: int | None = None) -> Case:
         inputs = {"weights": _as_list(t.weights, layers), "biases": _as_list(t.biases, layers),
                   x_name: t.a[1], y_name: t.y}
         expected = (_as_list(t.nabla_b, layers), _as_list(t.nabla_w, layers))
-    inputs = {k: (_read_only(v) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+    inputs = MappingProxyType(
+        {k: (_read_only(v) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()})
     if isinstance(expected, np.ndarray):
         expected = _read_only(expected)
     return Case(ex.name, seed, (KINDS + EXTRA_KINDS)[kind], tuple(sizes), focus, inputs, expected, trace,

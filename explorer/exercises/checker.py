@@ -17,7 +17,7 @@ import numpy as np
 
 from explorer.core.notation import neuron_name, weight_name
 
-from .cases import KINDS, SECOND_LOOK_KINDS, Case, build_case
+from .cases import SECOND_LOOK_KINDS, Case, build_case
 from .catalogue import Exercise, get_exercise
 from .mistakes import MISTAKES, wrong_answers
 from .running import arity_problem, call_with_time_limit
@@ -439,15 +439,19 @@ def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0)
         result = _run_case(ex, fn, case, time_limit)
         if result.ok:
             continue
-        mistake = result.mistake
+        mistake, seen_elsewhere = result.mistake, None
         if mistake is None and not result.timed_out:
-            mistake = _second_look(ex, fn, case, time_limit)
+            mistake = seen_elsewhere = _second_look(ex, fn, case, time_limit)
         hint = result.hint
         message = f"Case {i + 1} of {trials} ({case.kind}): {result.message}"
         if mistake is not None:
             found = MISTAKES[mistake]
-            if mistake not in result.message and found.title not in result.message:
-                message += f" It looks like {found.title}."
+            if found.title not in result.message:
+                message += f" Known mistake: {found.title}."
+            if seen_elsewhere:
+                message += (" (On square layers your function runs, and its values are "
+                            "this mistake's.)" if result.case is not None and result.case.got
+                            is None else " (Its values on square layers are this mistake's.)")
             hint = found.hint
         return Verdict(False, message, hint, mistake, result.case, result.wrong, i, trials,
                        ex.name)
@@ -455,4 +459,4 @@ def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0)
                    trials, trials, ex.name)
 
 
-__all__ = ["Difference", "Verdict", "check", "recognise", "KINDS"]
+__all__ = ["Difference", "Verdict", "check", "recognise"]

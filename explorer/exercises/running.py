@@ -21,6 +21,9 @@ from typing import Any, Callable
 import numpy as np
 
 
+MAX_ERROR_CHARS = 240
+
+
 class _TimeUp(BaseException):
     # BaseException, so a student's ``except Exception`` cannot swallow the time limit.
     pass
@@ -40,6 +43,9 @@ class Outcome:
 def describe_exception(exc: BaseException, fn: Callable) -> str:
     """'ValueError: matmul: ... (line 4 of bp2: return w_next @ delta_next)'."""
     last = f"{type(exc).__name__}: {exc}".strip()
+    if len(last) > MAX_ERROR_CHARS:  # numpy's shape errors can run to several lines
+        last = last[: MAX_ERROR_CHARS - 1].rstrip() + "…"
+    last = " ".join(last.split())
     code = getattr(fn, "__code__", None)
     where = ""
     if code is not None:

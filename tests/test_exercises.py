@@ -131,6 +131,28 @@ def test_backprop_may_return_dicts_keyed_by_the_books_l():
     assert check("matrix_backprop", backprop_dicts, trials=8).ok
 
 
+def test_the_layers_may_be_given_as_dicts_keyed_by_l():
+    def backprop_by_l(weights, biases, x, y):
+        assert sorted(weights) == sorted(biases) == list(range(2, len(weights) + 2))
+        L = len(weights) + 1
+        z, a = {}, {1: x}
+        for l in range(2, L + 1):
+            z[l] = weights[l] @ a[l - 1] + biases[l]
+            a[l] = sig(z[l])
+        delta = {L: (a[L] - y) * sig_prime(z[L])}
+        for l in range(L - 1, 1, -1):
+            delta[l] = (weights[l + 1].T @ delta[l + 1]) * sig_prime(z[l])
+        m = x.shape[1]
+        return ({l: delta[l].mean(axis=1, keepdims=True) for l in delta},
+                {l: delta[l] @ a[l - 1].T / m for l in delta})
+
+    for name in ("backprop", "matrix_backprop"):
+        assert check(name, backprop_by_l, trials=8, layers="dicts").ok
+    assert not check("backprop", backprop_by_l, trials=2).ok  # lists by default
+    with pytest.raises(ValueError, match="layers: expected 'lists' or 'dicts'"):
+        check("backprop", backprop_by_l, layers="list")
+
+
 def test_check_takes_an_exercise_too():
     assert check(EXERCISES["BP3"], bp3, trials=6).ok
 

@@ -72,10 +72,22 @@ class Case:
         return Case(self.exercise, self.seed, self.kind, self.sizes, self.layer, self.inputs,
                     self.expected, self.trace, got, self.modified)
 
-    def arguments(self) -> tuple:
-        """Fresh, writable copies of the inputs, in the exercise's order."""
+    def arguments(self, layers: str = "lists") -> tuple:
+        """Fresh, writable copies of the inputs, in the exercise's order.
+
+        ``layers="dicts"`` gives ``weights`` and ``biases`` as dicts keyed by the book's
+        l = 2…L instead of network.py's lists (index 0 = layer 2).
+        """
+        if layers not in ("lists", "dicts"):
+            raise ValueError(f"layers: expected 'lists' or 'dicts', got {layers!r}")
         ex = get_exercise(self.exercise)
-        return tuple(_copy(self.inputs[name]) for name in ex.arguments)
+        args = []
+        for name in ex.arguments:
+            value = _copy(self.inputs[name])
+            if layers == "dicts" and isinstance(value, list):
+                value = {l: arr for l, arr in enumerate(value, start=2)}
+            args.append(value)
+        return tuple(args)
 
     def __repr__(self) -> str:
         where = f", layer {self.layer}" if self.layer is not None else ""

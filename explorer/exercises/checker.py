@@ -328,11 +328,12 @@ class _Result:
     timed_out: bool = False
 
 
-def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> _Result:
+def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float,
+              layers: str) -> _Result:
     fname = getattr(fn, "__name__", ex.function_name)
     if fname == "<lambda>":
         fname = ex.function_name
-    outcome = call_with_time_limit(fn, case.arguments(), time_limit)
+    outcome = call_with_time_limit(fn, case.arguments(layers), time_limit)
     if outcome.timed_out:
         extra = (" (it is still running in the background; restart the kernel to stop it)"
                  if outcome.left_running else "")
@@ -397,13 +398,14 @@ def _shape_words(case: Case) -> str:
     return f" (the shape of z^{l}: a row per neuron, a column per example)"
 
 
-def _second_look(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> str | None:
+def _second_look(ex: Exercise, fn: Callable, case: Case, time_limit: float,
+                 layers: str) -> str | None:
     # Some mistakes only compute on square layers (w and w^T of one shape), or with as many
     # examples as neurons (np.dot where ⊙ belongs): rerun the failing case's seed so, and see
     # whether a known mistake shows there.
     for kind in SECOND_LOOK_KINDS:
         probe = build_case(ex, case.seed, kind)
-        outcome = call_with_time_limit(fn, probe.arguments(), time_limit)
+        outcome = call_with_time_limit(fn, probe.arguments(layers), time_limit)
         if outcome.timed_out or outcome.error is not None:
             continue
         try:
@@ -417,8 +419,13 @@ def _second_look(ex: Exercise, fn: Callable, case: Case, time_limit: float) -> s
 
 
 # ------------------------------------------------------------------ check
-def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0) -> Verdict:
+def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0,
+          layers: str = "lists") -> Verdict:
     """Check ``fn`` on ``trials`` random cases of exercise ``name`` (a name or an Exercise).
+
+    The whole-network exercises get ``weights`` and ``biases`` as network.py's lists (index
+    0 = layer 2), or with ``layers="dicts"`` as dicts keyed by the book's l; either way
+    they may return lists or dicts.
 
     Case i uses seed ``seed + i`` (``make_case(name, seed + i)`` rebuilds it); the kinds of
     case take turns (see ``explorer.exercises.cases.KINDS``). Each call gets ``time_limit``
@@ -426,6 +433,8 @@ def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0)
     """
     ex = get_exercise(name)
     _check_arguments(fn, trials, seed, time_limit)
+    if layers not in ("lists", "dicts"):
+        raise ValueError(f"layers: expected 'lists' or 'dicts', got {layers!r}")
     trials, seed, time_limit = int(trials), int(seed), float(time_limit)
     fname = getattr(fn, "__name__", ex.function_name)
     if fname == "<lambda>":
@@ -436,12 +445,12 @@ def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0)
                        0, trials, ex.name)
     for i in range(trials):
         case = build_case(ex, seed + i)
-        result = _run_case(ex, fn, case, time_limit)
+        result = _run_case(ex, fn, case, time_limit, layers)
         if result.ok:
             continue
         mistake, seen_elsewhere = result.mistake, None
         if mistake is None and not result.timed_out:
-            mistake = seen_elsewhere = _second_look(ex, fn, case, time_limit)
+            mistake = seen_elsewhere = _second_look(ex, fn, case, time_limit, layers)
         hint = result.hint
         message = f"Case {i + 1} of {trials} ({case.kind}): {result.message}"
         if mistake is not None:

@@ -286,7 +286,7 @@ def _bp2_like(slope_fn=None, transpose=True, sign=1.0, weights=True, hadamard=Tr
 
 
 def _backprop_like(transpose=True, sp_out=True, sp_hidden=True, sign=1.0, prev=1,
-                   act=sig, act_prime=sig_prime, mean="after"):
+                   act=sig, act_prime=sig_prime, mean="after", sp_next=False):
     def fn(weights, biases, x, y):
         zs, acts = forward(weights, biases, x, act)
         m, n = x.shape[1], len(weights)
@@ -295,8 +295,11 @@ def _backprop_like(transpose=True, sp_out=True, sp_hidden=True, sign=1.0, prev=1
         for i in range(n - 1, -1, -1):
             if i < n - 1:
                 back = (weights[i + 1].T if transpose else weights[i + 1]) @ delta
-                delta = back * (act_prime(zs[i]) if sp_hidden else 1)
+                delta = back * (act_prime(zs[i + sp_next]) if sp_hidden else 1)
             a = acts[i + 1 - prev]
+            if mean == "per example":
+                nb[i], nw[i] = delta, delta @ a.T / m
+                continue
             if mean == "early":
                 nb[i] = delta.mean(axis=1, keepdims=True)
                 nw[i] = nb[i] @ a.mean(axis=1, keepdims=True).T
@@ -379,6 +382,7 @@ MISTAKEN = [
     ("backprop", "wrong_sign", _backprop_like(sign=-1.0)),
     ("backprop", "w_not_transposed", _backprop_like(transpose=False)),
     ("backprop", "a_l_not_a_prev", _backprop_like(prev=0)),
+    ("backprop", "sigma_prime_wrong_layer", _backprop_like(sp_next=True)),
     ("backprop", "swapped_return", _swapped),
     ("backprop", "reversed_layers", _reversed),
     ("backprop", "layer_off_by_one", _shifted_list),
@@ -386,6 +390,7 @@ MISTAKEN = [
     ("matrix_backprop", "sum_not_average", _backprop_like(mean="sum")),
     ("matrix_backprop", "averaged_twice", _backprop_like(mean="twice")),
     ("matrix_backprop", "averaged_too_early", _backprop_like(mean="early")),
+    ("matrix_backprop", "per_example_not_average", _backprop_like(mean="per example")),
     ("matrix_backprop", "w_not_transposed", _backprop_like(transpose=False)),
     ("modified_neuron", "ignored_modified_neuron", _modified("none")),
     ("modified_neuron", "modified_all_neurons", _modified("all")),

@@ -48,7 +48,8 @@ class Case:
     student's function, by name (read-only arrays: the function receives copies);
     ``expected`` the right answer (an array, or ``(nabla_b, nabla_w)`` as two lists with index
     0 = layer 2); ``got`` what the student's function returned (None until it ran); ``trace``
-    the core's Trace of the case's network, for drawing it.
+    the core's Trace of the case's network, for drawing it; ``modified`` the (l, j) of the
+    neuron that uses f = tanh in the "modified_neuron" exercise (None otherwise).
     """
 
     exercise: str

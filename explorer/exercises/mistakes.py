@@ -110,6 +110,11 @@ _ALL = [
         "from the layer before; your answer used the activations of layer l itself.",
     ),
     Mistake(
+        "sigma_prime_wrong_layer", "σ'(z) of the neighbouring layer in BP2",
+        "In BP2 the factor σ'(z^l) belongs to the layer whose error δ^l you are computing; "
+        "your answer took the slope of the next layer's weighted input instead.",
+    ),
+    Mistake(
         "layer_off_by_one", "gradients filed under the neighbouring layer",
         "The layers with weights are l = 2 … L. In network.py's lists index 0 is layer 2; a "
         "dict is keyed by the book's l. Your gradients are shifted by one layer.",
@@ -162,7 +167,8 @@ MISTAKES = MappingProxyType({m.name: m for m in _ALL})
 
 # ------------------------------------------------------------------ wrong answers
 def _variant_backprop(weights, biases, X, Y, *, act=SIGMOID, prime=None, transpose=True,
-                      sp_out=True, sp_hidden=True, sign=1.0, prev_offset=1, mean="after"):
+                      sp_out=True, sp_hidden=True, sign=1.0, prev_offset=1, mean="after",
+                      sp_offset=0):
     """A backprop with one mistake switched on: dicts (nabla_b, nabla_w) keyed by l."""
     prime = act.prime if prime is None else prime
     L = len(weights) + 1
@@ -176,10 +182,14 @@ def _variant_backprop(weights, biases, X, Y, *, act=SIGMOID, prime=None, transpo
     delta = {L: sign * (a[L] - Y) * (prime(z[L]) if sp_out else 1.0)}
     for l in range(L - 1, 1, -1):
         back = (W[l + 1].T if transpose else W[l + 1]) @ delta[l + 1]
-        delta[l] = back * (prime(z[l]) if sp_hidden else 1.0)
+        delta[l] = back * (prime(z[l + sp_offset]) if sp_hidden else 1.0)
     nb, nw = {}, {}
     for l in range(2, L + 1):
         d, prev = delta[l], a[l - prev_offset]
+        if mean == "per example":
+            nb[l] = d
+            nw[l] = (d @ prev.T) / m
+            continue
         if mean == "early":
             nb[l] = d.mean(axis=1, keepdims=True)
             nw[l] = nb[l] @ prev.mean(axis=1, keepdims=True).T
@@ -208,10 +218,12 @@ def _whole_network(case: Case) -> Iterator[tuple[str, object]]:
     yield "wrong_sign", lambda: run(sign=-1.0)
     yield "w_not_transposed", lambda: run(transpose=False)
     yield "a_l_not_a_prev", lambda: run(prev_offset=0)
+    yield "sigma_prime_wrong_layer", lambda: run(sp_offset=1)
     if case.exercise == "matrix_backprop":
         yield "sum_not_average", lambda: run(mean="sum")
         yield "averaged_twice", lambda: run(mean="twice")
         yield "averaged_too_early", lambda: run(mean="early")
+        yield "per_example_not_average", lambda: run(mean="per example")
 
 
 def _hadamard_as_matrix(u, s):

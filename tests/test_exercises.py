@@ -201,6 +201,46 @@ def test_a_cases_expected_gradient_agrees_with_finite_differences(name):
                         expected[index], rel=1e-4, abs=1e-8)
 
 
+@pytest.mark.parametrize("name", ["BP1", "BP2", "modified_neuron", "BP3", "BP4"])
+def test_a_layer_cases_expected_answer_agrees_with_finite_differences(name):
+    # δ^l_j for example x is ∂C_x/∂z^l_j (eq. 29): nudge z^l_j, feed forward with the case's
+    # own weights (σ, or tanh for the modified neuron), and take C_x = ½‖a^L − y‖² (eq. 27).
+    for seed in range(6):
+        case = make_case(name, seed)
+        t = case.trace
+        L = len(case.sizes)
+        l = case.layer
+        X, Y = np.array(t.a[1]), np.array(t.y)
+
+        def act(k, z):
+            out = sig(z)
+            if case.modified is not None and case.modified[0] == k:
+                out[case.modified[1]] = np.tanh(z[case.modified[1]])
+            return out
+
+        def cost_from(zl, k):
+            a = act(k, zl)
+            for n in range(k + 1, L + 1):
+                a = act(n, t.weights[n] @ a + t.biases[n])
+            return 0.5 * np.sum((a - Y) ** 2, axis=0)  # one C_x per example
+
+        z = X
+        for n in range(2, l + 1):
+            zl = t.weights[n] @ z + t.biases[n]
+            z = act(n, zl)
+        eps = 1e-6
+        delta = np.zeros_like(zl)
+        for j in range(zl.shape[0]):
+            up, down = zl.copy(), zl.copy()
+            up[j] += eps
+            down[j] -= eps
+            delta[j] = (cost_from(up, l) - cost_from(down, l)) / (2 * eps)
+        a_prev = X if l == 2 else act(l - 1, t.z[l - 1])
+        expected = {"BP3": delta.mean(axis=1, keepdims=True),
+                    "BP4": delta @ a_prev.T / delta.shape[1]}.get(name, delta)
+        np.testing.assert_allclose(case.expected, expected, rtol=1e-5, atol=1e-9)
+
+
 def test_a_verdicts_case_is_rebuilt_from_its_seed():
     def wrong(w_next, delta_next, z, sigma_prime):
         out = (w_next.T @ delta_next) * sigma_prime(z)

@@ -156,8 +156,8 @@ function render({ model, el: root }) {
     const gHits = el("g", {}, main);
     const gInput = el("g", {}, main);
     const gNodes = el("g", {}, main);
-    const gMarks = el("g", { "pointer-events": "none", "data-role": "marks" }, svg);
     const gOverlay = el("g", { "pointer-events": "none" }, svg);
+    const gMarks = el("g", { "pointer-events": "none", "data-role": "marks" }, svg); // over the selection's halo
     const gHeader = el("g", {}, svg);
     const gBanner = el("g", { "pointer-events": "none" }, svg);
     parts = { main, defs, gEdges, gHits, gNodes, gMarks, gOverlay, gHeader, gBanner, gInput, edges: [], nodes: [], labels: [] };

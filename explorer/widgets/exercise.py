@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 import weakref
 
 import ipywidgets as widgets
@@ -54,6 +55,11 @@ def _ipython():
 
 def _esc(text) -> str:
     return html.escape(str(text))
+
+
+def _rich(text) -> str:
+    """Escaped text with `code` in backticks shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _esc(text))
 
 
 def _g(v) -> str:
@@ -264,10 +270,10 @@ class ExerciseCheck(widgets.VBox):
 
     def _show(self, ok: bool, message: str, hint, color: str, verdict=None, drawn=None) -> None:
         lines = [("✓ " if ok else "") + message]
-        parts = [f"<b>{'✓ ' if ok else ''}{_esc(message)}</b>"]
+        parts = [f"<b>{'✓ ' if ok else ''}{_rich(message)}</b>"]
         if hint:
             lines.append("Hint: " + hint)
-            parts.append(f"<span style='color:#333'>Hint: {_esc(hint)}</span>")
+            parts.append(f"<span style='color:#333'>Hint: {_rich(hint)}</span>")
         if verdict is not None and verdict.case is not None:
             note = "First failing case: " + self._case_words(verdict.case)
             lines.append(note)
@@ -304,12 +310,8 @@ class ExerciseCheck(widgets.VBox):
         trace = verdict.case.trace
         kinds = {d.kind for d in verdict.wrong}
         net = network_of(trace)
+        # The state's own selection (an output neuron) stays: its halo would hide a mark.
         state = ExplorerState(net, np.array(trace.a[1][:, :1]), np.array(trace.y[:, :1]))
-        first = verdict.wrong[0]
-        if first.kind == "weight":
-            state.select_weight(int(first.layer), int(first.j), int(first.k))
-        else:
-            state.select_neuron(int(first.layer), int(first.j))
         diagram = NetworkDiagram(state, color_by="delta" if "neuron" in kinds else "a",
                                  edge_by="nabla_w" if kinds & {"weight"} else "w")
         diagram.set_marks(marks_of(verdict))
@@ -338,7 +340,7 @@ def _stub_reason(verdict, function_name: str):
     """A friendly sentence when the function is still the empty stub, else None."""
     text = f"{verdict.message} {getattr(verdict, 'mistake', '') or ''}"
     if "NotImplementedError" in text:
-        return (f"{function_name} is still the empty stub: replace raise NotImplementedError "
+        return (f"{function_name} is still the empty stub: replace `raise NotImplementedError` "
                 "with your code and run its cell.")
     if "returned None" in verdict.message:
         return (f"{function_name} returns None: it is still empty, or its return statement "

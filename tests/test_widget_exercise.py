@@ -352,6 +352,9 @@ def test_progress_counts_the_newest_verdict_of_each_exercise():
         ({"name": "BP5"}, KeyError, "name: unknown exercise 'BP5'"),
         ({"name": "BP2", "fn": 3}, ValueError, "fn: expected a function"),
         ({"name": "BP2", "namespace": 3}, ValueError, "namespace"),
+        ({"name": "BP2", "trials": 0}, ValueError, "trials: expected an integer ≥ 1"),
+        ({"name": "BP2", "seed": -1}, ValueError, "seed"),
+        ({"name": "BP2", "time_limit": float("nan")}, ValueError, "time_limit"),
     ],
 )
 def test_bad_arguments_are_refused_by_name(kwargs, error, words):

@@ -3,7 +3,9 @@
 ``ExerciseCheck("BP2")`` shows the task (the equation typeset, what to return, the signature),
 a Check button and the verdict of ``explorer.exercises.check``. When a check fails on values,
 it draws the network of the first failing case with the neurons, biases or weights whose values
-differ marked in red; hovering one shows the student's value beside the expected one.
+differ marked in red; hovering one shows the student's value beside the expected one. When the
+first failing case only raised (a named mistake such as a missing transpose fails on shapes),
+it draws a later case where the student's code runs and its values can be compared.
 
 Which function it checks: the one given as ``fn``, else the one the notebook defines under the
 exercise's ``function_name`` (looked up in IPython's namespace each time). In IPython it checks
@@ -131,6 +133,12 @@ class ExerciseCheck(widgets.VBox):
             raise ValueError(f"fn: expected a function, got {type(fn).__name__}")
         if namespace is not None and not hasattr(namespace, "get"):
             raise ValueError(f"namespace: expected a mapping of names, got {type(namespace).__name__}")
+        for value, what, least in ((trials, "trials", 1), (seed, "seed", 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise ValueError(f"{what}: expected an integer ≥ {least}, got {value!r}")
+        if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float, np.floating)) \
+                or not np.isfinite(time_limit) or time_limit <= 0:
+            raise ValueError(f"time_limit: expected a positive number of seconds, got {time_limit!r}")
         self.exercise = EXERCISES[name]
         self.fn = fn
         self.namespace = namespace

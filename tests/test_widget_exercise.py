@@ -337,6 +337,10 @@ def test_progress_counts_the_newest_verdict_of_each_exercise():
     assert line.text == "1 of 2 solved"
     everything = Progress()
     assert everything.text.endswith(" of 8 solved")
+    assert sorted(everything.names) == sorted(EXERCISES)
+    # the panels' exercises first, in the order they were made (as a notebook shows them)
+    shown = list(dict.fromkeys(p.exercise.name for p in sorted((right, wrong, later), key=lambda p: p.made)))
+    assert [n for n in everything.names if n in shown] == shown
     before = len(everything.solved)
     fresh = ExerciseCheck("BP3", lambda delta: delta.mean(axis=1, keepdims=True), auto=False)
     assert "BP3" in everything.solved and len(everything.solved) >= before

@@ -40,6 +40,8 @@ SEARCHED = 12
 
 # Every check gets a stamp from this counter, so Progress knows which verdict is the newest.
 _stamps = itertools.count(1)
+# ... and every panel a number as it is made, so Progress lists them in the notebook's order.
+_made = itertools.count(1)
 # The widgets alive in this kernel, and the Progress lines that follow them.
 _live: "weakref.WeakSet[ExerciseCheck]" = weakref.WeakSet()
 _progress_lines: "weakref.WeakSet[Progress]" = weakref.WeakSet()
@@ -140,6 +142,7 @@ class ExerciseCheck(widgets.VBox):
                 or not np.isfinite(time_limit) or time_limit <= 0:
             raise ValueError(f"time_limit: expected a positive number of seconds, got {time_limit!r}")
         self.exercise = EXERCISES[name]
+        self.made = next(_made)
         self.fn = fn
         self.namespace = namespace
         self.trials, self.seed, self.time_limit = trials, seed, time_limit
@@ -374,8 +377,8 @@ class Progress(widgets.HTML):
                     raise ValueError(f"panels: expected ExerciseCheck panels, got {type(p).__name__}")
             self._names = list(dict.fromkeys(p.exercise.name for p in panels))
         else:
-            panels = list(_live)
-            self._names = list(EXERCISES)
+            panels = sorted(_live, key=lambda p: p.made)
+            self._names = []  # filled in the order the panels appear, then the rest
             _progress_lines.add(self)
         for p in panels:
             self.follow(p)
@@ -387,16 +390,23 @@ class Progress(widgets.HTML):
             return
         self._panels.add(panel)
         panel.observe(self._on_check, names="stamp")
-        if not self._all and panel.exercise.name not in self._names:
+        if panel.exercise.name not in self._names:
             self._names.append(panel.exercise.name)
         self.refresh()
+
+    @property
+    def names(self) -> list[str]:
+        """The exercises counted, in the order their panels appeared (then any not shown)."""
+        if not self._all:
+            return list(self._names)
+        return self._names + [n for n in EXERCISES if n not in self._names]
 
     def _on_check(self, change) -> None:
         self.refresh()
 
     @property
     def solved(self) -> list[str]:
-        """The names of the solved exercises, in the chapter's order."""
+        """The names of the solved exercises, in the order of ``names``."""
         newest: dict[str, ExerciseCheck] = {}
         for p in list(self._panels):
             if p not in _live or p.stamp == 0:
@@ -404,12 +414,12 @@ class Progress(widgets.HTML):
             name = p.exercise.name
             if name not in newest or p.stamp > newest[name].stamp:
                 newest[name] = p
-        return [n for n in self._names if n in newest and newest[n].solved]
+        return [n for n in self.names if n in newest and newest[n].solved]
 
     @property
     def text(self) -> str:
         """'4 of 8 solved'."""
-        return f"{len(self.solved)} of {len(self._names)} solved"
+        return f"{len(self.solved)} of {len(self.names)} solved"
 
     def refresh(self) -> None:
         """Recount and redraw the line."""
@@ -417,7 +427,7 @@ class Progress(widgets.HTML):
         badges = " ".join(
             f"<span style='padding:1px 6px;border-radius:4px;margin-right:2px;"
             f"background:{'#dff5e3' if n in done else '#f0f0f0'};color:{OK_COLOR if n in done else '#666'}'>"
-            f"{'✓ ' if n in done else ''}{_esc(n)}</span>" for n in self._names)
+            f"{'✓ ' if n in done else ''}{_esc(n)}</span>" for n in self.names)
         self.value = (f"<div style='font-size:120%;margin:6px 0'><b>{_esc(self.text)}</b></div>"
                       f"<div style='font-size:95%'>{badges}</div>")
 

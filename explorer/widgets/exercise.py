@@ -281,7 +281,12 @@ class ExerciseCheck(widgets.VBox):
 
     def _show(self, ok: bool, message: str, hint, color: str, verdict=None, drawn=None) -> None:
         lines = [("✓ " if ok else "") + message]
-        parts = [f"<b>{'✓ ' if ok else ''}{_rich(message)}</b>"]
+        if ok:
+            parts = [f"<b>✓ {_rich(message)}</b>"]
+        elif color == WRONG_COLOR:  # a kind word first; the details in ordinary weight
+            parts = [f"<b>Not yet.</b> {_rich(message)}"]
+        else:
+            parts = [f"<b>{_rich(message)}</b>"]
         if hint:
             lines.append("Hint: " + hint)
             parts.append(f"<span style='color:#333'>Hint: {_rich(hint)}</span>")

@@ -257,7 +257,7 @@ class ExerciseCheck(widgets.VBox):
         self.drawn = drawn
         self._show(False, verdict.message, verdict.hint, WRONG_COLOR, verdict, drawn)
         if drawn is not None:
-            self._show_diagram(drawn)
+            self._show_diagram(drawn, "The first failing case's network" if drawn is verdict else "That case's network")
         return verdict
 
     def _case_with_values(self, fn, verdict):
@@ -316,7 +316,7 @@ class ExerciseCheck(widgets.VBox):
         return (f"a network of sizes {list(case.sizes)}{where} ({case.kind}; "
                 f"make_case({self.exercise.name!r}, {case.seed}) rebuilds it)")
 
-    def _show_diagram(self, verdict) -> None:
+    def _show_diagram(self, verdict, title: str = "") -> None:
         if self.diagram is not None:
             self.diagram.close()
             self.diagram = None
@@ -333,7 +333,7 @@ class ExerciseCheck(widgets.VBox):
         diagram.set_marks(marks_of(verdict))
         self.diagram = diagram
         caption = widgets.HTML(
-            "<div style='color:#333;margin:4px 0'>The first failing case's network"
+            f"<div style='color:#333;margin:4px 0'>{_esc(title)}"
             + (" (its first example)" if trace.a[1].shape[1] > 1 else "")
             + ": the values that differ from backprop's are marked in red; hover over one to "
             "compare yours with the expected value.</div>")

@@ -233,6 +233,31 @@ def test_09_matrix_and_loop_agree():
 
 def test_each_notebook_executes_quickly():
     """Measured with the other checks; a generous bound that still catches a runaway cell."""
-    for name in [p.name for p in NOTEBOOKS if p.name[:2] in {"01", "02", "03", "04", "05", "06", "07", "09"}]:
+    for name in [p.name for p in NOTEBOOKS if p.name[:2] in {"01", "02", "03", "04", "05", "06", "07", "09", "13"}]:
         executed(name)
         assert SECONDS[name] < 30, SECONDS
+
+
+def test_13_offers_every_exercise_empty_and_counts_none_solved():
+    from explorer.exercises import EXERCISES
+
+    path = next(p for p in NOTEBOOKS if p.name.startswith("13_"))
+    nb = executed("13_")
+    code = ["".join(c.source) for c in nb.cells if c.cell_type == "code"]
+    # one empty stub per exercise, with the checker's own name and arguments: no solutions here
+    stubs = [c for c in code if c.startswith("def ")]
+    wanted = {
+        f"def {ex.function_name}({', '.join(ex.arguments)}):\n    # your code here\n    raise NotImplementedError"
+        for ex in EXERCISES.values()
+    }
+    assert set(stubs) == wanted and len(stubs) == 8
+    # in the chapter's order: the four equations, the algorithm, its two exercises, the matrix form
+    shown = re.findall(r'ExerciseCheck\("(\w+)"\)', "\n".join(code))
+    assert shown == ["BP1", "BP2", "BP3", "BP4", "backprop", "modified_neuron", "linear_neurons", "matrix_backprop"]
+    models = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    html = [m["state"].get("value", "") for m in models.values() if m["model_name"] == "HTMLModel"]
+    assert sum("0 of 8 solved" in v for v in html) == 1
+    assert sum("still the empty stub" in v for v in html) == 8
+    # the file on disk keeps no outputs of a run (nothing a student could read answers from)
+    on_disk = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in on_disk.cells if c.cell_type == "code")

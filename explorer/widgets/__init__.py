@@ -7,6 +7,7 @@ from .controls import ControlsPanel
 from .demon import DemonPanel
 from .diagram import NetworkDiagram
 from .equations import EquationsPanel
+from .exercise import ExerciseCheck
 from .explorer import Explorer
 from .paths import PathsPanel
 from .race import RacePanel
@@ -20,6 +21,7 @@ __all__ = [
     "ControlsPanel",
     "DemonPanel",
     "EquationsPanel",
+    "ExerciseCheck",
     "Explorer",
     "ExplorerState",
     "NetworkDiagram",

@@ -9,6 +9,7 @@ const TOP = 104; // room for the cost and the legends
 const BOTTOM = 70; // room for the layer labels
 const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 const HALO = "#ffc400"; // the selection's highlight
+const MARK = "#d00000"; // a value that differs from the core's (the exercises' marks)
 const COLOR_CHOICES = [
   ["a", "a  (activation)"],
   ["z", "z  (weighted input)"],
@@ -156,9 +157,10 @@ function render({ model, el: root }) {
     const gInput = el("g", {}, main);
     const gNodes = el("g", {}, main);
     const gOverlay = el("g", { "pointer-events": "none" }, svg);
+    const gMarks = el("g", { "pointer-events": "none", "data-role": "marks" }, svg); // over the selection's halo
     const gHeader = el("g", {}, svg);
     const gBanner = el("g", { "pointer-events": "none" }, svg);
-    parts = { main, defs, gEdges, gHits, gNodes, gOverlay, gHeader, gBanner, gInput, edges: [], nodes: [], labels: [] };
+    parts = { main, defs, gEdges, gHits, gNodes, gMarks, gOverlay, gHeader, gBanner, gInput, edges: [], nodes: [], labels: [] };
 
     // layer labels under the columns, in the book's numbering
     data.layers.forEach((ly, i) => {
@@ -230,6 +232,7 @@ function render({ model, el: root }) {
     // header: cost on the left, the two legends on the right
     parts.cost = text(gHeader, 24, 44, "", { "font-size": 30, "font-weight": "bold", fill: "#111" });
     parts.costCaption = text(gHeader, 24, 70, "", { "font-size": 15, fill: "#555" });
+    parts.marksNote = text(gHeader, 24, 92, "", { "font-size": 15, fill: MARK, "font-weight": "bold" });
     parts.legends = [legend(gHeader, defs, W - 510, `${id}-n`), legend(gHeader, defs, W - 250, `${id}-e`)];
   }
 
@@ -314,8 +317,62 @@ function render({ model, el: root }) {
         "text-anchor": "middle", "font-size": 19, fill: "#a00000",
       }));
     }
+    paintMarks();
     paintSelection();
     refreshTip();
+  }
+
+  // ---------------------------------------------------------------- marks
+  // The marks are their own trait: a red ring on a neuron (dashed for its bias), a red outline
+  // on a weight; the values behind them are added to the tooltip of what they mark.
+  function marksOf(kind, l, j, k) {
+    const marks = model.get("marks") || [];
+    return marks.filter((m) => {
+      if (m.l !== l || m.j !== j) return false;
+      if (kind === "edge") return m.kind === "weight" && m.k === k;
+      return m.kind === "neuron" || m.kind === "bias";
+    });
+  }
+
+  function paintMarks() {
+    if (!parts) return;
+    const g = parts.gMarks;
+    g.replaceChildren();
+    const data = model.get("data");
+    const marks = model.get("marks") || [];
+    parts.marksNote.textContent = marks.length
+      ? `red: ${marks.length === 1 ? "1 value differs" : `${marks.length} values differ`} (hover to compare)`
+      : "";
+    if (!data || !data.layers) return;
+    const ringed = new Set();
+    for (const m of marks) {
+      if (!data.layers[m.l - 1]) continue;
+      if (m.kind === "weight") {
+        const i = data.edges.findIndex((e) => e.l === m.l && e.j === m.j && e.k === m.k);
+        if (i < 0) continue; // a weight from an image or bar: its neuron is ringed below
+        const e = data.edges[i];
+        const line = parts.edges[i];
+        const c = ["x1", "y1", "x2", "y2"].reduce((o, a) => ({ ...o, [a]: line.getAttribute(a) }), {});
+        el("line", {
+          ...c, stroke: MARK, "stroke-width": e.width + 7, "stroke-linecap": "round",
+          "data-mark": "weight", "data-l": m.l, "data-j": m.j, "data-k": m.k,
+        }, g);
+        el("line", { ...c, stroke: e.color, "stroke-width": e.width, "stroke-linecap": "round" }, g);
+        continue;
+      }
+      const node = data.nodes.findIndex((n) => n.l === m.l && n.j === m.j);
+      if (node < 0) continue;
+      const key = `${m.kind} ${m.l} ${m.j}`;
+      if (ringed.has(key)) continue;
+      ringed.add(key);
+      const [x, y] = geo.pos(m.l, m.j);
+      const attrs = {
+        cx: x, cy: y, r: geo.r + (m.kind === "bias" ? 9 : 5), fill: "none", stroke: MARK, "stroke-width": 4,
+        "data-mark": m.kind, "data-l": m.l, "data-j": m.j,
+      };
+      if (m.kind === "bias") attrs["stroke-dasharray"] = "6 4";
+      el("circle", attrs, g);
+    }
   }
 
   function paintImage() {
@@ -389,12 +446,17 @@ function render({ model, el: root }) {
   // ---------------------------------------------------------------- hover and click
   let hovered = null; // [element, clientX, clientY]
 
+  function withMarks(label, kind, item) {
+    const lines = item ? marksOf(kind, item.l, item.j, item.k).map((m) => m.tip) : [];
+    return lines.length ? [label, ...lines] : label;
+  }
+
   function tipText(target) {
     const data = model.get("data");
     const i = +target.getAttribute("data-i");
     switch (target.getAttribute("data-kind")) {
-      case "node": return data.nodes[i] && data.nodes[i].label;
-      case "edge": return data.edges[i] && data.edges[i].label;
+      case "node": return data.nodes[i] && withMarks(data.nodes[i].label, "node", data.nodes[i]);
+      case "edge": return data.edges[i] && withMarks(data.edges[i].label, "edge", data.edges[i]);
       case "bar": return data.bar && data.bar.labels[i];
       case "pixel": {
         const img = model.get("image");
@@ -412,7 +474,22 @@ function render({ model, el: root }) {
       tip.style.display = "none";
       return;
     }
-    tip.textContent = content;
+    if (Array.isArray(content)) {
+      // a marked element: its label, then one line per mark ("yours: …  expected: …")
+      tip.replaceChildren();
+      content.forEach((line, n) => {
+        const div = document.createElement("div");
+        div.textContent = line;
+        if (n > 0) {
+          div.className = "bpx-tip-mark";
+          div.style.color = "#ffb3b3";
+          div.style.fontWeight = "bold";
+        }
+        tip.appendChild(div);
+      });
+    } else {
+      tip.textContent = content;
+    }
     tip.style.display = "block";
     const rect = box.getBoundingClientRect();
     let x = cx - rect.left + 14;
@@ -480,8 +557,14 @@ function render({ model, el: root }) {
     paintSelection();
   };
   const onSelection = () => paintSelection();
-  handlers.push(["change:data", onData], ["change:image", onImage], ["change:selection", onSelection]);
-  for (const [event, callback] of handlers.slice(-3)) model.on(event, callback);
+  const onMarks = () => {
+    paintMarks();
+    refreshTip();
+  };
+  handlers.push(
+    ["change:data", onData], ["change:image", onImage], ["change:selection", onSelection], ["change:marks", onMarks]
+  );
+  for (const [event, callback] of handlers.slice(-4)) model.on(event, callback);
   paint();
   return () => {
     for (const [event, callback] of handlers) model.off(event, callback);

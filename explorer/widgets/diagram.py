@@ -4,6 +4,10 @@ Python turns the state's Trace into a small JSON (values, colours, widths and th
 in the book's notation); the ES module ``diagram.js`` only draws it, answers hover by itself,
 and sends a click back as the synced ``selection``. Colours are computed here so that tests
 can check them and so that the browser never has to know what the numbers mean.
+
+``NetworkDiagram.set_marks`` rings neurons (a dashed ring for a bias) and outlines weights in
+red, each with a tooltip line "yours: …   expected: …": the exercises show with it where a
+student's own BP1–BP4 differ from the core's.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ EDGE_DIVERGING = (BLUE_END, "#4393c3", "#a9c6dc", EDGE_ZERO, "#e3b2a2", "#d6604d
 SEQUENTIAL = ("#ffffff", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 #: Fill of a neuron that has no value for the chosen quantity (an input neuron has no z or δ).
 NO_VALUE = "#ececec"
+
+#: What a mark can point at: a neuron's value (δ^l_j, say), its bias's gradient, or a weight's.
+MARK_KINDS = ("neuron", "weight", "bias")
 
 MIN_EDGE_WIDTH = 1.0
 MAX_EDGE_WIDTH = 7.0
@@ -131,6 +138,25 @@ class DiagramView(anywidget.AnyWidget):
     color_by = traitlets.Enum(COLOR_BY, default_value="a").tag(sync=True)
     edge_by = traitlets.Enum(EDGE_BY, default_value="w").tag(sync=True)
     selection = traitlets.Dict().tag(sync=True)
+    marks = traitlets.List().tag(sync=True)
+
+
+def _shown(v) -> str:
+    """A student's value as shown next to the expected one: 4 digits, or what went wrong."""
+    if v is None:
+        return "—"
+    v = float(v)
+    if np.isnan(v):
+        return "NaN"
+    if np.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return _g(v)
+
+
+def _index(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"marks: {name} must be an int, got {value!r}")
+    return int(value)
 
 
 class NetworkDiagram(Panel):
@@ -139,6 +165,8 @@ class NetworkDiagram(Panel):
     ``widget`` (= ``view``) is the anywidget to display; it carries its own toolbar (colour
     choices and "Save SVG"). ``view.data`` is the JSON it draws, rebuilt by ``refresh`` only
     when something it shows changed. Clicking a neuron or weight selects it in the state.
+    ``set_marks`` marks neurons, biases and weights in red (``view.marks``, its own trait, so
+    marking never rebuilds the picture).
     """
 
     def __init__(self, state: ExplorerState, color_by: str = "a", edge_by: str = "w"):
@@ -151,6 +179,85 @@ class NetworkDiagram(Panel):
         self.view.observe(self._on_choice, names=["color_by", "edge_by"])
         self.view.observe(self._on_click, names="selection")
         self.refresh()
+
+    # ------------------------------------------------------------ marks
+    @property
+    def marks(self) -> list[dict]:
+        """The marks shown, as ``set_marks`` made them (copies)."""
+        return [dict(m) for m in self.view.marks]
+
+    def set_marks(self, marks) -> None:
+        """Mark neurons, biases or weights: an iterable of dicts, one per mark.
+
+        Each has ``kind`` ("neuron", "bias" or "weight"), the book's ``layer`` l, the 0-based
+        ``j`` (and ``k`` for a weight), and optionally ``label`` (the book's name shown, e.g.
+        "δ^2_1"; by default w^l_jk for a weight, b^l_j for a bias, neuron j of layer l else),
+        ``expected`` and ``got``: the values put side by side in the tooltip. ``got`` may be
+        NaN or ±∞ (a student's result can be); ``expected`` must be a finite number.
+        """
+        if isinstance(marks, (str, bytes, dict)):
+            raise ValueError(f"marks: expected a list of dicts, got {type(marks).__name__}")
+        try:
+            items = list(marks)
+        except TypeError:
+            raise ValueError(f"marks: expected a list of dicts, got {type(marks).__name__}") from None
+        net = self.state.network
+        built = []
+        for n, m in enumerate(items):
+            if not isinstance(m, dict):
+                raise ValueError(f"marks[{n}]: expected a dict, got {type(m).__name__}")
+            kind = m.get("kind")
+            if kind not in MARK_KINDS:
+                raise ValueError(f"marks[{n}]: kind must be one of {MARK_KINDS}, got {kind!r}")
+            for key in ("layer", "j") + (("k",) if kind == "weight" else ()):
+                if key not in m:
+                    raise KeyError(f"marks[{n}]: a {kind} mark needs {key!r}")
+            l = _index(m["layer"], f"marks[{n}]['layer']")
+            first = 1 if kind == "neuron" else 2
+            if not first <= l <= net.L:
+                raise IndexError(f"marks[{n}]: a {kind} mark's layer must be {first}..{net.L}, got {l}")
+            j = _index(m["j"], f"marks[{n}]['j']")
+            if not 0 <= j < net.sizes[l - 1]:
+                raise IndexError(f"marks[{n}]: j must be 0..{net.sizes[l - 1] - 1} in layer {l}, got {j}")
+            mark = {"kind": kind, "l": l, "j": j}
+            if kind == "weight":
+                k = _index(m["k"], f"marks[{n}]['k']")
+                if not 0 <= k < net.sizes[l - 2]:
+                    raise IndexError(f"marks[{n}]: k must be 0..{net.sizes[l - 2] - 1} for layer {l}, got {k}")
+                mark["k"] = k
+                default = weight_name(l, j, k)
+            elif kind == "bias":
+                default = neuron_name("b", l, j)
+            else:
+                default = f"neuron {j + 1} of layer {l}"
+            label = m.get("label") or default
+            if not isinstance(label, str):
+                raise ValueError(f"marks[{n}]: label must be a string, got {label!r}")
+            tip = label
+            expected, got = m.get("expected"), m.get("got")
+            if expected is not None:
+                try:
+                    expected = float(expected)
+                except (TypeError, ValueError):
+                    raise ValueError(f"marks[{n}]: expected must be a number, got {expected!r}") from None
+                if not np.isfinite(expected):
+                    raise ValueError(f"marks[{n}]: expected must be finite, got {expected}")
+            if got is not None:
+                try:
+                    got = float(got)
+                except (TypeError, ValueError):
+                    raise ValueError(f"marks[{n}]: got must be a number, got {got!r}") from None
+            if expected is not None or got is not None:
+                tip = f"{label} — yours: {_shown(got)}   expected: {_shown(expected)}"
+            mark.update(label=label, tip=tip,
+                        expected=None if expected is None else _r(expected),
+                        got=None if got is None or not np.isfinite(got) else _r(got))
+            built.append(mark)
+        self.view.marks = built
+
+    def clear_marks(self) -> None:
+        """Remove every mark."""
+        self.view.marks = []
 
     # ------------------------------------------------------------ browser → state
     def _on_choice(self, change) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 import explorer
+import explorer.exercises
 import explorer.scenarios
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -28,7 +29,7 @@ def test_the_core_example_runs_and_its_numbers_agree():
 
 
 def test_readme_names_every_public_name():
-    missing = [name for name in explorer.__all__ + explorer.scenarios.__all__
+    missing = [name for name in explorer.__all__ + explorer.scenarios.__all__ + explorer.exercises.__all__
                if not re.search(rf"\b{re.escape(name)}\b", README)]
     assert not missing, f"README does not mention: {missing}"
 

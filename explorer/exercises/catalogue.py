@@ -136,8 +136,13 @@ _ALL = [
     ),
 ]
 
-EXERCISES = MappingProxyType({ex.name: ex for ex in _ALL})
+# The chapter's order: the four equations (proved in its fourth section), the algorithm, the
+# two exercises that follow the algorithm, then the fully matrix-based mini-batch (the problem
+# in the section on the code).
+_ORDER = ("BP1", "BP2", "BP3", "BP4", "backprop", "modified_neuron", "linear_neurons", "matrix_backprop")
+EXERCISES = MappingProxyType({name: next(ex for ex in _ALL if ex.name == name) for name in _ORDER})
 """name → Exercise, in the chapter's order (a read-only ordered mapping)."""
+assert len(EXERCISES) == len(_ALL)
 
 
 def get_exercise(name) -> Exercise:

@@ -39,11 +39,14 @@ def student_session(page, jupyterlab):
     # answer as a student would, with the preselected Python 3.
     dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
     page.add_locator_handler(dialog, lambda d: d.locator("button.jp-mod-accept").click())
-    page.goto(f"{jupyterlab['url']}/lab/tree/13_your_turn.ipynb?token={jupyterlab['token']}", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator, .jp-Notebook-toolbar",
-                           timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    # A workspace of its own, reset: only this notebook open, whatever the server showed before.
+    page.goto(f"{jupyterlab['url']}/lab/workspaces/exercises/tree/13_your_turn.ipynb"
+              f"?reset&token={jupyterlab['token']}", timeout=120_000)
+    # The same JupyterLab may still show another notebook (the tour, from the test before) in a
+    # hidden tab: every wait is on the notebook in front.
+    front = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    page.wait_for_selector(f"{front} .jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(f"{front} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
     # Run every cell from the Run menu, as a student does.
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()

@@ -103,13 +103,6 @@ def y_limits(curve: np.ndarray, floor: float) -> tuple[float, float]:
     return bottom, top
 
 
-def content_key(state: ExplorerState) -> tuple:
-    """What the trace-derived pictures depend on (not the demon's Δz or the nudge Δw): the
-    state's ``trace_revision``, which goes up with each new trace. Kept for the panels that
-    import it; ``state.trace_revision`` says the same."""
-    return (state.trace_revision,)
-
-
 # ---------------------------------------------------------------------- the panel
 class DemonPanel(Panel):
     """The demon at the selected neuron: a Δz slider, ΔC against δ·Δz, and how Δz travels.
@@ -395,4 +388,4 @@ class DemonPanel(Panel):
         )
 
 
-__all__ = ["DemonPanel", "content_key", "fmt", "html_name", "num_span", "vector_span", "y_limits"]
+__all__ = ["DemonPanel", "fmt", "html_name", "num_span", "vector_span", "y_limits"]

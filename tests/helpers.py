@@ -9,6 +9,24 @@ def sigma(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def sigma_prime(z):
+    """σ'(z) = σ(z)(1 − σ(z)), written again."""
+    s = sigma(z)
+    return s * (1.0 - s)
+
+
+def saturation_net(w3, b3, cost="quadratic"):
+    """[2, 3, 2] with fixed moderate layer-2 numbers and the given layer 3 (the saturation tests)."""
+    from explorer import Network
+
+    net = Network([2, 3, 2], cost=cost, seed=0)
+    net.weights[2] = np.array([[0.6, -0.4], [-0.3, 0.8], [0.5, 0.5]])
+    net.biases[2] = np.array([[0.1], [-0.2], [0.0]])
+    net.weights[3] = np.array(w3, dtype=float)
+    net.biases[3] = np.array(b3, dtype=float).reshape(-1, 1)
+    return net
+
+
 def hand_forward(net, x):
     """z^l and a^l of every layer by eq. 25 with the sigmoid written again; x a column or columns."""
     x = np.asarray(x, float)

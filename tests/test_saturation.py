@@ -16,22 +16,7 @@ from explorer.core.saturation import (
     sigma_prime_of_builtins,
     slow_learning_verdicts,
 )
-from helpers import hand_forward, sigma
-
-
-def sigma_prime(z):
-    s = sigma(z)
-    return s * (1.0 - s)
-
-
-def small_net(w3, b3, cost="quadratic"):
-    """[2, 3, 2] with fixed moderate layer-2 numbers and the given layer 3."""
-    net = Network([2, 3, 2], cost=cost, seed=0)
-    net.weights[2] = np.array([[0.6, -0.4], [-0.3, 0.8], [0.5, 0.5]])
-    net.biases[2] = np.array([[0.1], [-0.2], [0.0]])
-    net.weights[3] = np.array(w3, dtype=float)
-    net.biases[3] = np.array(b3, dtype=float).reshape(-1, 1)
-    return net
+from helpers import hand_forward, saturation_net as small_net, sigma, sigma_prime
 
 
 X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])

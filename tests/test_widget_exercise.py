@@ -19,7 +19,7 @@ from explorer import Network
 from explorer.widgets.diagram import NetworkDiagram
 from explorer.widgets.state import ExplorerState
 
-from helpers import sigma
+from helpers import sigma, sigma_prime
 
 
 # ------------------------------------------------------------------ the diagram's marks
@@ -82,9 +82,6 @@ from explorer.widgets.exercise import Progress  # noqa: E402
 
 from helpers import numeric_dC_dz, numeric_gradient  # noqa: E402
 
-
-def sigma_prime(z):
-    return sigma(z) * (1 - sigma(z))
 
 
 # Students' functions, written here (never the checker's own).

@@ -477,10 +477,15 @@ class Network:
         anything else, and any batch that fails it, goes through the full check and its
         messages. At m = 10 the full check costs a tenth of the step.
         """
-        if (
-            type(X) is np.ndarray
-            and type(Y) is np.ndarray
-            and X.dtype == Y.dtype == self.dtype
+        if type(X) is np.ndarray and type(Y) is np.ndarray and self._passes_quick_check(X, Y):
+            return X, Y
+        return self._inputs(X, Y)
+
+    def _passes_quick_check(self, X: np.ndarray, Y: np.ndarray) -> bool:
+        """Columns already in the network's dtype and shape, finite, for a cost that takes any
+        target: what ``_inputs`` would accept unchanged, found without its messages."""
+        return (
+            X.dtype == Y.dtype == self.dtype
             and X.ndim == Y.ndim == 2
             and X.shape[0] == self.sizes[0]
             and Y.shape[0] == self.sizes[-1]
@@ -488,9 +493,7 @@ class Network:
             and not isinstance(self.cost_function, CrossEntropyCost)  # (its targets' range)
             and _all_finite(X)
             and _all_finite(Y)
-        ):
-            return X, Y
-        return self._inputs(X, Y)
+        )
 
     def _workspace(self, m: int) -> "_Workspace":
         """Arrays reused from one mini-batch to the next (allocation is slow at small m)."""
@@ -664,14 +667,7 @@ class Network:
                 rows_y = np.concatenate([np.reshape(y, (1, -1)) for _, y in pairs], dtype=self.dtype)
             except (ValueError, TypeError):
                 rows_x = rows_y = None
-            if (
-                rows_x is not None
-                and rows_x.shape[1] == self.sizes[0]
-                and rows_y.shape[1] == self.sizes[-1]
-                and not isinstance(self.cost_function, CrossEntropyCost)  # (its targets' range)
-                and _all_finite(rows_x)
-                and _all_finite(rows_y)
-            ):
+            if rows_x is not None and self._passes_quick_check(rows_x.T, rows_y.T):
                 return rows_x, rows_y
             data = pairs
         X, Y = self._dataset(data)

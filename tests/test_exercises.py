@@ -647,3 +647,19 @@ def test_make_case_refuses_bad_names_and_seeds():
         make_case("bp2", 0)
     with pytest.raises(ValueError, match="seed: expected an integer ≥ 0"):
         make_case("BP2", -3)
+
+
+def test_a_verdict_says_when_there_was_no_answer_to_compare():
+    def stub(delta):
+        raise NotImplementedError
+
+    def nothing(delta):
+        delta.mean(axis=1, keepdims=True)  # no return
+
+    def summed(delta):
+        return delta.sum(axis=1, keepdims=True)
+
+    assert check("BP3", stub).empty == "stub"
+    assert check("BP3", nothing).empty == "none"
+    wrong = check("BP3", summed)
+    assert not wrong.ok and wrong.empty is None and wrong.mistake == "sum_not_average"

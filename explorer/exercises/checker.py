@@ -53,7 +53,9 @@ class Verdict:
     equation when a mistake was recognised (or a remedy for a wrong type), else None;
     ``mistake`` the recognised mistake's name (a key of ``MISTAKES``); ``case`` the first
     failing ``Case`` (with ``got``); ``wrong`` the ``Difference``s of that case; ``passed``
-    how many cases agreed before it; ``trials`` how many were to run; ``exercise`` its name.
+    how many cases agreed before it; ``trials`` how many were to run; ``exercise`` its name;
+    ``empty`` why there was no answer to compare, when there was none: "stub" (the function
+    raised NotImplementedError, as the notebook's empty stub does) or "none" (it returned None).
     """
 
     ok: bool
@@ -65,6 +67,7 @@ class Verdict:
     passed: int
     trials: int
     exercise: str
+    empty: str | None = None
 
     def __str__(self) -> str:
         return self.message + (f"\nHint: {self.hint}" if self.hint else "")
@@ -326,6 +329,7 @@ class _Result:
     case: Case | None = None
     wrong: tuple = ()
     timed_out: bool = False
+    empty: str | None = None  # "stub" or "none", as Verdict.empty
 
 
 def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float,
@@ -343,10 +347,11 @@ def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float,
     if outcome.error_type == "NotImplementedError":
         return _Result(False, f"{fname} raised NotImplementedError: it is still the empty stub.",
                        "Replace the line that raises NotImplementedError with your code, then "
-                       "run the cell again.", None, case)
+                       "run the cell again.", None, case, empty="stub")
     if outcome.error is not None:
         return _Result(False, f"{fname} raised {outcome.error}.{_input_shapes(case)}", None,
                        None, case)
+    empty = "none" if outcome.value is None else None
     got_case = case.with_got(outcome.value)
     mistake = _structural_mistake(case, outcome.value) if ex.name in WHOLE_NETWORK else None
     if mistake:
@@ -356,7 +361,7 @@ def _run_case(ex: Exercise, fn: Callable, case: Case, time_limit: float,
     try:
         got = _canonical(case, outcome.value, fname)
     except _Refusal as refusal:
-        return _Result(False, refusal.message, refusal.hint, refusal.mistake, got_case)
+        return _Result(False, refusal.message, refusal.hint, refusal.mistake, got_case, empty=empty)
     if isinstance(expected, np.ndarray) and got.shape != expected.shape:
         mistake = recognise(case, got)
         message = (f"{fname} returned an array of shape {got.shape}; expected "
@@ -463,7 +468,7 @@ def check(name, fn, *, trials: int = 30, seed: int = 0, time_limit: float = 2.0,
                             is None else " (Its values on square layers are this mistake's.)")
             hint = found.hint
         return Verdict(False, message, hint, mistake, result.case, result.wrong, i, trials,
-                       ex.name)
+                       ex.name, result.empty)
     return Verdict(True, f"All {trials} cases agree with {ex.equation}.", None, None, None, (),
                    trials, trials, ex.name)
 

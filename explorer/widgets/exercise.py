@@ -353,12 +353,11 @@ class ExerciseCheck(widgets.VBox):
 
 
 def _stub_reason(verdict, function_name: str):
-    """A friendly sentence when the function is still the empty stub, else None."""
-    text = f"{verdict.message} {getattr(verdict, 'mistake', '') or ''}"
-    if "NotImplementedError" in text:
+    """A friendly sentence when the function gave no answer yet (``verdict.empty``), else None."""
+    if verdict.empty == "stub":
         return (f"{function_name} is still the empty stub: replace `raise NotImplementedError` "
                 "with your code and run its cell.")
-    if "returned None" in verdict.message:
+    if verdict.empty == "none":
         return (f"{function_name} returns None: it is still empty, or its return statement "
                 "is missing.")
     return None

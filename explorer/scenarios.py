@@ -13,7 +13,7 @@ on its example. Anything wrong raises a ``ScenarioError`` naming the place and t
 
 The package ships the prepared scenarios: ``prepared_scenarios()`` lists their names and
 ``read_scenario("saturated_output")`` reads one. This module is plain Python and numpy (no
-widgets); ``explorer.widgets.scenario`` applies a scenario to a dashboard's state.
+widgets); ``explorer.widgets.dashboard.scenario`` applies a scenario to a dashboard's state.
 """
 
 from __future__ import annotations

@@ -119,8 +119,8 @@ def test_the_wheel_carries_the_data_and_only_the_package(installed):
     for name in (
         "explorer/assets/mnist-digits.npz",
         "explorer/assets/MNIST-SOURCE.md",
-        "explorer/widgets/diagram.js",
-        "explorer/widgets/diagram.css",
+        "explorer/widgets/drawing/diagram.js",
+        "explorer/widgets/drawing/diagram.css",
         "explorer/notebooks/classroom.ipynb",
         "explorer/scenario.schema.json",
     ):
@@ -167,13 +167,13 @@ def test_scenarios_and_the_dashboard_outside_the_checkout(installed):
         "from explorer import Network\n"
         "from explorer.scenarios import prepared_scenarios, read_scenario\n"
         "from explorer.widgets import Explorer\n"
-        "from explorer.widgets.classroom import Classroom\n"
+        "from explorer.widgets.apps.classroom import Classroom\n"
         "names = prepared_scenarios()\n"
         "weights = {n: read_scenario(n).weights[3].tolist() for n in names}\n"
         "ex = Explorer(Network([2, 3, 2], seed=1), np.array([0.8, -0.4]), np.array([1.0, 0.0]))\n"
         "room = Classroom(query='scenario=dead_input')\n"
         "from importlib import resources\n"
-        "js = resources.files('explorer.widgets').joinpath('diagram.js').read_text(encoding='utf-8')\n"
+        "js = resources.files('explorer.widgets.drawing').joinpath('diagram.js').read_text(encoding='utf-8')\n"
         "print(json.dumps({'names': names, 'weights': weights, 'cost': ex.state.trace.cost,\n"
         "    'room': room.current, 'room_x': room.state.x[:, 0].tolist(), 'js': js,\n"
         "    'children': len(ex.widget.children)}))\n"
@@ -193,7 +193,7 @@ def test_scenarios_and_the_dashboard_outside_the_checkout(installed):
     assert got["cost"] == pytest.approx(0.5 * float(((a - np.array([[1.0], [0.0]])) ** 2).sum()), rel=1e-12)
     assert got["room"] == "dead_input" and got["room_x"] == files["dead_input"]["example"]["x"]
     assert got["children"] > 0
-    assert got["js"] == (ROOT / "explorer" / "widgets" / "diagram.js").read_text(encoding="utf-8")
+    assert got["js"] == (ROOT / "explorer" / "widgets" / "drawing" / "diagram.js").read_text(encoding="utf-8")
 
 
 def test_the_command_line_outside_the_checkout(installed):

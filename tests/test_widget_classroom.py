@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from explorer.scenarios import prepared_scenarios, read_scenario, scenario_to_json
-from explorer.widgets.classroom import Classroom, scenario_from_query, scenario_names
+from explorer.widgets.apps.classroom import Classroom, scenario_from_query, scenario_names
 
 
 def test_scenarios_are_listed_in_teaching_order():

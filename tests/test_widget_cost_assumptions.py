@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from explorer import Network
-from explorer.widgets.controls import ControlsPanel
-from explorer.widgets.cost_assumptions import (
+from explorer.widgets.dashboard.controls import ControlsPanel
+from explorer.widgets.chapter.cost_assumptions import (
     GRID,
     CostAssumptionsPanel,
     landscape_range,

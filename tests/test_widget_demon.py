@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from explorer import Network
-from explorer.widgets.demon import DZ_RANGE, N_CURVE, DemonPanel, nice_ceil, y_limits
+from explorer.widgets.dashboard.demon import DZ_RANGE, N_CURVE, DemonPanel, nice_ceil, y_limits
 from explorer.widgets.state import ExplorerState
 
 from helpers import cost_from_layer
@@ -295,12 +295,12 @@ def test_diverged_state_shows_the_message_and_recovers():
 
 # ---------------------------------------------------------------------- what a change recomputes
 def test_a_dz_or_a_click_keeps_the_trace_and_no_panel_writes_into_the_network(monkeypatch):
-    from explorer.widgets.cost_assumptions import CostAssumptionsPanel
-    from explorer.widgets.diagram import NetworkDiagram
-    from explorer.widgets.equations import EquationsPanel
-    from explorer.widgets.forward import ForwardPanel
-    from explorer.widgets.paths import PathsPanel
-    from explorer.widgets.proofs import ProofsPanel
+    from explorer.widgets.chapter.cost_assumptions import CostAssumptionsPanel
+    from explorer.widgets.dashboard.diagram import NetworkDiagram
+    from explorer.widgets.dashboard.equations import EquationsPanel
+    from explorer.widgets.chapter.forward import ForwardPanel
+    from explorer.widgets.chapter.paths import PathsPanel
+    from explorer.widgets.chapter.proofs import ProofsPanel
 
     state, demon = make()
     panels = [demon, NetworkDiagram(state), EquationsPanel(state), ForwardPanel(state), PathsPanel(state),

@@ -10,7 +10,7 @@ import pytest
 
 from explorer.core import Network
 from explorer.core.data import load_mnist, load_mnist_raw
-from explorer.widgets.diagram import NetworkDiagram, scale_colors
+from explorer.widgets.dashboard.diagram import NetworkDiagram, scale_colors
 from explorer.widgets.state import ExplorerState
 
 from helpers import numeric_dC_dz
@@ -283,12 +283,16 @@ def test_diverged_state_is_shown(setup):
 
 
 def test_javascript_parses(tmp_path):
+    """Every ES module of the drawing layer is valid JavaScript (node --check)."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    from explorer.widgets import diagram
+    from importlib.resources import files
 
-    module = tmp_path / "diagram.mjs"
-    module.write_text(pathlib.Path(diagram.__file__).with_name("diagram.js").read_text())
-    result = subprocess.run([node, "--check", str(module)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    modules = [f for f in files("explorer.widgets.drawing").iterdir() if f.name.endswith(".js")]
+    assert any(f.name == "diagram.js" for f in modules)
+    for source in modules:
+        module = tmp_path / (source.name[:-3] + ".mjs")
+        module.write_text(source.read_text(encoding="utf-8"))
+        result = subprocess.run([node, "--check", str(module)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{source.name}: {result.stderr}"

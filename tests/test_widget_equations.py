@@ -10,8 +10,8 @@ import pytest
 
 from explorer import Network
 from explorer.core.activations import Activation
-from explorer.widgets.demon import DemonPanel
-from explorer.widgets.equations import EquationsPanel
+from explorer.widgets.dashboard.demon import DemonPanel
+from explorer.widgets.dashboard.equations import EquationsPanel
 from explorer.widgets.state import ExplorerState
 
 from helpers import hand_forward, numeric_dC_dz, numeric_gradient, sigma

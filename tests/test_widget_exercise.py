@@ -16,7 +16,7 @@ import pytest
 from IPython.core.events import EventManager, available_events
 
 from explorer import Network
-from explorer.widgets.diagram import NetworkDiagram
+from explorer.widgets.dashboard.diagram import NetworkDiagram
 from explorer.widgets.state import ExplorerState
 
 from helpers import sigma, sigma_prime
@@ -78,7 +78,7 @@ def test_bad_marks_are_refused_by_name(diagram, marks, error, words):
 # ------------------------------------------------------------------ the exercise panel
 from explorer.exercises import EXERCISES, check, make_case  # noqa: E402
 from explorer.widgets import ExerciseCheck  # noqa: E402
-from explorer.widgets.exercise import Progress  # noqa: E402
+from explorer.widgets.chapter.exercise import Progress  # noqa: E402
 
 from helpers import numeric_dC_dz, numeric_gradient  # noqa: E402
 

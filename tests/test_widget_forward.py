@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from explorer import Network
-from explorer.widgets.controls import ControlsPanel
-from explorer.widgets.forward import MAX_TERMS, ForwardPanel, hidden_run, shown_indices
+from explorer.widgets.dashboard.controls import ControlsPanel
+from explorer.widgets.chapter.forward import MAX_TERMS, ForwardPanel, hidden_run, shown_indices
 from explorer.widgets.state import ExplorerState
 
 from helpers import hand_forward

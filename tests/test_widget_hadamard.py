@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from explorer import Network
-from explorer.widgets.controls import ControlsPanel
-from explorer.widgets.hadamard import HadamardPanel, backprop_factors, hadamard
+from explorer.widgets.dashboard.controls import ControlsPanel
+from explorer.widgets.chapter.hadamard import HadamardPanel, backprop_factors, hadamard
 from explorer.widgets.state import ExplorerState
 
 from helpers import sigma

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer import load_mnist
-from explorer.widgets.matrix_vs_loop import MatrixVsLoopPanel, mini_batches
+from explorer.widgets.chapter.matrix_vs_loop import MatrixVsLoopPanel, mini_batches
 
 from helpers import sigma
 

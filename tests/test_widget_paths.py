@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from explorer import Network
-from explorer.widgets.paths import PATH_LIMIT, PathsPanel, growth_row
+from explorer.widgets.chapter.paths import PATH_LIMIT, PathsPanel, growth_row
 from explorer.widgets.state import ExplorerState
 
 from helpers import numeric_gradient, sigma

@@ -5,8 +5,8 @@ import pytest
 
 from explorer import Network
 from explorer.core.activations import Activation
-from explorer.widgets.controls import ControlsPanel
-from explorer.widgets.proofs import ProofsPanel, layer_jacobian, output_jacobian, parameter_indices
+from explorer.widgets.dashboard.controls import ControlsPanel
+from explorer.widgets.chapter.proofs import ProofsPanel, layer_jacobian, output_jacobian, parameter_indices
 from explorer.widgets.state import ExplorerState
 
 from helpers import hand_forward, numeric_gradient, sigma

@@ -10,7 +10,7 @@ import pytest
 
 from explorer import Network
 from explorer.core.finite_differences import ForwardPass
-from explorer.widgets.race import RacePanel, example_for
+from explorer.widgets.chapter.race import RacePanel, example_for
 
 SPAN = re.compile(r'<span class="num" data-q="(\w+)" data-value="([^"]+)">([^<]*)</span>')
 SMALL = ((2, 3, 1), (5, 4, 3), (12, 10, 6, 4))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.core import Network
-from explorer.widgets.saturation import SaturationPanel
+from explorer.widgets.dashboard.saturation import SaturationPanel
 from explorer.widgets.state import ExplorerState
 from helpers import hand_forward, saturation_net as small_net, sigma, sigma_prime
 

@@ -11,7 +11,7 @@ import pytest
 
 from explorer.core import Activation, Network
 from explorer.core import slow_learning_verdicts
-from explorer.widgets.scenario import (
+from explorer.widgets.dashboard.scenario import (
     ScenarioError,
     ScenarioPanel,
     load_scenario,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from explorer import Network
-from explorer.widgets.scenario import load_scenario
-from explorer.widgets.slope import SlopePanel, neuron_activation, slopes_at
+from explorer.widgets.dashboard.scenario import load_scenario
+from explorer.widgets.chapter.slope import SlopePanel, neuron_activation, slopes_at
 from explorer.widgets.state import ExplorerState
 
 from helpers import sigma

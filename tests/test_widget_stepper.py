@@ -9,7 +9,7 @@ import pytest
 
 from explorer import Network, toy_dataset
 from explorer.widgets.state import ExplorerState
-from explorer.widgets.stepper import StepThroughPanel
+from explorer.widgets.chapter.stepper import StepThroughPanel
 
 from helpers import hand_forward, sigma
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from explorer import Network, load_mnist
-from explorer.widgets.training import GALLERY_COLS, GALLERY_ROWS, PRESETS, TrainingPanel, parse_hidden
+from explorer.widgets.chapter.training import GALLERY_COLS, GALLERY_ROWS, PRESETS, TrainingPanel, parse_hidden
 
 from helpers import sigma
 
@@ -364,7 +364,7 @@ def test_in_a_kernel_other_messages_are_answered_while_it_trains_and_a_click_pau
 
     try:
         out, _ = run(
-            "from explorer.widgets.training import TrainingPanel\n"
+            "from explorer.widgets.chapter.training import TrainingPanel\n"
             "p = TrainingPanel(epochs=200)\n"
             "print(p.start_button.comm.comm_id, p.pause_button.comm.comm_id)"
         )

@@ -3,19 +3,19 @@
 Every panel observes one shared ``ExplorerState`` and updates in place when it changes.
 """
 
-from .controls import ControlsPanel
-from .demon import DemonPanel
-from .diagram import NetworkDiagram
-from .equations import EquationsPanel
-from .exercise import ExerciseCheck
-from .explorer import Explorer
-from .paths import PathsPanel
-from .race import RacePanel
-from .saturation import SaturationPanel
-from .scenario import ScenarioPanel
+from .dashboard.controls import ControlsPanel
+from .dashboard.demon import DemonPanel
+from .dashboard.diagram import NetworkDiagram
+from .dashboard.equations import EquationsPanel
+from .chapter.exercise import ExerciseCheck
+from .apps.explorer import Explorer
+from .chapter.paths import PathsPanel
+from .chapter.race import RacePanel
+from .dashboard.saturation import SaturationPanel
+from .dashboard.scenario import ScenarioPanel
 from .state import ExplorerState
-from .stepper import StepThroughPanel
-from .training import TrainingPanel
+from .chapter.stepper import StepThroughPanel
+from .chapter.training import TrainingPanel
 
 __all__ = [
     "ControlsPanel",

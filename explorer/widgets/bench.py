@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import Network
 from ..progress import ProgressBar
-from .explorer import Explorer
+from .apps.explorer import Explorer
 
 NETWORKS = ([2, 3, 2], [4, 6, 6, 3])
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core import Network, load_mnist
 from ..progress import ProgressBar
-from .training import REDRAW_SECONDS, TrainingPanel
+from .chapter.training import REDRAW_SECONDS, TrainingPanel
 
 EPOCHS = 10  # the panel's default run
 BATCHES = (10, 100)

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from conftest import ARTIFACTS, ROOT, shot
-from explorer.widgets.scenario import read_scenario
+from explorer.widgets.dashboard.scenario import read_scenario
 
 # Voila's page asks a CDN for a font; this offline machine cannot resolve it. Nothing else
 # may fail.

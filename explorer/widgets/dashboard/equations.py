@@ -14,11 +14,11 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.activations import get_activation
-from ..core.finite_differences import agrees, delta_by_nudging, partial_derivative
-from ..core.notation import neuron_latex, neuron_name, number, weight_latex, weight_name
-from .panel import Panel
-from .state import ExplorerState
+from ...core.activations import get_activation
+from ...core.finite_differences import agrees, delta_by_nudging, partial_derivative
+from ...core.notation import neuron_latex, neuron_name, number, weight_latex, weight_name
+from ..panel import Panel
+from ..state import ExplorerState
 
 #: One colour per kind of quantity, the same in every equation and in the key. The names are
 #: both MathJax (dvips) and CSS colour names; the hex values are MathJax's, for the key.

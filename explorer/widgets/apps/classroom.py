@@ -16,9 +16,9 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
-from ..scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario
+from ...scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario
 from .explorer import Explorer
-from .scenario import load_scenario
+from ..dashboard.scenario import load_scenario
 
 DEFAULT = "healthy"
 

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field, replace
 import ipywidgets as widgets
 import numpy as np
 
-from ..core import Network, load_mnist, max_sigma_prime, one_hot
-from ..core.saturation import DEFAULT_SAT_FRACTION
-from .figures import Blitter, live_figure
-from .state import ACTIVATIONS, COSTS
+from ...core import Network, load_mnist, max_sigma_prime, one_hot
+from ...core.saturation import DEFAULT_SAT_FRACTION
+from ..figures import Blitter, live_figure
+from ..state import ACTIVATIONS, COSTS
 
 #: Train for about this long before yielding to the event loop (other widgets' messages).
 CHUNK_SECONDS = 0.04

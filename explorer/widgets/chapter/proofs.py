@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
-from ..core import delta_via_sigma_prime
-from ..core.finite_differences import (
+from ...core import delta_via_sigma_prime
+from ...core.finite_differences import (
     ForwardPass,
     agrees,
     central_step,
@@ -31,8 +31,8 @@ from ..core.finite_differences import (
     jacobian,
     partial_derivative,
 )
-from .panel import Panel, diverged_html
-from .state import ExplorerState
+from ..panel import Panel, diverged_html
+from ..state import ExplorerState
 
 #: Networks with more parameters than this are checked on a fixed random sample of them.
 MAX_FD_PARAMETERS = 1500

@@ -22,13 +22,13 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ..core import Network
-from ..core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
-from ..core.checks import require_finite_number
-from .demon import fmt, num_span, vector_span
-from .figures import live_figure, render_now
-from .panel import Panel, diverged_html
-from .state import ExplorerState
+from ...core import Network
+from ...core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
+from ...core.checks import require_finite_number
+from ..dashboard.demon import fmt, num_span, vector_span
+from ..figures import live_figure, render_now
+from ..panel import Panel, diverged_html
+from ..state import ExplorerState
 
 #: A layer with more neurons than this is drawn as one box (an MNIST input has 784).
 MAX_NODES = 8

@@ -15,10 +15,10 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_latex, neuron_name, weight_name
-from .figures import Blitter, live_figure
-from .panel import Panel
-from .state import ExplorerState
+from ...core.notation import neuron_latex, neuron_name, weight_name
+from ..figures import Blitter, live_figure
+from ..panel import Panel
+from ..state import ExplorerState
 
 #: The demon's Δz slider runs over ±DZ_RANGE; the curve is drawn over the same range.
 DZ_RANGE = 5.0

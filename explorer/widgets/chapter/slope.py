@@ -14,12 +14,12 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_name, number as _g
-from ..core.saturation import DEFAULT_SAT_FRACTION, neuron_saturation, sigma_prime_of_builtins
-from .demon import html_name
-from .figures import Blitter, live_figure
-from .panel import Panel, diverged_html
-from .state import ACTIVATIONS, ExplorerState
+from ...core.notation import neuron_name, number as _g
+from ...core.saturation import DEFAULT_SAT_FRACTION, neuron_saturation, sigma_prime_of_builtins
+from ..dashboard.demon import html_name
+from ..figures import Blitter, live_figure
+from ..panel import Panel, diverged_html
+from ..state import ACTIVATIONS, ExplorerState
 
 #: The z axis runs over at least ±Z_RANGE (wider if the neuron's z is further out).
 Z_RANGE = 8.0

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
-from ..core import Network, load_mnist
-from .figures import live_figure, render_now
+from ...core import Network, load_mnist
+from ..figures import live_figure, render_now
 
 SIZES = (784, 30, 10)
 DIGIT_CHOICES = (500, 1000, 2000, 4000, 8000)

@@ -24,15 +24,15 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
-from ..core import count_paths, path_sum
-from ..core.costs import QuadraticCost
-from ..core.notation import neuron_name, weight_name
-from ..core.paths import PathSum, path_sum_weighted_inputs
-from ..core.finite_differences import partial_derivative
-from .demon import fmt, html_name, num_span
-from .figures import live_figure, render_now
-from .panel import Panel, diverged_html
-from .state import ExplorerState
+from ...core import count_paths, path_sum
+from ...core.costs import QuadraticCost
+from ...core.notation import neuron_name, weight_name
+from ...core.paths import PathSum, path_sum_weighted_inputs
+from ...core.finite_differences import partial_derivative
+from ..dashboard.demon import fmt, html_name, num_span
+from ..figures import live_figure, render_now
+from ..panel import Panel, diverged_html
+from ..state import ExplorerState
 
 #: The panel lists at most this many paths (``path_sum``'s own limit is larger); beyond it,
 #: only the count is shown.

@@ -24,10 +24,10 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from ..core import Network
-from ..exercises import EXERCISES, check
-from .diagram import NetworkDiagram
-from .state import ExplorerState
+from ...core import Network
+from ...exercises import EXERCISES, check
+from ..dashboard.diagram import NetworkDiagram
+from ..state import ExplorerState
 
 #: Colours of the verdict: solved, not yet, and the quiet grey of "nothing to check".
 OK_COLOR = "#1a7f37"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..core.notation import neuron_latex, weight_latex
-from .panel import Panel
-from .state import ACTIVATIONS, COSTS, ExplorerState
+from ...core.notation import neuron_latex, weight_latex
+from ..panel import Panel
+from ..state import ACTIVATIONS, COSTS, ExplorerState
 
 PARAMETER_RANGE = 6.0
 INPUT_RANGE = 3.0

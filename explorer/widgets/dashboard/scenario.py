@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..scenarios import (
+from ...scenarios import (
     FORMAT,
     NOTATION,
     VERSION,
@@ -28,8 +28,8 @@ from ..scenarios import (
     scenario_to_json,
     write_scenario,
 )
-from .panel import Panel
-from .state import ExplorerState
+from ..panel import Panel
+from ..state import ExplorerState
 
 __all__ = [
     "FORMAT",

@@ -17,13 +17,13 @@ import numpy as np
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
 
-from ..core import Trace
-from ..core import saturation as rules
-from ..core.notation import neuron_name
-from ..core.saturation import DEFAULT_A_THRESHOLD, DEFAULT_SAT_FRACTION, WeightVerdict, max_sigma_prime
-from .figures import Blitter, live_figure
-from .panel import Panel
-from .state import ExplorerState
+from ...core import Trace
+from ...core import saturation as rules
+from ...core.notation import neuron_name
+from ...core.saturation import DEFAULT_A_THRESHOLD, DEFAULT_SAT_FRACTION, WeightVerdict, max_sigma_prime
+from ..figures import Blitter, live_figure
+from ..panel import Panel
+from ..state import ExplorerState
 
 
 def _fmt(value: float) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..core import Network
-from .controls import ControlsPanel
-from .demon import DemonPanel
-from .diagram import NetworkDiagram
-from .equations import EquationsPanel
-from .saturation import SaturationPanel
-from .scenario import ScenarioPanel
-from .state import ExplorerState
+from ...core import Network
+from ..dashboard.controls import ControlsPanel
+from ..dashboard.demon import DemonPanel
+from ..dashboard.diagram import NetworkDiagram
+from ..dashboard.equations import EquationsPanel
+from ..dashboard.saturation import SaturationPanel
+from ..dashboard.scenario import ScenarioPanel
+from ..state import ExplorerState
 
 
 class Explorer:

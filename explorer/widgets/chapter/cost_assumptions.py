@@ -17,12 +17,12 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_name, number as _g, weight_name
-from .demon import html_name, nice_ceil, y_limits
-from ..core.finite_differences import agrees, partial_derivative
-from .figures import Blitter, live_figure
-from .panel import Panel, diverged_html
-from .state import ExplorerState
+from ...core.notation import neuron_name, number as _g, weight_name
+from ..dashboard.demon import html_name, nice_ceil, y_limits
+from ...core.finite_differences import agrees, partial_derivative
+from ..figures import Blitter, live_figure
+from ..panel import Panel, diverged_html
+from ..state import ExplorerState
 
 #: Examples in the batch when none is given: the state's own example and this many more − 1.
 DEFAULT_EXAMPLES = 4

@@ -16,9 +16,9 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import number as _g
-from .figures import live_figure, render_now
-from .state import ExplorerState
+from ...core.notation import number as _g
+from ..figures import live_figure, render_now
+from ..state import ExplorerState
 
 SLIDER_LIMIT = 5.0
 _COLORS = ("#4c72b0", "#dd8452", "#55a868")

@@ -15,10 +15,10 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.notation import neuron_name, number as _g, weight_name
-from .demon import html_name
-from .panel import Panel, diverged_html
-from .state import ExplorerState
+from ...core.notation import neuron_name, number as _g, weight_name
+from ..dashboard.demon import html_name
+from ..panel import Panel, diverged_html
+from ..state import ExplorerState
 
 #: At most this many terms of the sum (and rows or columns of a matrix) are written out.
 MAX_TERMS = 6

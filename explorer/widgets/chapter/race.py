@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
-from ..core import Network, load_mnist
-from ..core.finite_differences import FiniteDifferenceRun
-from ..core.speed import time_backprop, time_passes
-from .figures import Blitter, live_figure
+from ...core import Network, load_mnist
+from ...core.finite_differences import FiniteDifferenceRun
+from ...core.speed import time_backprop, time_passes
+from ..figures import Blitter, live_figure
 
 #: The networks of the sweep: from a dozen parameters to beyond the book's [784, 30, 10].
 NETWORKS = (

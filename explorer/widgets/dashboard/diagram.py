@@ -18,9 +18,9 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ..core.notation import neuron_name, weight_name
-from .panel import Panel
-from .state import ExplorerState
+from ...core.notation import neuron_name, weight_name
+from ..panel import Panel
+from ..state import ExplorerState
 
 #: What neuron colour can show, and what edge colour and width can show.
 COLOR_BY = ("a", "z", "sigma_prime", "delta")
@@ -130,8 +130,8 @@ class DiagramView(anywidget.AnyWidget):
     """The browser side: draws ``data`` as SVG, shows tooltips, sends clicks as ``selection``."""
 
     # Package files, read through importlib.resources so an installed wheel finds them too.
-    _esm = files("explorer.widgets").joinpath("diagram.js").read_text(encoding="utf-8")
-    _css = files("explorer.widgets").joinpath("diagram.css").read_text(encoding="utf-8")
+    _esm = files("explorer.widgets.drawing").joinpath("diagram.js").read_text(encoding="utf-8")
+    _css = files("explorer.widgets.drawing").joinpath("diagram.css").read_text(encoding="utf-8")
 
     data = traitlets.Dict().tag(sync=True)
     image = traitlets.Dict().tag(sync=True)

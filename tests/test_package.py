@@ -176,7 +176,7 @@ def test_scenarios_and_the_dashboard_outside_the_checkout(installed):
         "js = resources.files('explorer.widgets.drawing').joinpath('diagram.js').read_text(encoding='utf-8')\n"
         "print(json.dumps({'names': names, 'weights': weights, 'cost': ex.state.trace.cost,\n"
         "    'room': room.current, 'room_x': room.state.x[:, 0].tolist(), 'js': js,\n"
-        "    'children': len(ex.widget.children)}))\n"
+        "    'children': len(ex.children)}))\n"
     ))
     got = json.loads(out)
     files = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "scenarios").glob("*.json")}

@@ -20,9 +20,26 @@ def make(sizes=(2, 3, 2), seed=1):
 def test_one_line_shows_the_whole_dashboard():
     ex = make()
     for panel in ex.panels:
-        assert panel.widget in _descendants(ex.widget)
+        assert panel.widget in _descendants(ex)
     bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_the_explorer_and_its_panels_are_widgets_a_user_can_arrange():
+    import ipywidgets as widgets
+
+    ex = make()
+    other = widgets.HTML("my plot")
+    row = widgets.HBox([ex, other])  # a TraitError here if the Explorer were not a widget
+    assert row.children[0] is ex and "backprop-explorer" in ex.get_state()["_dom_classes"]
+    tab = widgets.Tab(children=[ex.demon, ex.equations])
+    assert all(isinstance(p, widgets.Widget) for p in tab.children)
+    assert ex.diagram.widget in _descendants(ex.diagram)
+    # closing the explorer closes every panel and the boxes they draw into
+    closing = [w for p in ex.panels for w in (p, p.widget)]
+    ex.close()
+    assert ex.comm is None and all(w.comm is None for w in closing)
+    ex.close()  # twice is harmless, as for any widget
 
 
 def test_a_weight_slider_updates_state_and_every_panel():
@@ -77,7 +94,7 @@ def _descendants(w):
 
 def _all_text(ex):
     parts = []
-    for w in _descendants(ex.widget):
+    for w in _descendants(ex):
         v = getattr(w, "value", None)
         if isinstance(v, str):
             parts.append(v)

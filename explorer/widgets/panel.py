@@ -1,4 +1,8 @@
-"""The common shape of a panel: built on an ExplorerState, shown as one ipywidgets widget."""
+"""The common shape of a panel: an ipywidgets box built on an ExplorerState.
+
+A panel is a widget itself, so it can go into a user's own ``HBox`` or ``Tab`` and close like
+any other. Its content (``panel.widget``) is the one child of the box.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +18,52 @@ def diverged_html(message: str) -> str:
     return f'<div class="diverged" style="color:#b00020">⚠ {html.escape(message)}</div>'
 
 
-class Panel:
+class PanelBox(widgets.VBox):
+    """A box showing one content widget: assigning ``self.widget`` makes it the box's child.
+
+    Closing the box closes its content too, so a closed panel leaves no model behind in the
+    page for its largest parts.
+    """
+
+    _content: widgets.Widget | None = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self._content is not None:  # content built before the box (Box.__init__ resets children)
+            self.children = (self._content,)
+
+    @property
+    def widget(self) -> widgets.Widget | None:
+        """The panel's content (the box's one child)."""
+        return self._content
+
+    @widget.setter
+    def widget(self, content: widgets.Widget) -> None:
+        self._content = content
+        self.children = (content,)
+
+    def close(self) -> None:
+        content, self._content = self._content, None
+        if content is not None:
+            content.close()
+        super().close()
+
+
+class Panel(PanelBox):
     """Subclasses build ``self.widget`` in ``__init__`` and implement ``refresh()``.
 
     ``refresh`` is called after every change of the state (its ``revision``); it reads the
-    state's trace and updates widgets and artists in place. Displaying a panel displays its
-    widget, so ``DemonPanel(state)`` alone in a cell shows it.
+    state's trace and updates widgets and artists in place. ``DemonPanel(state)`` alone in a
+    cell shows the panel; ``HBox([DemonPanel(state), my_plot])`` puts it beside something else.
     """
 
-    widget: widgets.Widget
+    _following = False
 
-    def __init__(self, state: ExplorerState):
+    def __init__(self, state: ExplorerState, **kwargs):
+        super().__init__(**kwargs)
         self.state = state
         state.observe(self._on_revision, names="revision")
+        self._following = True
 
     def _on_revision(self, change) -> None:
         self.refresh()
@@ -35,9 +72,8 @@ class Panel:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Stop following the state and close the widget."""
-        self.state.unobserve(self._on_revision, names="revision")
-        self.widget.close()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """Stop following the state and close the widget (twice is harmless, as for any widget)."""
+        if self._following:
+            self._following = False
+            self.state.unobserve(self._on_revision, names="revision")
+        super().close()

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
+from ..panel import PanelBox
 from ...scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario
 from .explorer import Explorer
 from ..dashboard.scenario import load_scenario
@@ -61,10 +62,11 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
     )
 
 
-class Classroom:
+class Classroom(PanelBox):
     """The presenter's page: scenario menu, its description, and the Explorer under it."""
 
     def __init__(self, query: str | None = None, directory: Path | str | None = None):
+        super().__init__()
         self.directory = Path(directory) if directory is not None else None
         names = scenario_names(self.directory)
         if not names:
@@ -98,7 +100,7 @@ class Classroom:
                 self.menu,
                 self.message,
                 self.description,
-                self.explorer.widget,
+                self.explorer,
             ]
         )
         self.widget.add_class("backprop-classroom")
@@ -124,5 +126,3 @@ class Classroom:
         self.message.value = ""
         self.description.value = self._description_html(scenario)
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

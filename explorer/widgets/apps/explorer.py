@@ -14,16 +14,18 @@ from ..dashboard.scenario import ScenarioPanel
 from ..state import ExplorerState
 
 
-class Explorer:
+class Explorer(widgets.VBox):
     """Every panel of the live explorer, bound to one shared ``ExplorerState``.
 
     ``Explorer(net, x, y)`` builds the state; ``Explorer(state=s)`` binds to an existing one.
     ``batch`` (X, Y) gives the examples of the saturation heatmaps (default: 99 random inputs
     with the current target). The panels are attributes (``diagram``, ``controls``,
     ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone.
+    The Explorer is itself a widget (a ``VBox``): ``HBox([Explorer(...), my_plot])`` works.
     """
 
     def __init__(self, network: Network | None = None, x=None, y=None, *, batch=None, state=None, title="Backprop Explorer"):
+        super().__init__(layout=widgets.Layout(width="100%"))
         if state is None:
             if network is None or x is None or y is None:
                 raise ValueError("Explorer: give a network, x and y (or state=an ExplorerState)")
@@ -38,26 +40,20 @@ class Explorer:
         self.panels = [self.diagram, self.controls, self.equations, self.demon, self.saturation, self.scenario]
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{title}</h2>")
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
-        section = lambda name, panel: widgets.VBox([widgets.HTML(f"<h3 style='margin:0.3em 0'>{name}</h3>"), panel.widget])
-        self.widget = widgets.VBox(
-            [
-                self.title,
-                widgets.HBox([self.diagram.widget, self.controls.widget], layout=wrap),
-                widgets.HBox(
-                    [section("The four equations, live", self.equations), section("The demon", self.demon)],
-                    layout=wrap,
-                ),
-                section("Saturation: where learning slows down", self.saturation),
-                widgets.Accordion(children=[self.scenario.widget], titles=("Save or load a scenario",)),
-            ],
-            layout=widgets.Layout(width="100%"),
+        section = lambda name, panel: widgets.VBox([widgets.HTML(f"<h3 style='margin:0.3em 0'>{name}</h3>"), panel])
+        self.children = (
+            self.title,
+            widgets.HBox([self.diagram, self.controls], layout=wrap),
+            widgets.HBox(
+                [section("The four equations, live", self.equations), section("The demon", self.demon)],
+                layout=wrap,
+            ),
+            section("Saturation: where learning slows down", self.saturation),
+            widgets.Accordion(children=[self.scenario], titles=("Save or load a scenario",)),
         )
-        self.widget.add_class("backprop-explorer")
+        self.add_class("backprop-explorer")
 
     def close(self) -> None:
         for panel in self.panels:
             panel.close()
-        self.widget.close()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        super().close()

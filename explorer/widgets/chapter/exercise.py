@@ -337,7 +337,7 @@ class ExerciseCheck(widgets.VBox):
             + (" (its first example)" if trace.a[1].shape[1] > 1 else "")
             + ": the values that differ from backprop's are marked in red; hover over one to "
             "compare yours with the expected value.</div>")
-        self.diagram_box.children = (caption, diagram.widget)
+        self.diagram_box.children = (caption, diagram)
 
     def close(self) -> None:
         """Stop the auto-check, close the diagram and the widget."""

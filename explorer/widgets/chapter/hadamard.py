@@ -16,6 +16,7 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
+from ..panel import PanelBox
 from ...core.notation import number as _g
 from ..figures import live_figure, render_now
 from ..state import ExplorerState
@@ -61,7 +62,7 @@ def backprop_factors(state: ExplorerState, equation: str, layer: int | None = No
     raise ValueError(f"equation: expected 'BP1' or 'BP2', got {equation!r}")
 
 
-class HadamardPanel:
+class HadamardPanel(PanelBox):
     """s ⊙ t on sliders, or BP1's / BP2's Hadamard product from a state.
 
     ``HadamardPanel()`` starts from the book's example [1, 2] ⊙ [3, 4] = [3, 8]; give ``s`` and
@@ -77,6 +78,7 @@ class HadamardPanel:
 
     def __init__(self, s=(1.0, 2.0), t=(3.0, 4.0), names=("s", "t"), *, state: ExplorerState | None = None,
                  equation: str = "BP1", layer: int | None = None, limit: float = SLIDER_LIMIT):
+        super().__init__()
         self.state, self.equation, self.layer = state, equation, layer
         self.delta = None
         if state is not None:
@@ -205,10 +207,8 @@ class HadamardPanel:
     def close(self) -> None:
         if self.state is not None:
             self.state.unobserve(self._on_revision, names="revision")
-        self.widget.close()
+        super().close()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def _factor(v: float) -> str:

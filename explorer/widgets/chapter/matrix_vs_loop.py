@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from ..panel import PanelBox
 from ...core import Network, load_mnist
 from ..figures import live_figure, render_now
 
@@ -78,7 +79,7 @@ def blas_threads() -> str:
     return "BLAS threads: library default"
 
 
-class MatrixVsLoopPanel:
+class MatrixVsLoopPanel(PanelBox):
     """Time ``Network.update_mini_batch`` against ``Network.update_mini_batch_loop`` on digits.
 
     ``run()`` (or the Run button) starts both methods from the same random [784, 30, 10]
@@ -96,6 +97,7 @@ class MatrixVsLoopPanel:
 
     def __init__(self, n_digits: int = 2000, mini_batch_size: int = 10, repeats: int = 3, eta: float = 3.0,
                  seed: int = 0, sizes=SIZES):
+        super().__init__()
         self.eta, self.seed, self.sizes = float(eta), seed, tuple(sizes)
         self.result: Comparison | None = None
         self.start_net = self.loop_net = self.matrix_net = None
@@ -235,10 +237,8 @@ class MatrixVsLoopPanel:
         )
 
     def close(self) -> None:
-        self.widget.close()
+        super().close()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def _max_difference(a, b, layers) -> float:

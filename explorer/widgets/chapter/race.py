@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from ..panel import PanelBox
 from ...core import Network, load_mnist
 from ...core.finite_differences import FiniteDifferenceRun
 from ...core.speed import time_backprop, time_passes
@@ -169,7 +170,7 @@ def sizes_label(sizes) -> str:
 
 
 # ----------------------------------------------------------------------------- the panel
-class RacePanel:
+class RacePanel(PanelBox):
     """Finite differences against backprop: a measured sweep, then a live race.
 
     For tests and other code: ``rows`` (``RaceRow`` per network, after ``measure()``),
@@ -182,6 +183,7 @@ class RacePanel:
     """
 
     def __init__(self, networks=NETWORKS, race_sizes=HEADLINE, seed: int = 0, render_now: bool = False):
+        super().__init__()
         self.networks = tuple(tuple(int(n) for n in s) for s in networks)
         self.seed = seed
         self.render_now = render_now
@@ -540,10 +542,8 @@ class RacePanel:
     # ------------------------------------------------------------------ display
     def close(self) -> None:
         self._token = None
-        self.widget.close()
+        super().close()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["HEADLINE", "NETWORKS", "RacePanel", "RaceRow", "measure_network", "n_parameters"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 import ipywidgets as widgets
 import numpy as np
 
+from ..panel import PanelBox
 from ...core import Network, load_mnist, max_sigma_prime, one_hot
 from ...core.saturation import DEFAULT_SAT_FRACTION
 from ..figures import Blitter, live_figure
@@ -184,7 +185,7 @@ def _nice_top(value: float) -> float:
 
 
 # ----------------------------------------------------------------------------- the panel
-class TrainingPanel:
+class TrainingPanel(PanelBox):
     """Train [784, 30, 10] on the project's digits from a panel, live.
 
     ``TrainingPanel()`` alone in a cell shows it. Controls: hidden sizes ("30", "100, 30"),
@@ -227,6 +228,7 @@ class TrainingPanel:
         n_test: int = 2000,
         render_now: bool = False,
     ):
+        super().__init__()
         #: Render figures at once (tests, benchmark) instead of when the browser asks.
         self.render_now = render_now
         #: How many times the figure and readouts were brought up to date (the benchmark counts).
@@ -988,10 +990,8 @@ class TrainingPanel:
     # ------------------------------------------------------------------ display
     def close(self) -> None:
         self._stop_task()
-        self.widget.close()
+        super().close()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 class _CachingBlitter(Blitter):

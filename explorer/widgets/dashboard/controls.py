@@ -3,7 +3,9 @@
 Every control writes to the shared state; the state recomputes the trace once and every panel
 (this one included) follows. Sliders are rebuilt only when the selection or the network's
 shape changes, and values set from elsewhere (a loaded scenario, re-initialising) flow back
-into the sliders without echoing into the state again.
+into the sliders without echoing into the state again: every handler compares the control's
+new value with what the state already holds and does nothing when they agree, so no guard
+flag is needed while the panel itself sets a control.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ class ControlsPanel(Panel):
 
     def __init__(self, state: ExplorerState):
         super().__init__(state)
-        self._syncing = False
         self.parameter_box = widgets.VBox()
         self.example_box = widgets.VBox()
         net = state.network
@@ -106,14 +107,10 @@ class ControlsPanel(Panel):
         children.append(self.bias_slider)
         _close_all(self.parameter_box.children)
         self.parameter_box.children = children
-        self._syncing = True
-        try:
-            name = net.neuron_activation(l, j).name
-            self.neuron_activation.description = f"neuron {j + 1}, l = {l}"
-            if name in ACTIVATIONS:
-                self.neuron_activation.value = name
-        finally:
-            self._syncing = False
+        name = net.neuron_activation(l, j).name
+        self.neuron_activation.description = f"neuron {j + 1}, l = {l}"
+        if name in ACTIVATIONS:
+            self.neuron_activation.value = name  # equal to the state's: the handler does nothing
 
     def _build_example(self) -> None:
         net = self.state.network
@@ -156,10 +153,14 @@ class ControlsPanel(Panel):
         self.layer_activation_box.children = children
 
     # ------------------------------------------------------------ user → state
-    def _guarded(self, fn):
+    @staticmethod
+    def _differs(current, apply):
+        """A handler that applies a choice only when it is not what the state holds already."""
+
         def handler(change):
-            if not self._syncing:
-                fn(change["new"])
+            if change["new"] != current():
+                apply(change["new"])
+
         return handler
 
     def _moved(self, current, apply):
@@ -171,10 +172,10 @@ class ControlsPanel(Panel):
         """
 
         def handler(change):
-            if self._syncing:
-                return
             new = change["new"]
             step = change["owner"].step
+            if new == current():  # the panel showing the state's own value
+                return
             if abs(new - current()) < step / 2 and abs(new - round(current() / step) * step) < 1e-9:
                 return
             apply(new)
@@ -196,15 +197,17 @@ class ControlsPanel(Panel):
         return self._moved(lambda: float(self.state.y[i, 0]), lambda v: self.state.set_target(i, v))
 
     def _on_layer_activation(self, l):
-        return self._guarded(lambda name: self.state.set_activation(l, name))
+        return self._differs(
+            lambda: self.state.network.base_activation(l).name, lambda name: self.state.set_activation(l, name)
+        )
 
     def _on_neuron_activation(self, change):
-        if not self._syncing:
-            l, j = self.state.selected_neuron
+        l, j = self.state.selected_neuron
+        if change["new"] != self.state.network.neuron_activation(l, j).name:
             self.state.set_activation(l, change["new"], neuron=j)
 
     def _on_cost(self, change):
-        if not self._syncing:
+        if change["new"] != self.state.network.cost.name:
             self.state.set_cost(change["new"])
 
     def _on_reinit(self, _button=None):
@@ -222,25 +225,21 @@ class ControlsPanel(Panel):
         if sel_key != self._selection_key:
             self._selection_key = sel_key
             self._build_parameters()
-        self._syncing = True
-        try:
-            for (l, j, k), s in self.weight_sliders.items():
-                _set(s, float(net.weights[l][j, k]))
-            l, j = state.selected_neuron
-            _set(self.bias_slider, float(net.biases[l][j, 0]))
-            x, y = state.x, state.y
-            for i, s in enumerate(self.input_sliders):
-                _set(s, float(x[i, 0]))
-            for i, s in enumerate(self.target_sliders):
-                _set(s, float(y[i, 0]))
-            if self.cost_dropdown.value != net.cost.name:
-                self.cost_dropdown.value = net.cost.name
-            for l, d in self.layer_dropdowns.items():
-                base = net.base_activation(l).name
-                if base in d.options and d.value != base:
-                    d.value = base
-        finally:
-            self._syncing = False
+        for (l, j, k), s in self.weight_sliders.items():
+            _set(s, float(net.weights[l][j, k]))
+        l, j = state.selected_neuron
+        _set(self.bias_slider, float(net.biases[l][j, 0]))
+        x, y = state.x, state.y
+        for i, s in enumerate(self.input_sliders):
+            _set(s, float(x[i, 0]))
+        for i, s in enumerate(self.target_sliders):
+            _set(s, float(y[i, 0]))
+        if self.cost_dropdown.value != net.cost.name:
+            self.cost_dropdown.value = net.cost.name
+        for l, d in self.layer_dropdowns.items():
+            base = net.base_activation(l).name
+            if base in d.options and d.value != base:
+                d.value = base
 
 
 def _close_all(old_widgets) -> None:
@@ -251,7 +250,7 @@ def _close_all(old_widgets) -> None:
 
 
 def _set(slider: widgets.FloatSlider, value: float) -> None:
-    """Show ``value`` on the slider, widening its range if needed (no event echo: guarded)."""
+    """Show ``value`` on the slider, widening its range if needed (its handler sees the state's value)."""
     if abs(slider.value - value) < 1e-12:
         return
     if value > slider.max:

@@ -1,0 +1,69 @@
+"""``Plot``: a figure the browser draws as SVG from numbers the kernel sends (``plot.js``).
+
+A figure is a ``spec`` (its axes and marks: lines, points, bars, rules, text, heatmaps; their
+colours and labels) and ``data`` (each mark's numbers, arrays as binary float32 buffers, and
+the axes' current limits under ``"@<axes id>"``). A panel sets the spec when the structure
+changes and calls ``show(...)`` on every event: one message with just the numbers, and the
+browser moves what it has already drawn. Labels use the book's names ("δ^2_1").
+
+matplotlib remains for static figures (``explorer.plots``); nothing here draws in the kernel.
+"""
+
+from __future__ import annotations
+
+import anywidget
+import numpy as np
+import traitlets
+
+from . import source
+
+
+def as_buffer(values, dtype=np.float32) -> memoryview:
+    """An array as the bytes the browser reads (C order, float32 unless told)."""
+    return memoryview(np.ascontiguousarray(np.asarray(values, dtype=dtype)).reshape(-1))
+
+
+class Plot(anywidget.AnyWidget):
+    """An SVG figure. ``spec`` is its structure, ``data`` its numbers (see the module doc).
+
+    ``revision`` counts the data sent (the page marks a figure with the revision it painted,
+    so a latency probe knows when the newest numbers are on screen). ``values(mark)`` gives
+    back, as numpy arrays, what was last sent for a mark: tests compare it with independent
+    computations.
+    """
+
+    _esm = source("plot.js")
+    spec = traitlets.Dict().tag(sync=True)
+    data = traitlets.Dict().tag(sync=True)
+    revision = traitlets.Int(0).tag(sync=True)
+
+    def show(self, **marks) -> None:
+        """Send new numbers: ``show(curve={"x": xs, "y": ys}, **{"@ax": {"ylim": [0, 1]}})``.
+
+        numpy arrays (and lists of numbers) travel as float32 buffers; other values (limits,
+        colours, text items, shapes) as JSON. Marks not named keep their previous numbers.
+        """
+        data = dict(self.data)
+        for name, fields in marks.items():
+            data[name] = {k: _encode(k, v) for k, v in fields.items()}
+        with self.hold_sync():
+            self.data = data
+            self.revision += 1
+
+    def values(self, mark: str, field: str):
+        """What was last sent for ``mark``'s ``field``, as the browser reads it."""
+        value = self.data[mark][field]
+        if isinstance(value, memoryview):
+            return np.frombuffer(value, dtype=value.format).copy()
+        return value
+
+
+_ARRAY_FIELDS = {"x", "y", "values"}
+
+
+def _encode(field: str, value):
+    if field in _ARRAY_FIELDS:
+        return as_buffer(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value

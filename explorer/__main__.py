@@ -136,12 +136,15 @@ def _classroom(args) -> int:
     notebook = resources.files("explorer.notebooks") / "classroom.ipynb"
     # An installed package's notebook is a file on disk; as_file copies it out of a zip if not.
     path = resources.as_file(notebook).__enter__()
+    from .widgets.apps.classroom import voila_options
+
+    options, env = voila_options()  # our template: no request leaves the server
     command = [
         sys.executable, "-m", "voila", str(path), f"--port={args.port}", f"--Voila.ip={args.ip}",
-        *([] if args.open_browser else ["--no-browser"]), *args.voila_args,
+        *options, *([] if args.open_browser else ["--no-browser"]), *args.voila_args,
     ]
     # Voila takes this process's place, so Ctrl-C and a kill reach the server itself.
-    os.execv(sys.executable, command)
+    os.execve(sys.executable, command, env)
     return 0  # not reached
 
 

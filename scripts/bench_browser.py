@@ -3,9 +3,11 @@
 Serves the classroom app with Voila, opens it in headless chromium (Playwright), focuses the
 first weight slider and presses the arrow key 30 times (plus warm-up). For each press it
 measures, in the page, the time from the keydown event to the next animation frame after
-(a) the network diagram's SVG changed and (b) the equations' numbers changed, and prints
-median and 95th percentile. For reference it does the same for a bare ipympl figure with one
-line (its canvas repaint), served by the same Voila.
+(a) the network diagram's SVG changed and (b) the equations' numbers changed (written into the
+KaTeX-typeset equations, so that frame is the last paint of what changed), and prints median
+and 95th percentile. Then it holds the key (30 presses 35 ms apart) and measures how long after
+the last press the equations settle on their final numbers. For reference it times the floor of
+any kernel-driven widget: a bare slider whose value the kernel writes into an HTML label.
 
 Run: .venv/bin/python scripts/bench_browser.py        (needs chromium: apt-get install chromium)
 """
@@ -64,11 +66,10 @@ BARE_NOTEBOOK = {
         {
             "cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
             "source": (
-                "import ipywidgets as w\nfrom explorer.widgets.figures import live_figure\n"
-                "fig = live_figure(6, 3); ax = fig.add_subplot(); line, = ax.plot([0, 1], [0, 0])\n"
-                "ax.set_ylim(-1, 1)\ns = w.FloatSlider(min=-1, max=1, step=0.01)\n"
-                "s.observe(lambda c: (line.set_ydata([0, c['new']]), fig.canvas.draw_idle()), 'value')\n"
-                "w.VBox([s, fig.canvas])"
+                "import ipywidgets as w\n"
+                "s = w.FloatSlider(min=-1, max=1, step=0.01); label = w.HTML('<span id=\"echo\">0</span>')\n"
+                "s.observe(lambda c: setattr(label, 'value', f'<span id=\"echo\">{c[\"new\"]}</span>'), 'value')\n"
+                "w.VBox([s, label])"
             ),
         }
     ],
@@ -81,6 +82,33 @@ def press_and_time(page, svg_sel, eq_sel, handle):
     page.evaluate(WATCH, [svg_sel, eq_sel])
     handle.press("ArrowRight")
     return page.evaluate("() => window.__timing", None)
+
+
+HOLD = """
+async ([presses, gap]) => {
+  const box = document.querySelector('.equations-panel .bpx-formula');
+  let last = performance.now();
+  new MutationObserver(() => { last = performance.now(); })
+    .observe(box, {subtree: true, childList: true, characterData: true, attributes: true});
+  const handle = document.querySelector('.backprop-explorer .widget-slider .noUi-handle');
+  handle.focus();
+  let lastPress = 0;
+  for (let i = 0; i < presses; i++) {
+    handle.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowLeft', bubbles: true}));
+    lastPress = performance.now();
+    await new Promise((r) => setTimeout(r, gap));
+  }
+  // settled: nothing changed for a second; the last change's frame is the last paint
+  while (performance.now() - last < 1000) await new Promise((r) => setTimeout(r, 50));
+  return last - lastPress;
+}
+"""
+
+
+def held_key(page, handle) -> float:
+    """ms from the last of 30 presses (35 ms apart) until the equations stop changing."""
+    handle.focus()
+    return page.evaluate(HOLD, [30, 35])
 
 
 def summary(name, samples):
@@ -96,10 +124,13 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp())
     (tmp / "bare.ipynb").write_text(json.dumps(BARE_NOTEBOOK))
     (tmp / "classroom.ipynb").write_text((ROOT / "notebooks" / "classroom.ipynb").read_text())
+    from explorer.widgets.apps.classroom import voila_options
+
+    options, env = voila_options()
     port = free_port()
     server = start_server(
-        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(tmp)],
-        f"http://127.0.0.1:{port}/", "bench-voila.log",
+        [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *options, str(tmp)],
+        f"http://127.0.0.1:{port}/", "bench-voila.log", env=env,
     )
     lines = ["Backprop Explorer in the browser: key press on a slider → repaint (Voila, headless chromium)"]
     try:
@@ -108,21 +139,22 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
 
             page.goto(f"http://127.0.0.1:{port}/voila/render/bare.ipynb", timeout=120_000)
-            page.wait_for_selector("canvas", timeout=120_000)
+            page.wait_for_selector("#echo", timeout=120_000)
             page.wait_for_timeout(1500)
             handle = page.locator(".noUi-handle").first
             bare = []
             for i in range(STEPS + WARM_UP):
-                t = press_and_time(page, ".jupyter-matplotlib-canvas-div canvas", None, handle)
+                t = press_and_time(page, ".widget-html", None, handle)
                 if i >= WARM_UP:
                     bare.append(t["svg"])
                 page.wait_for_timeout(150)
 
             page.goto(f"http://127.0.0.1:{port}/voila/render/classroom.ipynb?scenario=healthy", timeout=120_000)
             page.wait_for_selector(".backprop-explorer svg", timeout=120_000)
+            page.wait_for_selector(".equations-panel .katex span.num[data-q]", timeout=120_000)
             page.wait_for_timeout(2500)
             handle = page.locator(".backprop-explorer .widget-slider .noUi-handle").first
-            eq_sel = ".backprop-explorer .widget-htmlmath"
+            eq_sel = ".backprop-explorer .equations-panel .bpx-formula"
             svg, eq, both = [], [], []
             for i in range(STEPS + WARM_UP):
                 t = press_and_time(page, ".backprop-explorer svg", eq_sel, handle)
@@ -131,6 +163,7 @@ def main() -> int:
                     eq.append(t["eq"])
                     both.append(max(t["svg"], t["eq"]))
                 page.wait_for_timeout(150)
+            settle = [held_key(page, handle) for _ in range(3)]
             browser.close()
     finally:
         stop_server(server)
@@ -138,7 +171,8 @@ def main() -> int:
         summary("network diagram repainted", svg),
         summary("equations' numbers repainted", eq),
         summary("both (the dashboard up to date)", both),
-        summary("reference: bare ipympl figure", bare),
+        summary("held key: settled after the last press", settle),
+        summary("reference: bare slider → HTML label", bare),
     ]
     print("\n".join(lines))
     return 0

@@ -152,8 +152,11 @@ def test_curve_is_the_demons_actual_change_and_the_tangent_has_slope_delta():
     panel.dz_slider.value = 1.1
     net = twin(state)
     t = net.trace(state.x, state.y)
-    xs, ys = panel.curve_line.get_data()
+    xs, ys = panel.plot.values("curve", "x"), panel.plot.values("curve", "y")
     assert len(xs) == N_CURVE and xs[0] == -DZ_RANGE and xs[-1] == DZ_RANGE
+    # what was sent is float32 (the browser draws with it); panel.curve holds float64
+    np.testing.assert_allclose(ys, panel.curve, rtol=1e-6, atol=1e-12)
+    xs, ys = np.linspace(-DZ_RANGE, DZ_RANGE, N_CURVE), panel.curve
     for i in (0, 17, N_CURVE // 2, 80, N_CURVE - 1):
         expected = net.demon(state.x, state.y, 3, 2, float(xs[i])).actual
         assert ys[i] == pytest.approx(expected, rel=1e-10, abs=1e-15)
@@ -164,24 +167,25 @@ def test_curve_is_the_demons_actual_change_and_the_tangent_has_slope_delta():
     assert ys[80] == pytest.approx(by_hand, rel=1e-9)
     assert ys[N_CURVE // 2] == pytest.approx(0.0, abs=1e-15)  # Δz = 0 (up to summation order)
 
-    (x0, x1), (y0, y1) = panel.tangent_line.get_data()
-    assert (y1 - y0) / (x1 - x0) == pytest.approx(t.delta[3][2, 0], rel=1e-12)
-    assert y0 == pytest.approx(t.delta[3][2, 0] * x0, rel=1e-12)  # through the origin
+    (x0, x1), (y0, y1) = panel.plot.values("tangent", "x"), panel.plot.values("tangent", "y")
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(t.delta[3][2, 0], rel=1e-6)
+    assert y0 == pytest.approx(t.delta[3][2, 0] * x0, rel=1e-6)  # through the origin
 
-    (px,), (py,) = panel.point.get_data()
-    assert px == 1.1
-    assert py == pytest.approx(net.demon(state.x, state.y, 3, 2, 1.1).actual, rel=1e-12)
-    gx, gy = panel.gap_line.get_data()
-    assert list(gx) == [1.1, 1.1]
-    assert gy[0] == pytest.approx(t.delta[3][2, 0] * 1.1, rel=1e-12) and gy[1] == py
+    (px,), (py,) = panel.plot.values("point", "x"), panel.plot.values("point", "y")
+    assert px == pytest.approx(1.1, rel=1e-7)
+    assert py == pytest.approx(net.demon(state.x, state.y, 3, 2, 1.1).actual, rel=1e-6)
+    gx, gy = panel.plot.values("gap", "x"), panel.plot.values("gap", "y")
+    np.testing.assert_allclose(gx, [1.1, 1.1], rtol=1e-7)
+    assert gy[0] == pytest.approx(t.delta[3][2, 0] * 1.1, rel=1e-6) and gy[1] == py
 
 
 def test_the_axis_holds_the_whole_curve():
     state, panel = make()
     for sel in [(2, 0), (3, 5), (4, 0), (4, 2)]:
         state.select_neuron(*sel)
-        lo, hi = panel.ax.get_ylim()
-        ys = panel.curve_line.get_ydata()
+        lo, hi = panel.plot.values("@demon", "ylim")
+        ys = panel.plot.values("curve", "y")
+        assert (lo, hi) == panel.ylim
         assert lo <= np.nanmin(ys) and np.nanmax(ys) <= hi
         assert lo < 0 < hi
 
@@ -200,24 +204,24 @@ def test_y_limits_stay_put_for_small_changes_and_sit_on_nice_numbers():
     assert y_limits(np.zeros(11), 0.01) == (-0.01, 0.01)
 
 
-def test_a_slider_drag_only_blits_and_never_recomputes_the_curve(monkeypatch):
+def test_a_slider_drag_sends_the_point_only_and_never_recomputes_the_curve(monkeypatch):
     state, panel = make()
-    draws, curves = [], []
-    panel.fig.canvas.mpl_connect("draw_event", lambda event: draws.append(1))
+    curves = []
     real_curve = Network.demon_curve
     monkeypatch.setattr(Network, "demon_curve", lambda *a, **k: curves.append(1) or real_curve(*a, **k))
+    sent = []
+    panel.plot.observe(lambda change: sent.append(change["new"]), names="data")
     for value in np.linspace(-2, 2, 9):
         panel.dz_slider.value = float(value)
-    assert draws == [] and curves == []
-    limits = panel.ax.get_ylim()
+    assert curves == [] and len(sent) == 9
+    # each message carries the new point; the curve's buffer is the same object as before
+    assert all(s["curve"]["y"] is sent[0]["curve"]["y"] for s in sent)
+    assert sent[-1]["point"]["x"].tolist() == pytest.approx([2.0])
     state.set_weight(4, 0, 1, state.network.weights[4][0, 1] + 1e-4)  # the trace changes a little
     assert curves == [1]
-    assert panel.ax.get_ylim() == limits and draws == []  # same limits: still only a blit
-    for sel in [(2, 1), (2, 2), (3, 0), (4, 2), (4, 0)]:  # clicks: a full draw only for new limits
-        before, n = panel.ax.get_ylim(), len(draws)
-        state.select_neuron(*sel)
-        assert len(draws) - n == (panel.ax.get_ylim() != before)
-    assert panel.name_text.get_text() == "$z^{4}_{1}$"
+    state.select_neuron(4, 0)
+    labels = [item["text"] for item in panel.plot.values("labels", "items")]
+    assert labels[0] == "The demon at z^4_1"
 
 
 # ---------------------------------------------------------------------- weight nudge
@@ -248,8 +252,8 @@ def test_weight_nudge_row_shows_eq_47_against_the_actual_change():
     assert panel.weight_box.layout.display == "none"
 
 
-# ---------------------------------------------------------------------- the image
-def test_a_panel_updated_in_place_draws_what_a_fresh_panel_draws():
+# ---------------------------------------------------------------------- the figure
+def test_a_panel_updated_in_place_sends_what_a_fresh_panel_sends():
     state, panel = make()
     for value in (0.4, 1.9, -3.3):
         panel.dz_slider.value = value
@@ -259,23 +263,18 @@ def test_a_panel_updated_in_place_draws_what_a_fresh_panel_draws():
     state.set_weight(3, 0, 3, 1.5)
     state.set_input(0, -0.2)
     panel.dz_slider.value = 1.35
-
-    updated = np.asarray(panel.fig.canvas.buffer_rgba()).copy()  # what the last blit left
     fresh = DemonPanel(state)
-    fresh.fig.canvas.draw()
-    expected = np.asarray(fresh.fig.canvas.buffer_rgba()).copy()
-    panel.fig.canvas.draw()
-    redrawn = np.asarray(panel.fig.canvas.buffer_rgba()).copy()
-
-    # Same data, limits, title and fixed layout, drawn by the same Agg renderer in the same
-    # order (background, then the moving artists on top): the pixels agree exactly, so no
-    # tolerance is needed (were one ever needed, it would be for antialiased edges only).
-    assert updated.shape == expected.shape == redrawn.shape
-    np.testing.assert_array_equal(updated, expected)
-    np.testing.assert_array_equal(redrawn, expected)
-    # and the comparison can fail: another Δz moves the point
+    assert panel.plot.spec == fresh.plot.spec
+    for mark in ("curve", "tangent", "point", "gap"):
+        for field in ("x", "y"):
+            np.testing.assert_array_equal(panel.plot.values(mark, field), fresh.plot.values(mark, field))
+    assert panel.plot.values("@demon", "ylim") == fresh.plot.values("@demon", "ylim")
+    assert panel.plot.values("labels", "items") == fresh.plot.values("labels", "items")
+    # and the comparison can fail: another Δz moves the point (the fresh panel, closed, stays)
+    fresh.close()
+    before = fresh.plot.values("point", "x")[0]
     panel.dz_slider.value = 1.0
-    assert not np.array_equal(np.asarray(panel.fig.canvas.buffer_rgba()), expected)
+    assert panel.plot.values("point", "x")[0] != before
 
 
 # ---------------------------------------------------------------------- divergence
@@ -286,11 +285,11 @@ def test_diverged_state_shows_the_message_and_recovers():
     assert state.diverged
     text = html.unescape(panel.readout.value)
     assert "diverged" in text and not SPAN.findall(text)
-    assert not panel.curve_line.get_visible()
+    assert panel.plot.values("curve", "hidden") is True
     state.set_activation(4, "sigmoid")
     assert not state.diverged
     assert "predicted" in numbers(panel.readout.value)
-    assert panel.curve_line.get_visible()
+    assert panel.plot.values("curve", "hidden") is False
 
 
 # ---------------------------------------------------------------------- what a change recomputes

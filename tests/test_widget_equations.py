@@ -27,8 +27,9 @@ def make(sizes=(4, 6, 6, 3), seed=3, cost="quadratic", activation="sigmoid", x=X
 
 # ---------------------------------------------------------------------- parsing the markup
 SPAN = re.compile(r'<span class="num" data-q="(\w+)" data-value="([^"]+)">([^<]*)</span>')
-VEC = re.compile(r'<span class="vec" data-q="(\w+)" data-values="([^"]*)">')
 COLORED = re.compile(r"\\color\{(\w+)\}\{((?:[^{}]|\{[^{}]*\})*)\}")
+SLOT = re.compile(r"^\\htmlData\{q=\w+\}\{(.*)\}$")
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
 def section(markup, eq):
@@ -41,17 +42,29 @@ def spans(markup):
     return {q: (float(v), float(t.replace("−", "-"))) for q, v, t in SPAN.findall(markup)}
 
 
-def tex_float(tex):
-    return float(tex.replace(r"\times10^{", "e").replace("}", ""))
+def shown_float(text):
+    """A number as a formula shows it: 0.1234, (−0.05), 1.2×10⁻⁵."""
+    text = text.strip("()").replace("−", "-")
+    if "×10" in text:
+        mantissa, exponent = text.split("×10")
+        return float(f"{mantissa}e{exponent.translate(SUPERSCRIPTS)}")
+    return float(text)
 
 
 def colored_numbers(tex, color):
-    """The numbers typeset in ``color``, in order (symbols in that colour are skipped)."""
+    """The numbers shown in ``color``, in order (symbols in that colour are skipped)."""
     out = []
     for name, body in COLORED.findall(tex):
-        if name == color and re.fullmatch(r"-?[\d.]+(\\times10\^\{-?\d+\})?", body):
-            out.append(tex_float(body))
+        slot = SLOT.match(body)
+        if name == color and slot:
+            out.append(shown_float(slot.group(1)))
     return out
+
+
+def entries(markup, key):
+    """A vector shown as [q_1, q_2, …]: the exact values of its entries, in order."""
+    s = spans(markup)
+    return [s[f"{key}_{i}"][0] for i in range(1, len(s) + 1) if f"{key}_{i}" in s]
 
 
 def approx4(values):
@@ -75,7 +88,7 @@ def test_bp1_for_an_output_neuron_with_the_quadratic_cost():
     sp = sigma(z[4]) * (1 - sigma(z[4]))
     delta = (a[4] - y) * sp  # eq. 30
 
-    sec = section(panel.html.value, "BP1")
+    sec = section(panel.markup, "BP1")
     s = spans(sec)
     assert s["BP1"][0] == pytest.approx(delta[1, 0], rel=1e-12)
     assert s["BP1"][1] == pytest.approx(delta[1, 0], rel=1e-5)  # shown with 6 digits
@@ -98,16 +111,15 @@ def test_bp1_vector_form_shows_the_hadamard_product_entry_by_entry():
     z, a = hand_forward(net, X)
     grad = a[4][:, 0] - Y
     sp = sigma(z[4][:, 0]) * (1 - sigma(z[4][:, 0]))
-    sec = section(panel.html.value, "BP1")
+    sec = section(panel.markup, "BP1")
     vector = sec[sec.index('class="vector-form"') :]
     assert r"\odot" in vector
     assert colored_numbers(vector, "Brown") == approx4(grad)
     assert colored_numbers(vector, "DarkOrchid") == approx4(sp)
     assert colored_numbers(vector, "Red") == approx4(grad * sp)
-    values = dict(VEC.findall(sec))
-    np.testing.assert_allclose([float(v) for v in values["BP1"].split(",")], grad * sp, rtol=1e-12)
+    np.testing.assert_allclose(entries(sec, "BP1"), grad * sp, rtol=1e-12)
     fds = numeric_dC_dz(net, net.trace(X, Y), 4)[:, 0]
-    np.testing.assert_allclose([float(v) for v in values["BP1_fd"].split(",")], fds, rtol=1e-7)
+    np.testing.assert_allclose(entries(sec, "BP1_fd"), fds, rtol=1e-7)
     assert check_mark(sec)
 
 
@@ -116,7 +128,7 @@ def test_cross_entropy_with_sigmoid_output_shows_sigma_prime_cancelling():
     state.select_neuron(4, 0)
     net = copy.deepcopy(state.network)
     _, a = hand_forward(net, X)
-    sec = section(panel.html.value, "BP1")
+    sec = section(panel.markup, "BP1")
     assert "cancels" in sec and "δ<sup>L</sup> = a<sup>L</sup> − y" in sec
     assert spans(sec)["BP1"][0] == pytest.approx(a[4][0, 0] - Y[0], rel=1e-12)
     assert check_mark(sec)
@@ -124,13 +136,13 @@ def test_cross_entropy_with_sigmoid_output_shows_sigma_prime_cancelling():
 
 def test_no_cancellation_text_for_other_costs_or_output_activations():
     _, quadratic = make(cost="quadratic")
-    assert "cancels" not in quadratic.html.value
+    assert "cancels" not in quadratic.markup
     # The same sigmoid under another name: the core uses the general BP1 for it, and so must
     # the panel (no cancellation claimed), while the numbers still agree with finite differences.
     lookalike = Activation("my_sigmoid", sigma, lambda z: sigma(z) * (1 - sigma(z)))
     state, panel = make(cost="cross_entropy", activation=["sigmoid", "sigmoid", lookalike])
     state.select_neuron(4, 2)
-    sec = section(panel.html.value, "BP1")
+    sec = section(panel.markup, "BP1")
     assert "cancels" not in sec
     net = copy.deepcopy(state.network)
     _, a = hand_forward(net, X)
@@ -144,7 +156,7 @@ def test_bp2_for_a_hidden_neuron_written_term_by_term():
     state.select_neuron(2, 3)
     net = copy.deepcopy(state.network)
     t = net.trace(X, Y)
-    sec = section(panel.html.value, "BP2")
+    sec = section(panel.markup, "BP2")
     aligned = sec[sec.index(r"\begin{aligned}") : sec.index(r"\end{aligned}")]
     # the sum Σ_q w^3_q4 δ^3_q, all six terms: weights in green, errors of layer 3 in red
     assert colored_numbers(aligned, "ForestGreen") == approx4(net.weights[3][:, 3])
@@ -163,7 +175,7 @@ def test_bp2_for_a_hidden_neuron_written_term_by_term():
 def test_bp2_cuts_a_long_sum_short():
     state, panel = make(sizes=(3, 4, 8, 2), x=[0.1, 0.2, 0.3], y=[0.0, 1.0])
     state.select_neuron(2, 1)
-    sec = section(panel.html.value, "BP2")
+    sec = section(panel.markup, "BP2")
     assert r"\cdots" in sec and "8 terms" in sec
     assert colored_numbers(sec, "ForestGreen") == approx4(state.network.weights[3][:5, 1])
 
@@ -171,7 +183,7 @@ def test_bp2_cuts_a_long_sum_short():
 def test_bp2_for_an_output_selection_shows_the_layer_before():
     state, panel = make()
     state.select_weight(4, 0, 2)  # feeds from neuron 3 of layer 3
-    sec = section(panel.html.value, "BP2")
+    sec = section(panel.markup, "BP2")
     assert "δ<sup>3</sup><sub>3</sub>" in sec
     assert spans(sec)["BP2"][0] == pytest.approx(state.network.trace(X, Y).delta[3][2, 0], rel=1e-12)
 
@@ -186,13 +198,13 @@ def test_bp3_and_bp4_for_a_selected_weight():
     grads_b = numeric_gradient(net, X, Y, {3: net.biases[3]})[3]
     _, a = hand_forward(net, X)
 
-    bp3 = section(panel.html.value, "BP3")
+    bp3 = section(panel.markup, "BP3")
     s3 = spans(bp3)
     assert s3["BP3"][0] == pytest.approx(t.delta[3][1, 0], rel=1e-12)
     assert s3["BP3_fd"][0] == pytest.approx(grads_b[1, 0], rel=1e-7)
     assert check_mark(bp3)
 
-    bp4 = section(panel.html.value, "BP4")
+    bp4 = section(panel.markup, "BP4")
     s4 = spans(bp4)
     assert s4["BP4"][0] == pytest.approx(a[2][4, 0] * t.delta[3][1, 0], rel=1e-12)  # a^2_5 δ^3_2
     assert s4["BP4_fd"][0] == pytest.approx(grads_w[1, 4], rel=1e-7)
@@ -204,7 +216,7 @@ def test_bp3_and_bp4_for_a_selected_weight():
 def test_for_a_selected_neuron_bp4_says_which_weight_it_shows():
     state, panel = make()
     state.select_neuron(3, 4)
-    bp4 = section(panel.html.value, "BP4")
+    bp4 = section(panel.markup, "BP4")
     assert "first weight" in bp4 and "w<sup>3</sup><sub>51</sub>" in bp4
     assert spans(bp4)["BP4"][0] == pytest.approx(state.network.trace(X, Y).nabla_w[3][4, 0], rel=1e-12)
 
@@ -219,7 +231,7 @@ def test_a_wrong_displayed_value_gets_a_cross():
     wrong[4][1, 0] += 1e-3
     state.trace = dataclasses.replace(t, delta=MappingProxyType(wrong))
     state.revision += 1  # what the state does after a change
-    sec = section(panel.html.value, "BP1")
+    sec = section(panel.markup, "BP1")
     assert "✗" in sec and "✓" not in sec
     assert panel.checks["BP1"][2] is False
 
@@ -252,7 +264,7 @@ def test_rebuilt_only_when_the_trace_or_the_selection_changes():
     assert panel.builds == builds + 1
     state.select_neuron(2, 2)
     assert panel.builds == builds + 2
-    assert spans(section(panel.html.value, "BP3"))["BP3"][0] == pytest.approx(
+    assert spans(section(panel.markup, "BP3"))["BP3"][0] == pytest.approx(
         copy.deepcopy(state.network).trace(X, Y).delta[2][2, 0], rel=1e-12
     )
 
@@ -262,6 +274,6 @@ def test_diverged_state_shows_the_message_instead_of_numbers():
     state.set_activation(4, "linear")
     state.set_bias(4, 0, 40.0)
     assert state.diverged
-    assert "diverged" in panel.html.value and not SPAN.findall(panel.html.value)
+    assert "diverged" in panel.markup and not SPAN.findall(panel.markup)
     state.set_activation(4, "sigmoid")
     assert all(ok for _, _, ok in panel.checks.values()) and len(panel.checks) == 4

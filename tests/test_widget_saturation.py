@@ -31,16 +31,30 @@ def batch_sigma_prime(st):
     return {l: sigma_prime(z[l]) for l in st.network.layers}
 
 
+def heat(panel, l):
+    """The σ' the browser was sent for layer l, current example first: (n_l, m)."""
+    cur = panel.plot.values(f"cur{l}_h", "values").reshape(-1, 1)
+    rest = panel.plot.values(f"batch{l}_h", "values").reshape(cur.shape[0], -1)
+    return np.concatenate([cur, rest], axis=1)
+
+
+def crosses(panel, l):
+    cur = panel.plot.values(f"cur{l}_h", "cross").reshape(-1, 1)
+    rest = panel.plot.values(f"batch{l}_h", "cross").reshape(cur.shape[0], -1)
+    return np.concatenate([cur, rest], axis=1).astype(bool)
+
+
 def test_heatmaps_show_the_batch_sigma_prime(state):
     panel = SaturationPanel(state)
     expected = batch_sigma_prime(state)
     for l in state.network.layers:
-        shown = np.asarray(panel.heatmaps[l].get_array()).reshape(state.network.sizes[l - 1], -1)
-        assert shown.shape[1] == 101  # the current example, the gap, 99 more
-        np.testing.assert_allclose(shown[:, 0], expected[l][:, 0], rtol=1e-9, atol=1e-15)
-        assert np.isnan(shown[:, 1]).all()
-        np.testing.assert_allclose(shown[:, 2:], expected[l][:, 1:], rtol=1e-9, atol=1e-15)
-        assert panel.heatmaps[l].norm.vmin == 0.0 and panel.heatmaps[l].norm.vmax == 0.25
+        shown = heat(panel, l)
+        assert shown.shape == (state.network.sizes[l - 1], 100)  # the current example and 99 more
+        assert panel.plot.values(f"batch{l}_h", "shape") == [state.network.sizes[l - 1], 99]
+        np.testing.assert_allclose(shown, expected[l], rtol=1e-6, atol=1e-9)  # float32 on the wire
+        assert panel.vmax[l] == 0.25  # σ' of the sigmoid peaks at 1/4
+        spec = {m["id"]: m for ax in panel.plot.spec["axes"] for m in ax["marks"]}
+        assert spec[f"batch{l}_h"]["domain"] == [0.0, 0.25]
 
 
 def test_saturated_marks_and_fractions_follow_the_slider(state):
@@ -53,11 +67,11 @@ def test_saturated_marks_and_fractions_follow_the_slider(state):
             mask = expected[l] < fraction * 0.25
             total += mask.sum()
             assert np.array_equal(panel.saturated[l], mask)
-            np.testing.assert_allclose(panel.fractions[l], mask.mean(axis=1))
-            assert len(panel.marks[l].get_offsets()) == mask.sum()
-            for text, f in zip(panel.fraction_texts[l], mask.mean(axis=1)):
-                assert text.get_text() == (f"{100 * f:.0f}%" if f > 0 else "")
-            line = panel.threshold_lines[l].get_ydata()
+            assert np.array_equal(crosses(panel, l), mask)
+            np.testing.assert_allclose(panel.plot.values(f"frac{l}_b", "x"), mask.mean(axis=1), rtol=1e-6)
+            texts = [item["text"] for item in panel.plot.values(f"frac{l}_t", "items")]
+            assert texts == [f"{100 * f:.0f}%" for f in mask.mean(axis=1) if f > 0]
+            line = panel.plot.values(f"bar{l}_r", "y")
             assert line[0] == pytest.approx(fraction * 0.25)
         assert total > 0  # weight scale 2: some neurons do saturate
     assert panel.sat_slider.value == 0.4
@@ -80,31 +94,27 @@ def test_verdict_table_follows_selection_and_thresholds(state):
     rows = re.findall(r"<tr style='([^']*)'>(.*?)</tr>", panel.verdict_html.value)
     bold = [cells for style, cells in rows if "font-weight:bold" in style]
     assert len(bold) == 1 and ">w^3_25<" in bold[0]
-    box = panel.selection_boxes[3]
-    assert box.get_visible() and box.get_y() == 0.5
-    assert not panel.selection_boxes[2].get_visible()
+    assert panel.plot.values("batch3_h", "markedRow") == 1  # neuron 2 of layer 3, outlined
+    assert panel.plot.values("cur3_h", "markedRow") == 1
+    assert panel.plot.values("batch2_h", "markedRow") == -1
 
 
-def test_only_changes_that_show_redraw(state):
+def test_only_changes_that_show_are_sent(state):
     panel = SaturationPanel(state)
-    calls = []
-    original = panel.blitter.update
-    panel.blitter.update = lambda **kw: (calls.append(kw), original(**kw))
+    sends = panel.sends
     state.dz = 0.3  # the demon: σ' of the batch does not change
-    assert calls == []
+    assert panel.sends == sends
     state.set_weight(2, 0, 0, 1.5)
-    assert calls == [{"full": False, "now": True}]
-    expected = batch_sigma_prime(state)
-    shown = np.asarray(panel.heatmaps[2].get_array()).reshape(6, -1)
-    np.testing.assert_allclose(shown[:, 0], expected[2][:, 0], rtol=1e-9, atol=1e-15)
+    assert panel.sends == sends + 1
+    np.testing.assert_allclose(heat(panel, 2), batch_sigma_prime(state)[2], rtol=1e-6, atol=1e-9)
 
 
 def test_thresholds_are_relative_to_each_neurons_activation(state):
     panel = SaturationPanel(state)
     state.set_activation(3, "tanh")
     state.set_activation(2, "relu", neuron=0)
-    assert panel.heatmaps[3].norm.vmax == 1.0 and panel.heatmaps[4].norm.vmax == 0.25
-    assert panel.heatmaps[2].norm.vmax == 1.0  # the relu neuron's σ' reaches 1
+    assert panel.vmax[3] == 1.0 and panel.vmax[4] == 0.25
+    assert panel.vmax[2] == 1.0  # the relu neuron's σ' reaches 1
     net = state.network
     X_batch = np.concatenate([state.x, state.batch[0]], axis=1)
     z2 = net.weights[2] @ X_batch + net.biases[2]
@@ -121,22 +131,16 @@ def test_thresholds_are_relative_to_each_neurons_activation(state):
 
 def test_network_change_rebuilds(state):
     panel = SaturationPanel(state)
-    calls = []
-    original = panel.blitter.update
-    panel.blitter.update = lambda **kw: (calls.append(kw["full"]), original(**kw))
-    height = panel.fig.get_size_inches()[1]
+    height = panel.plot.spec["height"]
     net = Network([3, 5, 2], seed=4)
     state.set_network(net, np.array([0.1, 0.2, 0.3]), np.array([1.0, 0.0]))
-    assert set(panel.heatmaps) == {2, 3}
-    assert np.asarray(panel.heatmaps[2].get_array()).reshape(5, -1).shape == (5, 101)
+    ids = {ax["id"] for ax in panel.plot.spec["axes"]}
+    assert {"batch2", "batch3"} <= ids and "batch4" not in ids
+    assert heat(panel, 2).shape == (5, 100)
     z, _ = hand_forward(net, np.array([0.1, 0.2, 0.3]))
-    np.testing.assert_allclose(
-        np.asarray(panel.heatmaps[2].get_array()).reshape(5, -1)[:, 0], sigma_prime(z[2])[:, 0]
-    )
-    assert calls == [True]  # new shapes: a full draw saves the new background
-    state.set_weight(2, 0, 0, 0.5)
-    assert calls == [True, False]  # then blitting again
-    assert panel.fig.get_size_inches()[1] < height  # two heatmaps instead of three
+    np.testing.assert_allclose(heat(panel, 2)[:, 0], sigma_prime(z[2])[:, 0], rtol=1e-6)
+    assert panel.plot.spec["height"] < height  # two heatmaps instead of three
+    assert "batch4_h" not in panel.plot.data  # nothing left over from the old network
 
 
 def test_diverged_state_is_said_in_the_table(state):
@@ -157,10 +161,9 @@ def test_a_network_that_diverges_at_once_shows_no_stale_numbers(state):
     assert "<table" not in panel.verdict_html.value
 
 
-def test_figure_renders(state, tmp_path):
+def test_figure_is_labelled_in_the_books_notation(state):
     panel = SaturationPanel(state)
-    state.select_neuron(3, 0)
-    panel.fig.savefig(tmp_path / "saturation.png")
-    assert (tmp_path / "saturation.png").stat().st_size > 10_000
-    titles = [panel.axes[l].get_title(loc="left") for l in (2, 3, 4)]
-    assert titles == [rf"$\sigma'(z^{{{l}}})$ — layer {l}" for l in (2, 3, 4)]
+    titles = [ax.get("title") for ax in panel.plot.spec["axes"] if ax["id"].startswith("batch")]
+    assert titles == [f"σ'(z^{l}) — layer {l}" for l in (2, 3, 4)]
+    names = next(m for ax in panel.plot.spec["axes"] for m in ax["marks"] if m["id"] == "batch3_h")["rowNames"]
+    assert names[1] == "σ'(z^3_2)"

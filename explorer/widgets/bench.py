@@ -3,11 +3,15 @@
 Drives an ``Explorer`` from Python with the slider changes a student makes (dragging a weight,
 a bias, an input, the demon's Δz; clicking another neuron) and times each event: from the new
 slider value to every visible panel brought up to date, Agg drawing (and ipympl's image diff)
-included. Prints median and 95th percentile per network.
+included. Prints median and 95th percentile per network, and what the kernel sends to the
+browser per event (messages and bytes: JSON plus binary buffers), counted where every widget's
+comm publishes its messages.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 
 import numpy as np
@@ -46,8 +50,31 @@ def _events(ex: Explorer, n: int, rng: np.random.Generator):
         yield kind, lambda s=slider, v=value: setattr(s, "value", v)
 
 
+class Wire:
+    """Counts the messages and bytes the kernel's widgets publish (JSON text plus buffers)."""
+
+    def __init__(self):
+        self.messages = 0
+        self.bytes = 0
+
+    @contextlib.contextmanager
+    def listening(self, comm_class):
+        original = comm_class.publish_msg
+
+        def publish(comm, msg_type, data=None, metadata=None, buffers=None, **keys):
+            self.messages += 1
+            self.bytes += len(json.dumps(data, default=str)) + sum(memoryview(b).nbytes for b in buffers or ())
+            return original(comm, msg_type, data=data, metadata=metadata, buffers=buffers, **keys)
+
+        comm_class.publish_msg = publish
+        try:
+            yield self
+        finally:
+            comm_class.publish_msg = original
+
+
 def measure(sizes, n_events: int = 200, seed: int = 0) -> dict:
-    """Per-event latencies (seconds) for the default dashboard on a ``sizes`` network."""
+    """Per-event latencies (seconds), and bytes and messages sent, for the default dashboard."""
     rng = np.random.default_rng(seed)
     net = Network(sizes, seed=seed)
     x = rng.uniform(-1, 1, sizes[0])
@@ -57,16 +84,22 @@ def measure(sizes, n_events: int = 200, seed: int = 0) -> dict:
     for _, event in _events(ex, 20, np.random.default_rng(seed + 1)):  # warm-up: first draws
         event()
     times: dict[str, list[float]] = {}
+    sent, messages = [], []
+    wire = Wire()
     bar = ProgressBar(n_events, f"{sizes}")
-    for i, (kind, event) in enumerate(_events(ex, n_events, rng)):
-        start = time.perf_counter()
-        event()
-        times.setdefault(kind, []).append(time.perf_counter() - start)
-        bar.update(i + 1)
+    with wire.listening(type(ex.comm)):
+        for i, (kind, event) in enumerate(_events(ex, n_events, rng)):
+            before, count = wire.bytes, wire.messages
+            start = time.perf_counter()
+            event()
+            times.setdefault(kind, []).append(time.perf_counter() - start)
+            sent.append(wire.bytes - before)
+            messages.append(wire.messages - count)
+            bar.update(i + 1)
     bar.close()
     ex.close()
     every = [t for ts in times.values() for t in ts]
-    return {"all": every, **times}
+    return {"all": every, **times, "bytes": sent, "messages": messages}
 
 
 def _summary(samples) -> str:
@@ -75,7 +108,7 @@ def _summary(samples) -> str:
 
 
 def run(n_events: int = 200) -> str:
-    lines = ["Backprop Explorer dashboard latency (Python, no browser; Agg draws included)"]
+    lines = ["Backprop Explorer dashboard: kernel work per event (from the new value until every panel's message is sent)"]
     from ..bench import machine_description
 
     lines.append(f"machine: {machine_description()}")
@@ -86,6 +119,11 @@ def run(n_events: int = 200) -> str:
         for kind in ("weight", "bias", "input", "dz", "click"):
             if kind in result:
                 lines.append(f"   {kind:7s} {_summary(result[kind])}")
+        kib = np.array(result["bytes"]) / 1024
+        lines.append(
+            f"   sent per event: median {np.median(kib):.1f} KiB, p95 {np.percentile(kib, 95):.1f} KiB; "
+            f"messages median {np.median(result['messages']):.0f}, max {max(result['messages'])}"
+        )
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ MAX_VECTOR = 6
 
 def number(value: float, digits: int = 4, signed: bool = False) -> str:
     """``digits`` significant figures; ``signed`` shows "+" on positive numbers (and "0" plain)."""
-    value = float(value)
+    value = float(value) + 0.0  # −0.0 shows as 0
     if signed and math.isfinite(value) and value != 0:
         return f"{value:+.{digits}g}".replace("-", "−")
     return _number(value, digits)
@@ -71,3 +71,24 @@ def agreement_mark(ok: bool, computable: bool = True) -> str:
     if ok:
         return '<span class="mark ok" style="color:#1a7f37;font-weight:bold">✓ agrees</span>'
     return '<span class="mark bad" style="color:#b00020;font-weight:bold">✗ differs</span>'
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def formula_number(value: float, digits: int = 4, paren: bool = False) -> str:
+    """A number as it appears inside a typeset formula: 0.1234, −0.05, 1.2×10⁻⁵, "—".
+
+    ``paren`` puts a negative number in parentheses, as a factor in a product is written.
+    The same digits as ``tex_number``, as plain text, so a formula's numbers can be written
+    in place without typesetting again.
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return "—"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    text = text.replace("-", "−", 1) if text.startswith("-") else text
+    return f"({text})" if paren and value < 0 else text

@@ -107,6 +107,9 @@ def page(browser):
 
     pg.on("console", on_console)
     pg.on("pageerror", lambda exc: pg.console_errors.append(f"pageerror: {exc}"))
+    # Every request the page makes; none may leave this machine (fonts, icons, KaTeX included).
+    pg.requests = []
+    pg.on("request", lambda request: pg.requests.append(request.url))
     yield pg
     context.close()
 
@@ -120,14 +123,17 @@ def shot(page, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def voila_url():
-    """Voila serving notebooks/ on a free localhost port."""
+    """Voila serving notebooks/ on a free localhost port, with the classroom app's template."""
+    from explorer.widgets.apps.classroom import voila_options
+
     chromium_path()
     port = free_port()
+    options, env = voila_options()
     args = [
         sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-        "--show_tracebacks=True", str(ROOT / "notebooks"),
+        "--show_tracebacks=True", *options, str(ROOT / "notebooks"),
     ]
-    process = start_server(args, f"http://127.0.0.1:{port}/", "voila.log")
+    process = start_server(args, f"http://127.0.0.1:{port}/", "voila.log", env=env)
     yield f"http://127.0.0.1:{port}"
     stop_server(process)
 

@@ -9,20 +9,19 @@ import pytest
 from conftest import ARTIFACTS, ROOT, shot
 from explorer.widgets.dashboard.scenario import read_scenario
 
-# Voila's page asks a CDN for a font; this offline machine cannot resolve it. Nothing else
-# may fail.
-OUTSIDE = ("net::ERR_NAME_NOT_RESOLVED", "net::ERR_INTERNET_DISCONNECTED")
-
-
 def own_errors(page):
-    return [e for e in page.console_errors if not any(o in e for o in OUTSIDE)]
+    """Console errors, and any request that left this machine (there must be none)."""
+    outside = [u for u in page.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
+    return page.console_errors + [f"request outside: {u}" for u in outside]
 
 
 def open_classroom(page, voila_url, scenario="healthy"):
     page.goto(f"{voila_url}/voila/render/classroom.ipynb?scenario={scenario}", timeout=120_000)
     page.wait_for_selector(".backprop-classroom .backprop-explorer svg", timeout=120_000)
-    page.wait_for_selector(".backprop-classroom .mjx-container, .backprop-classroom mjx-container", timeout=60_000)
-    page.wait_for_timeout(1500)  # let the figures' first frames arrive
+    # typeset by the bundled KaTeX, numbers in place; the figures painted from their numbers
+    page.wait_for_selector(".backprop-classroom .equations-panel .katex span.num[data-q]", timeout=60_000)
+    page.wait_for_selector(".backprop-classroom .demon-panel .bpx-plot[data-painted]", timeout=60_000)
+    page.wait_for_timeout(500)
 
 
 def number(page, selector: str) -> float:

@@ -126,3 +126,28 @@ class Classroom(PanelBox):
         self.message.value = ""
         self.description.value = self._description_html(scenario)
 
+
+#: The Voila template of the classroom app: Voila's lab page without its Font Awesome CDN links.
+VOILA_TEMPLATE = "backprop"
+
+
+def voila_options(environ=None) -> tuple[list[str], dict]:
+    """Voila's command-line options and environment for serving the app offline.
+
+    The template (``apps/voila-template.html.j2``, Voila's lab page less its CDN links) is
+    written into a fresh data folder, ``voila/templates/backprop/``, which Voila finds through
+    ``JUPYTER_PATH``.
+    """
+    import json
+    import tempfile
+    from importlib import resources
+
+    data = Path(tempfile.mkdtemp(prefix="backprop-voila-"))
+    folder = data / "voila" / "templates" / VOILA_TEMPLATE
+    folder.mkdir(parents=True)
+    template = resources.files("explorer.widgets.apps").joinpath("voila-template.html.j2").read_text(encoding="utf-8")
+    (folder / "index.html.j2").write_text(template, encoding="utf-8")
+    (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    env = dict(os.environ if environ is None else environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(data), env.get("JUPYTER_PATH", "")) if p)
+    return [f"--template={VOILA_TEMPLATE}"], env

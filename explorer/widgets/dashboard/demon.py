@@ -15,8 +15,11 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ...core.notation import neuron_latex, neuron_name, weight_name
-from ..figures import Blitter, live_figure
+from ...core.notation import neuron_name, weight_name
+from ..drawing import Plot
+from ..markup import html_name, number
+from ..markup import num_span as markup_num_span
+from ..markup import vector_span as markup_vector_span
 from ..panel import Panel
 from ..state import ExplorerState
 
@@ -36,44 +39,20 @@ MAX_VECTOR = 8
 _LADDER = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
-# ---------------------------------------------------------------------- formatting helpers
+# ---------------------------------------------------------------------- formatting
 def fmt(value: float, digits: int = 5) -> str:
-    """A signed number with ``digits`` significant digits and a true minus sign; '—' if not finite."""
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    if value == 0:
-        return "0"
-    return f"{value:+.{digits}g}".replace("-", "−")
-
-
-def _exact(value: float) -> str:
-    """The full-precision value for a data attribute; empty when it is not a finite number."""
-    value = float(value)
-    return repr(value) if math.isfinite(value) else ""
+    """A signed number as the demon's readouts show it (``markup.number`` with a sign)."""
+    return number(value, digits, signed=True)
 
 
 def num_span(name: str, value: float, digits: int = 5) -> str:
-    """A number as ``<span class="num" data-q=name data-value=repr>shown</span>`` (tests parse it)."""
-    value = float(value)
-    return f'<span class="num" data-q="{name}" data-value="{_exact(value)}">{fmt(value, digits)}</span>'
-
-
-def html_name(name: str) -> str:
-    """'δ^2_1' (from ``explorer.core.notation``) as HTML: δ<sup>2</sup><sub>1</sub>."""
-    head, _, rest = name.partition("^")
-    sup, _, sub = rest.partition("_")
-    return f"{head}<sup>{sup}</sup><sub>{sub}</sub>"
+    """A signed live number (``markup.num_span``)."""
+    return markup_num_span(name, value, digits, signed=True)
 
 
 def vector_span(name: str, values) -> str:
-    """A short vector [+0.012, −0.004, …] as a span; data-values holds every entry exactly."""
-    values = np.asarray(values, dtype=float).reshape(-1)
-    shown = [fmt(v, 3) for v in values[:MAX_VECTOR]]
-    if values.size > MAX_VECTOR:
-        shown.append("…")
-    exact = ",".join(_exact(v) for v in values)
-    return f'<span class="vec" data-q="{name}" data-values="{exact}">[{", ".join(shown)}]</span>'
+    """A signed short vector (``markup.vector_span``)."""
+    return markup_vector_span(name, values, 3, signed=True, limit=MAX_VECTOR)
 
 
 def nice_ceil(value: float) -> float:
@@ -109,19 +88,20 @@ class DemonPanel(Panel):
 
     Widgets other code and tests use: ``layer_dropdown``, ``neuron_dropdown``, ``dz_slider``,
     ``readout`` (HTML), ``dw_slider``, ``weight_readout`` and ``weight_box`` (shown only when a
-    weight is selected), ``fig`` and ``ax`` with the artists ``curve_line`` (actual ΔC),
-    ``tangent_line`` (δ·Δz), ``point`` (this Δz), ``gap_line`` (actual − predicted),
-    ``title`` and ``name_text`` (the neuron's name); ``curve`` and ``slope`` hold the data.
+    weight is selected), and ``plot`` (a ``Plot`` the browser draws: marks ``curve`` (actual
+    ΔC over Δz), ``tangent`` (δ·Δz), ``point`` (this Δz), ``gap`` (actual − predicted) and
+    ``labels`` (the title with the neuron's name), axes ``demon``); ``curve``, ``slope`` and
+    ``ylim`` hold what was sent. A Δz moves only the point and the gap: one small message.
     """
 
     def __init__(self, state: ExplorerState):
-        self._syncing = False
         self._sizes = None
         self._neuron_layer = None
         self.slope = math.nan
         self._curve_key = None
-        self._figure_key = None
+        self._point_key = None
         self._diverged_shown = None
+        self.ylim = (-1.0, 1.0)
         self.dzs = np.linspace(-DZ_RANGE, DZ_RANGE, N_CURVE)
 
         self.layer_dropdown = widgets.Dropdown(description="layer", layout=widgets.Layout(width="150px"))
@@ -145,7 +125,7 @@ class DemonPanel(Panel):
             [
                 widgets.HBox([self.layer_dropdown, self.neuron_dropdown]),
                 self.dz_slider,
-                self.fig.canvas,
+                self.plot,
                 self.readout,
                 self.weight_box,
             ],
@@ -153,7 +133,6 @@ class DemonPanel(Panel):
             # of stretching or squeezing it.
             layout=widgets.Layout(width="620px", flex="0 0 auto", align_items="flex-start"),
         )
-        self.fig.canvas.layout.flex = "0 0 auto"
         self.widget.add_class("demon-panel")
 
         self.layer_dropdown.observe(self._on_layer, names="value")
@@ -165,83 +144,77 @@ class DemonPanel(Panel):
 
     # ------------------------------------------------------------ figure
     def _build_figure(self) -> None:
-        fig = self.fig = live_figure(6.0, 3.3)
-        # A fixed layout: the same pixels whatever the tick labels say, so an updated panel
-        # and a freshly built one draw the same image (and no layout pass is ever needed).
-        fig.set_layout_engine("none")
-        ax = self.ax = fig.add_axes((0.19, 0.19, 0.78, 0.57))
-        ax.set_xlim(-DZ_RANGE * 1.04, DZ_RANGE * 1.04)
-        ax.set_ylim(-1.0, 1.0)
-        ax.axhline(0.0, color="0.75", lw=1, zorder=0)
-        ax.axvline(0.0, color="0.75", lw=1, zorder=0)
-        ax.set_xlabel("Δz added to the selected neuron's z", fontsize=13)
-        ax.set_ylabel("ΔC", fontsize=14)
-        ax.tick_params(labelsize=12)
-        ax.yaxis.get_offset_text().set_fontsize(11)
-        ax.grid(True, color="0.92", lw=0.8)
-        self.curve_line, = ax.plot([], [], color="#1f4e9c", lw=2.6, label="actual ΔC")
-        self.tangent_line, = ax.plot([], [], color="#d62728", lw=2, ls="--", label="δ·Δz")
-        self.gap_line, = ax.plot([], [], color="#ff7f0e", lw=3, solid_capstyle="butt", label="gap")
-        self.point, = ax.plot([], [], "o", ms=10, color="#1f4e9c", mec="white", mew=1.5, label="this Δz")
-        fig.legend(
-            handles=[self.curve_line, self.tangent_line, self.gap_line, self.point],
-            loc="upper center", bbox_to_anchor=(0.58, 0.895), ncol=4, fontsize=13,
-            frameon=False, handlelength=1.6, columnspacing=1.2,
-        )
-        self.title = fig.text(0.02, 0.915, "The demon at", fontsize=14, va="baseline", ha="left")
-        # Only the neuron's name changes with the selection: a short animated text right after
-        # the static words, so a click blits instead of redrawing the figure. Its place comes
-        # from the static text's measured width (the same in every panel: fixed layout).
-        right = self.title.get_window_extent(fig.canvas.get_renderer()).x1 / fig.bbox.width
-        self.name_text = fig.text(right + 0.008, 0.915, "", fontsize=15, va="baseline", ha="left")
-        self.blitter = Blitter(fig)
-        self.blitter.add(self.curve_line, self.tangent_line, self.gap_line, self.point, self.name_text)
+        self.plot = Plot()
+        self.plot.spec = {
+            "name": "demon",
+            "description": "The cost change ΔC against the demon's Δz, and the tangent δ·Δz",
+            "width": 600,
+            "height": 330,
+            "axes": [{
+                "id": "demon", "left": 78, "top": 64, "width": 500, "height": 200,
+                "xlim": [-DZ_RANGE * 1.04, DZ_RANGE * 1.04], "ylim": list(self.ylim), "grid": True,
+                "xlabel": "Δz added to the selected neuron's z", "ylabel": "ΔC", "ylabelOffset": 62,
+                "marks": [
+                    {"id": "axes0", "type": "rule", "color": "#bfbfbf", "width": 1},
+                    {"id": "curve", "type": "line", "color": "#1f4e9c", "width": 2.6},
+                    {"id": "tangent", "type": "line", "color": "#d62728", "width": 2, "dash": "7 4"},
+                    {"id": "gap", "type": "line", "color": "#ff7f0e", "width": 3},
+                    {"id": "point", "type": "points", "color": "#1f4e9c", "r": 6, "stroke": "#ffffff"},
+                    {"id": "labels", "type": "text"},
+                ],
+            }],
+        }
+        self.plot.show(axes0={"x": [0.0], "y": [0.0]})
+
+    @staticmethod
+    def _labels(title: str) -> dict:
+        """The title and the legend (coloured words, as the marks are), above the axes."""
+        legend = [("actual ΔC", "#1f4e9c", 40), ("δ·Δz", "#d62728", 170), ("gap", "#ff7f0e", 260), ("● this Δz", "#1f4e9c", 330)]
+        items = [{"px": -70, "py": -44, "text": title, "color": "#222"}]
+        items += [{"px": x, "py": -14, "text": ("— " if not text.startswith("●") else "") + text, "color": c} for text, c, x in legend]
+        return {"items": items}
 
     # ------------------------------------------------------------ controls → state
+    # Each handler compares with the state and does nothing when they agree: the panel setting
+    # its own controls from the state needs no guard.
     def _on_layer(self, change) -> None:
-        if self._syncing:
-            return
         l = change["new"]
-        _, j = self.state.selected_neuron
-        self.state.select_neuron(l, min(j, self.state.network.sizes[l - 1] - 1))
+        current, j = self.state.selected_neuron
+        if l is not None and l != current:
+            self.state.select_neuron(l, min(j, self.state.network.sizes[l - 1] - 1))
 
     def _on_neuron(self, change) -> None:
-        if self._syncing:
-            return
-        l, _ = self.state.selected_neuron
-        self.state.select_neuron(l, change["new"])
+        l, current = self.state.selected_neuron
+        if change["new"] is not None and change["new"] != current and self.layer_dropdown.value == l:
+            self.state.select_neuron(l, change["new"])
 
     def _on_dz(self, change) -> None:
-        if not self._syncing:
+        if float(change["new"]) != self.state.dz:
             self.state.dz = float(change["new"])
 
     def _on_dw(self, change) -> None:
-        if not self._syncing:
+        if float(change["new"]) != self.state.dw:
             self.state.dw = float(change["new"])
 
     # ------------------------------------------------------------ state → widgets
     def _sync_controls(self) -> None:
         state, net = self.state, self.state.network
         l, j = state.selected_neuron
-        self._syncing = True
-        try:
-            if self._sizes != net.sizes:
-                self._sizes = net.sizes
-                self.layer_dropdown.options = [(f"l = {m}", m) for m in net.layers]
-                self._neuron_layer = None
-            if self.layer_dropdown.value != l:
-                self.layer_dropdown.value = l
-            if self._neuron_layer != l:
-                self._neuron_layer = l
-                self.neuron_dropdown.options = [(f"j = {i + 1}", i) for i in range(net.sizes[l - 1])]
-            if self.neuron_dropdown.value != j:
-                self.neuron_dropdown.value = j
-            if self.dz_slider.value != state.dz:
-                self.dz_slider.value = state.dz
-            if self.dw_slider.value != state.dw:
-                self.dw_slider.value = state.dw
-        finally:
-            self._syncing = False
+        if self._sizes != net.sizes:
+            self._sizes = net.sizes
+            self.layer_dropdown.options = [(f"l = {m}", m) for m in net.layers]
+            self._neuron_layer = None
+        if self.layer_dropdown.value != l:
+            self.layer_dropdown.value = l
+        if self._neuron_layer != l:
+            self._neuron_layer = l
+            self.neuron_dropdown.options = [(f"j = {i + 1}", i) for i in range(net.sizes[l - 1])]
+        if self.neuron_dropdown.value != j:
+            self.neuron_dropdown.value = j
+        if self.dz_slider.value != state.dz:
+            self.dz_slider.value = state.dz
+        if self.dw_slider.value != state.dw:
+            self.dw_slider.value = state.dw
 
     def refresh(self) -> None:
         state = self.state
@@ -251,30 +224,27 @@ class DemonPanel(Panel):
         if state.diverged or state.trace is None:
             self._show_diverged(state.diverged or "no trace yet")
             return
-        full = False
+        marks = {}
         if self._diverged_shown:
             self._diverged_shown = None
-            for artist in (self.curve_line, self.tangent_line, self.gap_line, self.point, self.name_text):
-                artist.set_visible(True)
-            self.title.set_text("The demon at")  # static text: needs a full draw
-            full = True
+            self._curve_key = None
         l, j = state.selected_neuron
         # The curve depends on the trace and the neuron only: a new trace comes with a new
         # ``trace_revision``, and a Δz moves the point alone.
         key = (l, j, state.trace_revision)
         if key != self._curve_key:
             self._curve_key = key
-            full = self._update_curve(l, j) or full
-        self._update_point()
-        figure_key = (key, state.dz)
-        if full or figure_key != self._figure_key:
-            self._figure_key = figure_key
-            self.blitter.update(full=full, now=state.render_now)
+            marks.update(self._update_curve(l, j))
+        point_key = (key, state.dz)
+        if marks or point_key != self._point_key:
+            self._point_key = point_key
+            marks.update(self._update_point())
+            self.plot.show(**marks)
         self.readout.value = self._readout_html(l, j)
         self.weight_readout.value = self._weight_html() if weight_selected else ""
 
-    def _update_curve(self, l: int, j: int) -> bool:
-        """New curve, tangent and name; True if the y-limits changed (then a full redraw)."""
+    def _update_curve(self, l: int, j: int) -> dict:
+        """The marks that change with the trace or the neuron: curve, tangent, title, limits."""
         net, trace = self.state.network, self.state.trace
         with np.errstate(all="ignore"):
             try:
@@ -287,19 +257,17 @@ class DemonPanel(Panel):
             ends = self.dzs[[0, -1]] * 1.04
             tangent = self.slope * ends
         self.curve = curve
-        self.curve_line.set_data(self.dzs, curve)
-        self.tangent_line.set_data(ends, np.where(np.isfinite(tangent), tangent, np.nan))
-        full = False
-        self.name_text.set_text(f"${neuron_latex('z', l, j)}$")
         floor = max(0.02 * abs(trace.cost), 1e-9) if math.isfinite(trace.cost) else 1e-3
         # The limits also hold the tangent for |Δz| ≤ TANGENT_SPAN, so the gap between δ·Δz and
         # the actual ΔC stays in view where students use the demon; they depend on the trace
         # only, not on Δz, so moving Δz never needs a full redraw.
-        limits = y_limits(np.append(curve, self.slope * np.array([-TANGENT_SPAN, TANGENT_SPAN])), floor)
-        if limits != tuple(self.ax.get_ylim()):
-            self.ax.set_ylim(*limits)
-            full = True
-        return full
+        self.ylim = y_limits(np.append(curve, self.slope * np.array([-TANGENT_SPAN, TANGENT_SPAN])), floor)
+        return {
+            "curve": {"x": self.dzs, "y": curve, "hidden": False},
+            "tangent": {"x": ends, "y": np.where(np.isfinite(tangent), tangent, np.nan), "hidden": False},
+            "labels": self._labels(f"The demon at {neuron_name('z', l, j)}"),
+            "@demon": {"ylim": list(self.ylim)},
+        }
 
     def _curve_pointwise(self, l: int, j: int) -> np.ndarray:
         state, net = self.state, self.state.network
@@ -311,26 +279,28 @@ class DemonPanel(Panel):
                 pass
         return out
 
-    def _update_point(self) -> None:
+    def _update_point(self) -> dict:
         demon = self.state.demon
         dz = demon.dz
         actual = demon.actual if math.isfinite(demon.actual) else np.nan
         predicted = demon.predicted if math.isfinite(demon.predicted) else np.nan
-        self.point.set_data([dz], [actual])
-        self.gap_line.set_data([dz, dz], [predicted, actual])
+        return {
+            "point": {"x": [dz], "y": [actual], "hidden": False},
+            "gap": {"x": [dz, dz], "y": [predicted, actual], "hidden": False},
+        }
 
     def _show_diverged(self, message: str) -> None:
         self.readout.value = f'<div class="diverged" style="color:#b00020;font-size:15px">⚠ {message}</div>'
         self.weight_readout.value = ""
         if self._diverged_shown != message:
             self._diverged_shown = message
-            for artist in (self.curve_line, self.tangent_line, self.gap_line, self.point):
-                artist.set_visible(False)
-            self.title.set_text("⚠ no numbers: the message below says why")
-            self.name_text.set_visible(False)
+            hidden = {"x": [], "y": [], "hidden": True}
+            self.plot.show(
+                curve=hidden, tangent=hidden, gap=hidden, point=hidden,
+                labels=self._labels("⚠ no numbers: the message below says why"),
+            )
             self._curve_key = None
-            self._figure_key = None
-            self.blitter.update(full=True, now=self.state.render_now)
+            self._point_key = None
 
     # ------------------------------------------------------------ readouts
     def _readout_html(self, l: int, j: int) -> str:

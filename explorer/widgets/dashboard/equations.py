@@ -5,73 +5,54 @@ substitutes the values of the current trace term by term, and checks the result 
 finite-difference derivative of just that one quantity (eq. 46, central differences, from
 ``core.finite_differences`` on the trace's own copies of the parameters, so the shared network
 is never touched): a student sees both how the numbers combine and that they are right.
+
+The equations are a ``Formula`` (``explorer.widgets.drawing``): KaTeX typesets them in the
+browser when the selection or the kind of equation changes, and every other event only writes
+the new numbers into their places. The template is the same for the same selection, cost and
+activations, so the kernel sends just the numbers (about 2 KiB) on a slider's move.
 """
 
 from __future__ import annotations
 
-import math
+import html
+import itertools
 
 import ipywidgets as widgets
 import numpy as np
 
 from ...core.activations import get_activation
 from ...core.finite_differences import agrees, delta_by_nudging, partial_derivative
-from ...core.notation import neuron_latex, neuron_name, number, weight_latex, weight_name
+from ...core.notation import neuron_latex, neuron_name, weight_latex, weight_name
+from ..drawing import Formula
+from ..drawing.formula import html_slot, slot
+from ..markup import formula_number, html_name, number
 from ..panel import Panel
 from ..state import ExplorerState
 
 #: One colour per kind of quantity, the same in every equation and in the key. The names are
-#: both MathJax (dvips) and CSS colour names; the hex values are MathJax's, for the key.
+#: CSS colour names (KaTeX passes them to the page); the hex values are the same colours.
 COLORS = {
-    "delta": ("Red", "#ED1B23", "δ error"),
-    "sp": ("DarkOrchid", "#A4538A", "σ′(z) slope of σ"),
-    "a": ("RoyalBlue", "#0071BC", "a activation"),
-    "w": ("ForestGreen", "#009B55", "w weight"),
-    "grad": ("Brown", "#792500", "∂C/∂a cost gradient"),
+    "delta": ("Red", "#FF0000", "δ error"),
+    "sp": ("DarkOrchid", "#9932CC", "σ′(z) slope of σ"),
+    "a": ("RoyalBlue", "#4169E1", "a activation"),
+    "w": ("ForestGreen", "#228B22", "w weight"),
+    "grad": ("Brown", "#A52A2A", "∂C/∂a cost gradient"),
 }
 #: More terms than this (of a sum or a vector) are cut short with "…".
 MAX_TERMS = 6
 
 _SIGMOID = get_activation("sigmoid")
 
-
-# ---------------------------------------------------------------------- LaTeX helpers
-def tex_number(value: float, digits: int = 4) -> str:
-    """A number for LaTeX with ``digits`` significant digits: 0.1234, -0.05, 1.2\\times10^{-5}."""
-    value = float(value)
-    if not math.isfinite(value):
-        return r"\text{—}"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa}\times10^{{{int(exponent)}}}"
-    return text
+_MARKS = {
+    "ok": "✓ agrees",
+    "bad": "✗ differs",
+    "none": "? the cost could not be evaluated next to this point",
+}
 
 
 def colored(role: str, tex: str) -> str:
-    """``{\\color{Name}{tex}}``: colours only ``tex`` in MathJax 2 and 3 alike."""
+    r"""``{\color{Name}{tex}}``: colours only ``tex``."""
     return rf"{{\color{{{COLORS[role][0]}}}{{{tex}}}}}"
-
-
-def cnum(role: str, value: float, in_product: bool = True) -> str:
-    """A coloured number; ``in_product``, in parentheses when negative (so products read right)."""
-    tex = colored(role, tex_number(value))
-    return f"({tex})" if in_product and float(value) < 0 else tex
-
-
-def factor(value: float) -> str:
-    """An uncoloured number as a factor: in parentheses when negative."""
-    tex = tex_number(value)
-    return f"({tex})" if float(value) < 0 else tex
-
-
-def tex_vector(role: str, values) -> str:
-    """A column vector of coloured numbers, cut to MAX_TERMS entries with a ⋮."""
-    values = np.asarray(values, dtype=float).reshape(-1)
-    rows = [colored(role, tex_number(v)) for v in values[:MAX_TERMS]]
-    if values.size > MAX_TERMS:
-        rows.append(r"\vdots")
-    return r"\begin{pmatrix}" + r"\\".join(rows) + r"\end{pmatrix}"
 
 
 def name(role: str, tex: str) -> str:
@@ -79,36 +60,53 @@ def name(role: str, tex: str) -> str:
     return colored(role, tex)
 
 
-# ---------------------------------------------------------------------- HTML helpers
-def _fmt(value: float, digits: int = 6) -> str:
-    return number(value, digits)
+def display(tex: str) -> str:
+    """Display maths in the template (escaped for HTML; the browser typesets it)."""
+    return f'<div class="tex display">{html.escape(tex, quote=False)}</div>'
 
 
-def _num(q: str, value: float) -> str:
-    value = float(value)
-    exact = repr(value) if math.isfinite(value) else ""
-    return f'<span class="num" data-q="{q}" data-value="{exact}">{_fmt(value)}</span>'
+def inline(tex: str) -> str:
+    return f'<span class="tex">{html.escape(tex, quote=False)}</span>'
 
 
-def _vec(q: str, values) -> str:
-    values = np.asarray(values, dtype=float).reshape(-1)
-    shown = [_fmt(v, 5) for v in values[:MAX_TERMS]] + (["…"] if values.size > MAX_TERMS else [])
-    exact = ",".join(repr(float(v)) if math.isfinite(v) else "" for v in values)
-    return f'<span class="vec" data-q="{q}" data-values="{exact}">[{", ".join(shown)}]</span>'
+class Page:
+    """The template being written and the numbers that go into its slots.
 
+    ``tex(value, role)`` returns a slot for a number in an equation (a new key each time, in
+    order, so the same structure gives the same template); ``html(key, value)`` a slot in the
+    text; ``mark(key, state)`` a check mark.
+    """
 
-def _mark(ok: bool, fd: float = 0.0) -> str:
-    if not math.isfinite(fd):
-        return '<span class="mark none" style="color:#8a6d00">? the cost could not be evaluated next to this point</span>'
-    if ok:
-        return '<span class="mark ok" style="color:#1a7f37;font-weight:bold">✓ agrees</span>'
-    return '<span class="mark bad" style="color:#b00020;font-weight:bold">✗ differs</span>'
+    def __init__(self):
+        self.numbers: dict[str, list] = {}
+        self._keys = itertools.count(1)
 
+    def tex(self, value: float, role: str | None = None, paren: bool = True) -> str:
+        key = f"t{next(self._keys)}"
+        self.numbers[key] = [formula_number(value, 4, paren), float(value)]
+        return colored(role, slot(key)) if role else slot(key)
 
-def _html_name(text: str) -> str:
-    head, _, rest = text.partition("^")
-    sup, _, sub = rest.partition("_")
-    return f"{head}<sup>{sup}</sup><sub>{sub}</sub>"
+    def html(self, key: str, value: float, digits: int = 6) -> str:
+        self.numbers[key] = [number(value, digits), float(value)]
+        return html_slot(key)
+
+    def vector_html(self, key: str, values, digits: int = 5) -> str:
+        values = np.asarray(values, dtype=float).reshape(-1)
+        shown = [self.html(f"{key}_{i + 1}", v, digits) for i, v in enumerate(values[:MAX_TERMS])]
+        more = ", …" if values.size > MAX_TERMS else ""
+        return f'<span class="vec" data-vec="{key}">[{", ".join(shown)}{more}]</span>'
+
+    def mark(self, key: str, ok: bool, computable: bool = True) -> str:
+        state = "none" if not computable else ("ok" if ok else "bad")
+        self.numbers[key] = [_MARKS[state], None, state]
+        return html_slot(key)
+
+    def tex_vector(self, role: str | None, values) -> str:
+        values = np.asarray(values, dtype=float).reshape(-1)
+        rows = [self.tex(v, role, paren=False) for v in values[:MAX_TERMS]]
+        if values.size > MAX_TERMS:
+            rows.append(r"\vdots")
+        return r"\begin{pmatrix}" + r"\\".join(rows) + r"\end{pmatrix}"
 
 
 def _section(eq: str, title: str, body: str) -> str:
@@ -118,10 +116,10 @@ def _section(eq: str, title: str, body: str) -> str:
     )
 
 
-def _check(eq: str, what: str, on: str, value: float, fd: float, ok: bool) -> str:
+def _check(page: Page, eq: str, what: str, on: str, value: float, fd: float, ok: bool) -> str:
     return (
-        f'<div class="check" data-eq="{eq}">{what} = {_num(eq, value)}; '
-        f"finite differences on {on}: {_num(eq + '_fd', fd)} {_mark(ok, fd)}</div>"
+        f'<div class="check" data-eq="{eq}">{what} = {page.html(eq, value)}; '
+        f"finite differences on {on}: {page.html(eq + '_fd', fd)} {page.mark(eq + '_mark', ok, np.isfinite(fd))}</div>"
     )
 
 
@@ -129,23 +127,36 @@ def _check(eq: str, what: str, on: str, value: float, fd: float, ok: bool) -> st
 class EquationsPanel(Panel):
     """BP1–BP4 for the selected neuron or weight, with numbers substituted and checked.
 
-    ``html`` (an ipywidgets.HTMLMath) holds the text; ``checks`` maps "BP1".."BP4" to
-    (backprop value, finite-difference value, agrees) for what was checked last; ``builds``
-    counts how often the text was rebuilt (it is rebuilt only when the trace's contents or
-    the selection change, not when the demon's Δz moves).
+    ``formula`` (a ``Formula``) is what the page shows; ``markup`` is its template with the
+    numbers written in (what a reader sees, as text: tests read it). ``checks`` maps
+    "BP1".."BP4" to (backprop value, finite-difference value, agrees) for what was checked
+    last; ``builds`` counts how often the numbers were computed (only when the trace or the
+    selection changes, not when the demon's Δz moves) and ``typesets`` how often the template
+    itself changed (a new selection or a new kind of equation: the browser typesets again).
     """
 
     def __init__(self, state: ExplorerState):
-        self.html = widgets.HTMLMath(layout=widgets.Layout(width="100%"))
+        self.formula = Formula(layout=widgets.Layout(width="100%"))
         self.widget = widgets.VBox(
-            [self.html], layout=widgets.Layout(min_width="460px", max_width="720px", flex="1 1 auto")
+            [self.formula], layout=widgets.Layout(min_width="460px", max_width="720px", flex="1 1 auto")
         )
         self.widget.add_class("equations-panel")
         self.checks: dict[str, tuple] = {}
         self.builds = 0
+        self.typesets = 0
         self._key = None
         super().__init__(state)
         self.refresh()
+
+    @property
+    def markup(self) -> str:
+        """The equations as the page shows them, numbers in place (HTML with TeX inside)."""
+        return self.formula.filled()
+
+    def _show(self, template: str, numbers: dict) -> None:
+        if template != self.formula.template:
+            self.typesets += 1
+        self.formula.show(template, numbers)
 
     def refresh(self) -> None:
         state = self.state
@@ -154,10 +165,11 @@ class EquationsPanel(Panel):
             if key != self._key:
                 self._key = key
                 self.checks = {}
-                message = state.diverged or "no trace yet"
-                self.html.value = (
+                message = html.escape(state.diverged or "no trace yet")
+                self._show(
                     f'<div class="diverged" style="color:#b00020;font-size:15px">⚠ {message}: '
-                    "the equations need finite numbers.</div>"
+                    "the equations need finite numbers.</div>",
+                    {},
                 )
             return
         # A new trace (parameters, example, an activation or the cost changed) comes with a
@@ -167,24 +179,26 @@ class EquationsPanel(Panel):
             return
         self._key = key
         with np.errstate(all="ignore"):  # extreme parameters: non-finite numbers show as "—"
-            self.html.value = self._build()
+            page = Page()
+            template = self._build(page)
+        self._show(template, page.numbers)
         self.builds += 1
 
     # ------------------------------------------------------------ the text
-    def _build(self) -> str:
+    def _build(self, page: Page) -> str:
         state = self.state
         sel = state.selection
         l, j = sel["layer"], sel["j"]
         k = sel.get("k", 0)
         self.checks = {}
         parts = [
-            '<div class="equations" style="font-size:15px;line-height:1.4;padding-right:12px">',
+            '<div class="equations" style="padding-right:12px">',
             self._header(sel),
             self._key_html(),
-            self._bp1(l, j),
-            self._bp2(l, j, k if sel["kind"] == "weight" else 0),
-            self._bp3(l, j),
-            self._bp4(l, j, k, sel["kind"] == "weight"),
+            self._bp1(page, l, j),
+            self._bp2(page, l, j, k if sel["kind"] == "weight" else 0),
+            self._bp3(page, l, j),
+            self._bp4(page, l, j, k, sel["kind"] == "weight"),
             "</div>",
         ]
         return "".join(parts)
@@ -195,11 +209,11 @@ class EquationsPanel(Panel):
         if sel["kind"] == "weight":
             k = sel["k"]
             what = (
-                f"weight {_html_name(weight_name(l, j, k))}, from neuron {k + 1} of layer {l - 1} "
+                f"weight {html_name(weight_name(l, j, k))}, from neuron {k + 1} of layer {l - 1} "
                 f"to neuron {j + 1} of layer {l}"
             )
         else:
-            what = f"neuron {j + 1} of layer {l} ({_html_name(neuron_name('δ', l, j))})"
+            what = f"neuron {j + 1} of layer {l} ({html_name(neuron_name('δ', l, j))})"
         acts = ", ".join(f"l = {m}: {layer_activation_name(t.activations[m])}" for m in t.layers)
         return (
             f'<div class="selected"><b>Selected:</b> {what}. '
@@ -218,16 +232,16 @@ class EquationsPanel(Panel):
         t = self.state.trace
         return t.cost, t.weights[t.L].dtype
 
-    def _delta_check(self, eq: str, layer: int, j: int) -> str:
-        state, t = self.state, self.state.trace
+    def _delta_check(self, page: Page, eq: str, layer: int, j: int) -> str:
+        t = self.state.trace
         value = float(t.delta[layer][j, 0])
         fd = delta_by_nudging(t, layer, j)
         ok = agrees(value, fd, *self._cost_tol())
         self.checks[eq] = (value, fd, ok)
-        what = _html_name(neuron_name("δ", layer, j))
-        return _check(eq, what, _html_name(neuron_name("z", layer, j)), value, fd, ok)
+        what = html_name(neuron_name("δ", layer, j))
+        return _check(page, eq, what, html_name(neuron_name("z", layer, j)), value, fd, ok)
 
-    def _bp1(self, l: int, j: int) -> str:
+    def _bp1(self, page: Page, l: int, j: int) -> str:
         t = self.state.trace
         L = t.L
         a, y = t.a[L][:, 0], t.y[:, 0]
@@ -252,21 +266,21 @@ class EquationsPanel(Panel):
                 lines = [
                     rf"{dj} &= {dCda}\,{spj}",
                     rf"&= {ratio}\cdot {slope} \qquad \text{{the }}\sigma'(z) = a(1-a)\text{{ cancels}}",
-                    rf"&= {aj} - {yj} = {cnum('a', a[j])} - {factor(y[j])} = {cnum('delta', delta[j], False)}",
+                    rf"&= {aj} - {yj} = {page.tex(a[j], 'a')} - {page.tex(y[j])} = {page.tex(delta[j], 'delta', False)}",
                 ]
             elif cost_name == "quadratic":
-                a_num = colored("a", tex_number(a[j]))
+                a_num = page.tex(a[j], "a", False)
                 lines = [
                     rf"{dj} &= {dCda}\,{spj} = ({aj} - {yj})\,{spj}",
-                    rf"&= ({a_num} - {factor(y[j])})\cdot {cnum('sp', sp[j])}"
-                    rf" = {cnum('grad', grad[j])}\cdot {cnum('sp', sp[j])} = {cnum('delta', delta[j], False)}",
+                    rf"&= ({a_num} - {page.tex(y[j])})\cdot {page.tex(sp[j], 'sp')}"
+                    rf" = {page.tex(grad[j], 'grad')}\cdot {page.tex(sp[j], 'sp')} = {page.tex(delta[j], 'delta', False)}",
                 ]
             else:
                 lines = [
                     rf"{dj} &= {dCda}\,{spj}",
-                    rf"&= {cnum('grad', grad[j])}\cdot {cnum('sp', sp[j])} = {cnum('delta', delta[j], False)}",
+                    rf"&= {page.tex(grad[j], 'grad')}\cdot {page.tex(sp[j], 'sp')} = {page.tex(delta[j], 'delta', False)}",
                 ]
-            body.append(r"$$\begin{aligned}" + r"\\".join(lines) + r"\end{aligned}$$")
+            body.append(display(r"\begin{aligned}" + r"\\".join(lines) + r"\end{aligned}"))
         if cancels:
             body.append(
                 '<div class="cancel-note">With the cross-entropy cost and a sigmoid output layer, '
@@ -275,29 +289,29 @@ class EquationsPanel(Panel):
             )
             aL = name("a", "a^{L}")
             vector = (
-                rf"$${dL} = {nabla} \odot {spL} = {aL} - y = "
-                rf"{tex_vector('a', a)} - {tex_vector_plain(y)} = {tex_vector('delta', delta)}$$"
+                rf"{dL} = {nabla} \odot {spL} = {aL} - y = "
+                rf"{page.tex_vector('a', a)} - {page.tex_vector(None, y)} = {page.tex_vector('delta', delta)}"
             )
         else:
             vector = (
-                rf"$${dL} = {nabla} \odot {spL} = "
-                rf"{tex_vector('grad', grad)} \odot {tex_vector('sp', sp)} = {tex_vector('delta', delta)}$$"
+                rf"{dL} = {nabla} \odot {spL} = "
+                rf"{page.tex_vector('grad', grad)} \odot {page.tex_vector('sp', sp)} = {page.tex_vector('delta', delta)}"
             )
-        body.append(f'<div class="vector-form">In vector form (⊙ multiplies entry by entry): {vector}</div>')
+        body.append(f'<div class="vector-form">In vector form (⊙ multiplies entry by entry): {display(vector)}</div>')
         if l == L:
-            body.append(self._delta_check("BP1", L, j))
+            body.append(self._delta_check(page, "BP1", L, j))
         else:
             fds = np.array([delta_by_nudging(t, L, q) for q in range(t.sizes[-1])])
             oks = [agrees(float(v), float(f), *self._cost_tol()) for v, f in zip(delta, fds)]
             worst = int(np.argmax(np.abs(delta - fds)))
             self.checks["BP1"] = (float(delta[worst]), float(fds[worst]), all(oks))
             body.append(
-                f'<div class="check" data-eq="BP1">δ<sup>L</sup> = {_vec("BP1", delta)}; '
-                f'finite differences on z<sup>L</sup>: {_vec("BP1_fd", fds)} {_mark(all(oks))}</div>'
+                f'<div class="check" data-eq="BP1">δ<sup>L</sup> = {page.vector_html("BP1", delta)}; '
+                f'finite differences on z<sup>L</sup>: {page.vector_html("BP1_fd", fds)} {page.mark("BP1_mark", all(oks), bool(np.isfinite(fds).all()))}</div>'
             )
         return _section("BP1", "the error of the output layer", "".join(body))
 
-    def _bp2(self, l: int, j: int, k: int) -> str:
+    def _bp2(self, page: Page, l: int, j: int, k: int) -> str:
         t = self.state.trace
         L = t.L
         title = "the error moves back a layer"
@@ -309,7 +323,7 @@ class EquationsPanel(Panel):
             l, j = L - 1, k
             note = (
                 '<div style="color:#555">The selected neuron is in the output layer; BP2 is shown for '
-                f"{_html_name(neuron_name('δ', l, j))}, one layer back (select a hidden neuron to choose).</div>"
+                f"{html_name(neuron_name('δ', l, j))}, one layer back (select a hidden neuron to choose).</div>"
             )
         w = t.weights[l + 1][:, j]
         d_next = t.delta[l + 1][:, 0]
@@ -322,29 +336,28 @@ class EquationsPanel(Panel):
         sub = _one_based(j)
         w_q = name("w", "w^{%d}_{q%s}" % (l + 1, sub if len(sub) == 1 else "," + sub))
         d_q = name("delta", r"\delta^{%d}_{q}" % (l + 1))
-        sp_num = cnum("sp", sp)
         general = rf"{dj} &= \Big(\sum_{{q}} {w_q}\,{d_q}\Big)\,{spj}"
         shown = n if n <= MAX_TERMS else MAX_TERMS - 1
-        terms = [rf"{cnum('w', w[q])}\cdot {cnum('delta', d_next[q])}" for q in range(shown)]
+        terms = [rf"{page.tex(w[q], 'w')}\cdot {page.tex(d_next[q], 'delta')}" for q in range(shown)]
         if n > shown:
             terms.append(r"\cdots\ (\text{%d terms})" % n)
         rows = [" + ".join(terms[i : i + 3]) for i in range(0, len(terms), 3)]
         expanded = []
         for i, row in enumerate(rows):
             start = r"&= \Big(" if i == 0 else r"&\qquad + "
-            end = rf"\Big)\cdot {sp_num}" if i == len(rows) - 1 else ""
+            end = rf"\Big)\cdot {page.tex(sp, 'sp')}" if i == len(rows) - 1 else ""
             expanded.append(start + row + end)
-        final = rf"&= {tex_number(total)}\cdot {sp_num} = {cnum('delta', delta, False)}"
-        vector = r"$\delta^{%d} = \big((w^{%d})^T \delta^{%d}\big) \odot \sigma'(z^{%d})$" % (l, l + 1, l + 1, l)
+        final = rf"&= {page.tex(total)}\cdot {page.tex(sp, 'sp')} = {page.tex(delta, 'delta', False)}"
+        vector = inline(r"\delta^{%d} = \big((w^{%d})^T \delta^{%d}\big) \odot \sigma'(z^{%d})" % (l, l + 1, l + 1, l))
         body = (
             note
-            + r"$$\begin{aligned}" + r"\\".join([general, *expanded, final]) + r"\end{aligned}$$"
+            + display(r"\begin{aligned}" + r"\\".join([general, *expanded, final]) + r"\end{aligned}")
             + f'<div class="vector-form">In vector form: {vector}</div>'
-            + self._delta_check("BP2", l, j)
+            + self._delta_check(page, "BP2", l, j)
         )
         return _section("BP2", title, body)
 
-    def _bp3(self, l: int, j: int) -> str:
+    def _bp3(self, page: Page, l: int, j: int) -> str:
         t = self.state.trace
         value = float(t.nabla_b[l][j, 0])
         fd = partial_derivative(t, "b", l, j)
@@ -352,12 +365,12 @@ class EquationsPanel(Panel):
         self.checks["BP3"] = (value, fd, ok)
         b = neuron_latex("b", l, j)
         dj = name("delta", neuron_latex(r"\delta", l, j))
-        eq = r"$$\frac{\partial C}{\partial %s} = %s = %s$$" % (b, dj, cnum("delta", float(t.delta[l][j, 0]), False))
-        b_html = _html_name(neuron_name("b", l, j))
-        check = _check("BP3", f"∂C/∂{b_html}", b_html, value, fd, ok)
+        eq = display(r"\frac{\partial C}{\partial %s} = %s = %s" % (b, dj, page.tex(float(t.delta[l][j, 0]), "delta", False)))
+        b_html = html_name(neuron_name("b", l, j))
+        check = _check(page, "BP3", f"∂C/∂{b_html}", b_html, value, fd, ok)
         return _section("BP3", "the gradient for a bias", eq + check)
 
-    def _bp4(self, l: int, j: int, k: int, chosen: bool) -> str:
+    def _bp4(self, page: Page, l: int, j: int, k: int, chosen: bool) -> str:
         t = self.state.trace
         value = float(t.nabla_w[l][j, k])
         fd = partial_derivative(t, "w", l, j, k)
@@ -366,17 +379,17 @@ class EquationsPanel(Panel):
         a_in = float(t.a[l - 1][k, 0])
         d = float(t.delta[l][j, 0])
         note = "" if chosen else (
-            f'<div style="color:#555">Shown for {_html_name(weight_name(l, j, k))}, the first weight into '
+            f'<div style="color:#555">Shown for {html_name(weight_name(l, j, k))}, the first weight into '
             "the selected neuron (select a weight to choose another).</div>"
         )
         w = name("w", weight_latex(l, j, k))
         a_k = name("a", neuron_latex("a", l - 1, k))
         dj = name("delta", neuron_latex(r"\delta", l, j))
-        eq = r"$$\frac{\partial C}{\partial %s} = %s\,%s = %s\cdot %s = %s$$" % (
-            w, a_k, dj, cnum("a", a_in), cnum("delta", d), tex_number(value),
-        )
-        w_html = _html_name(weight_name(l, j, k))
-        check = _check("BP4", f"∂C/∂{w_html}", w_html, value, fd, ok)
+        eq = display(r"\frac{\partial C}{\partial %s} = %s\,%s = %s\cdot %s = %s" % (
+            w, a_k, dj, page.tex(a_in, "a"), page.tex(d, "delta"), page.tex(value, paren=False),
+        ))
+        w_html = html_name(weight_name(l, j, k))
+        check = _check(page, "BP4", f"∂C/∂{w_html}", w_html, value, fd, ok)
         return _section("BP4", "the gradient for a weight", note + eq + check)
 
 
@@ -394,13 +407,4 @@ def _one_based(j: int) -> str:
     return neuron_name("", 0, j).split("_", 1)[1]
 
 
-def tex_vector_plain(values) -> str:
-    """A column vector of uncoloured numbers (the target y)."""
-    values = np.asarray(values, dtype=float).reshape(-1)
-    rows = [tex_number(v) for v in values[:MAX_TERMS]]
-    if values.size > MAX_TERMS:
-        rows.append(r"\vdots")
-    return r"\begin{pmatrix}" + r"\\".join(rows) + r"\end{pmatrix}"
-
-
-__all__ = ["COLORS", "EquationsPanel", "tex_number"]
+__all__ = ["COLORS", "EquationsPanel"]

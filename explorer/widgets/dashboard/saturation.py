@@ -14,25 +14,19 @@ import html
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.collections import PolyCollection
-from matplotlib.patches import Rectangle
 
 from ...core import Trace
 from ...core import saturation as rules
 from ...core.notation import neuron_name
 from ...core.saturation import DEFAULT_A_THRESHOLD, DEFAULT_SAT_FRACTION, WeightVerdict, max_sigma_prime
-from ..figures import Blitter, live_figure
+from ..drawing import Plot
+from ..markup import number
 from ..panel import Panel
 from ..state import ExplorerState
 
 
-def _fmt(value: float) -> str:
-    """A number in 3 significant digits, with a readable exponent (2.1e-05 → 2.1e-5)."""
-    text = f"{value:.3g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
+def _three(value: float) -> str:
+    return number(value, 3)
 
 
 def verdict_table_html(
@@ -45,9 +39,9 @@ def verdict_table_html(
     l, j = v0.layer, v0.j
     head = (
         f"<b>Weights into {neuron_name('a', l, j)}</b> (layer {l}, neuron {j + 1}), current "
-        f"example: {neuron_name('δ', l, j)} = {_fmt(v0.delta)}, "
-        f"σ'({neuron_name('z', l, j)}) = {_fmt(v0.sigma_prime)} "
-        f"(max {_fmt(v0.sigma_prime_max)})"
+        f"example: {neuron_name('δ', l, j)} = {_three(v0.delta)}, "
+        f"σ'({neuron_name('z', l, j)}) = {_three(v0.sigma_prime)} "
+        f"(max {_three(v0.sigma_prime_max)})"
     )
     cell = "padding:3px 10px;text-align:right"
     rows = [
@@ -63,9 +57,9 @@ def verdict_table_html(
         rows.append(
             f"<tr style='background:{colour};font-weight:{weight}'>"
             f"<td style='{cell}'>{v.name}</td>"
-            f"<td style='{cell}'>{a_label} = {_fmt(v.a_in)}</td>"
-            f"<td style='{cell}'>{_fmt(v.sigma_prime)}</td>"
-            f"<td style='{cell}'>{_fmt(abs(v.gradient))}</td>"
+            f"<td style='{cell}'>{a_label} = {_three(v.a_in)}</td>"
+            f"<td style='{cell}'>{_three(v.sigma_prime)}</td>"
+            f"<td style='{cell}'>{_three(abs(v.gradient))}</td>"
             f"<td style='padding:3px 10px'>{html.escape(v.reason)}</td></tr>"
         )
     note_html = f"<div style='color:#b00'>{html.escape(note)}</div>" if note else ""
@@ -77,46 +71,29 @@ def verdict_table_html(
 
 # ----------------------------------------------------------------------------- the panel
 
-# Layout in inches. Every refresh ends in ipympl PNG-encoding the whole canvas (≈ 14 ns per
-# pixel here), so the figure is kept compact; fonts stay large.
-_WIDTH = 8.0
-_LEFT, _HEAT_W, _GAP, _FRAC_W, _CBAR_GAP, _CBAR_W = 0.7, 4.8, 0.12, 1.15, 0.12, 0.16
-_TOP, _BOTTOM, _TITLE_H, _BLOCK_GAP, _ROW_H = 0.42, 0.62, 0.36, 0.1, 0.21
-# The current example gets a wide column of its own, then a gap, then the rest of the batch
-# (in units of one batch column).
-_CURRENT_W, _CURRENT_GAP = 8.0, 1.5
-_CURRENT = "#ff3b30"  # the current example's outline
-_SELECTED = "#ff9500"  # the selected neuron's row
-_MARKER = "white"
-
-
-def _column_edges(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """x edges of the heatmap cells and the centre of each example's cell.
-
-    The cells are: the current example (wide), a gap (an empty cell), examples 2..m.
-    """
-    if m == 1:
-        return np.array([0.0, _CURRENT_W]), np.array([_CURRENT_W / 2])
-    start = _CURRENT_W + _CURRENT_GAP
-    edges = np.concatenate([[0.0, _CURRENT_W], start + np.arange(m)])
-    centres = np.concatenate([[_CURRENT_W / 2], start + np.arange(m - 1) + 0.5])
-    return edges, centres
+#: viridis, sampled at ten points: dark for σ' ≈ 0 (saturated), yellow for the largest σ'.
+VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+CURRENT = "#ff3b30"  # the current example's outline
+SELECTED = "#ff9500"  # the selected neuron's row
+#: Layout in pixels: the current example's column, the batch, the bars, the colour bar.
+WIDTH = 800
+LEFT, CURRENT_W, BATCH_LEFT, BATCH_W, FRAC_LEFT, FRAC_W, BAR_LEFT, BAR_W = 52, 36, 98, 440, 552, 110, 722, 14
+TOP, TITLE_H, GAP, BOTTOM, MAX_ROW_H = 40, 24, 14, 46, 18
+COLOUR_BAR_STEPS = 24
 
 
 class SaturationPanel(Panel):
     """Heatmaps of σ'(z^l) (neurons × examples), saturated cells marked, and the verdicts.
 
-    The heatmaps are ``pcolormesh`` QuadMeshes rather than ``imshow`` images: the same cells
-    and fixed colour scale, drawn in about half the time (0.9 ms against 1.7 ms a layer
-    here), and they allow the current example its own wide column.
+    Drawn in the browser (``plot``, a ``Plot``): per layer, the current example's column
+    (outlined in red), the rest of the batch, the fraction of saturated examples per neuron as
+    bars, and a colour bar with the threshold on it. The kernel sends σ' as float32 and the
+    saturated cells as one byte each, only when the batch's trace or the thresholds change.
 
-    For tests and other code: ``fig``, ``heatmaps`` {l: QuadMesh of σ'(z^l); its array is
-    (n_l, m + 1): the current example, an empty (NaN) gap, examples 2..m}, ``marks`` {l:
-    PathCollection of the saturated cells' ✕}, ``fraction_bars`` {l: PolyCollection, one bar
-    per neuron}, ``fraction_texts`` {l: [Text per neuron]}, ``fractions`` {l: fraction of
-    saturated examples per neuron}, ``saturated`` {l: boolean mask (n_l, m)}, ``sat_slider``,
-    ``a_slider``, ``verdict_html``, ``verdicts`` (the last list of ``WeightVerdict``),
-    ``blitter``.
+    For tests and other code: ``sigma_prime`` {l: (n_l, m) σ' shown, column 0 the current
+    example}, ``vmax`` {l: top of the colour scale}, ``saturated`` {l: boolean mask (n_l, m)},
+    ``fractions`` {l: fraction of saturated examples per neuron}, ``sat_slider``, ``a_slider``,
+    ``verdict_html``, ``verdicts`` (the last list of ``WeightVerdict``), ``sends`` (messages sent).
     """
 
     def __init__(self, state: ExplorerState):
@@ -135,13 +112,17 @@ class SaturationPanel(Panel):
         self.verdicts: list[WeightVerdict] = []
         self.fractions: dict[int, np.ndarray] = {}
         self.saturated: dict[int, np.ndarray] = {}
-        self.fig = None
-        self._build_figure()
+        self.sigma_prime: dict[int, np.ndarray] = {}
+        self.vmax: dict[int, float] = {}
+        self.sends = 0
+        self.plot = Plot()
+        self._built_for = None
+        self._drawn_key = None
         self.sat_slider.observe(self._on_threshold, names="value")
         self.a_slider.observe(self._on_threshold, names="value")
         self.widget = widgets.VBox(
             [
-                self.fig.canvas,
+                self.plot,
                 widgets.HBox([self.sat_slider, self.a_slider], layout=widgets.Layout(flex_flow="row wrap")),
                 self.verdict_html,
             ]
@@ -151,7 +132,7 @@ class SaturationPanel(Panel):
     # ------------------------------------------------------------------ layout
     @staticmethod
     def _shape_key(net, m: int, maxima: dict[int, np.ndarray]):
-        """What the static background depends on: sizes, batch width, colour scales."""
+        """What the figure's structure depends on: sizes, batch width, colour scales."""
         return (net.sizes, m, tuple(float(v.max()) for v in maxima.values()))
 
     @staticmethod
@@ -164,114 +145,64 @@ class SaturationPanel(Panel):
             for l in net.layers
         }
 
-    def _build_figure(self) -> None:
-        """Create (or re-create, after a change of shapes) every artist of the figure."""
-        net = self.state.network
-        trace = self.state.batch_trace
-        m = trace.n_examples if trace is not None else 1
-        maxima = self._maxima(net, trace)
+    def _build(self, net, m: int, maxima) -> None:
+        """The figure's structure (axes, scales, labels) for this network and batch."""
         self._built_for = self._shape_key(net, m, maxima)
-        row_h = {l: min(_ROW_H, 3.0 / net.sizes[l - 1]) for l in net.layers}
-        block_h = {l: max(0.6, row_h[l] * net.sizes[l - 1]) for l in net.layers}
-        W = _WIDTH
-        H = _TOP + _BOTTOM + sum(_TITLE_H + block_h[l] + _BLOCK_GAP for l in net.layers)
-        if self.fig is None:
-            self.fig = live_figure(W, H)
-            self.fig.set_layout_engine("none")  # positions are set by hand below
-            self.blitter = Blitter(self.fig)
-            self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
-        else:
-            self.fig.clear()
-            self.fig.set_size_inches(W, H, forward=True)
-            self.blitter.artists.clear()
-        fig = self.fig
-        self.axes, self.heatmaps, self.marks = {}, {}, {}
-        self.fraction_bars, self.fraction_texts = {}, {}
-        self.selection_boxes, self.threshold_lines = {}, {}
-        self._buffers = {}
-        edges, self._centres = _column_edges(m)
-        x_max = edges[-1]
-        cell_pt = _HEAT_W * 72 / x_max  # one batch column, in points
-        marker_size = float(np.clip(cell_pt, 2.5, 8.0) ** 2)
-        y = H - _TOP
-        for l in net.layers:
-            n = net.sizes[l - 1]
-            y -= _TITLE_H
-            bottom = y - block_h[l]
-            ax = fig.add_axes((_LEFT / W, bottom / H, _HEAT_W / W, block_h[l] / H))
-            vmax = float(maxima[l].max())
-            buffer = np.full((n, len(edges) - 1), np.nan)  # NaN: the gap stays empty
-            mesh = ax.pcolormesh(
-                edges, np.arange(n + 1) - 0.5, buffer, cmap="viridis", vmin=0.0, vmax=vmax
-            )
-            marks = ax.scatter(
-                np.zeros(0), np.zeros(0), s=marker_size, marker="x", c=_MARKER, linewidths=1.2
-            )
-            ax.set_xlim(0.0, x_max)
-            ax.set_ylim(n - 0.5, -0.5)
-            step = 1 if n <= 12 else int(np.ceil(n / 8))
-            ax.set_yticks(range(0, n, step), [str(j + 1) for j in range(0, n, step)])
-            ax.tick_params(labelsize=12, length=3)
-            ax.set_ylabel("j", fontsize=14, rotation=0, labelpad=10, va="center")
-            ax.set_title(rf"$\sigma'(z^{{{l}}})$ — layer {l}", fontsize=15, loc="left", pad=4)
-            if l == net.L:
-                shown = [0] + list(range(19, m - 5, 20))
-                ax.set_xticks(self._centres[shown], [str(c + 1) for c in shown])
-                ax.set_xlabel(f"example  (1 = the current example; {m} in all)", fontsize=13)
-            else:
-                ax.set_xticks([])
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-            # The current example is always column 1: a static outline.
-            ax.add_patch(Rectangle((0.0, -0.5), _CURRENT_W, n, fill=False, edgecolor=_CURRENT,
-                                   linewidth=2.5, clip_on=False, zorder=5))
-            sel_box = Rectangle((0.0, -0.5), x_max, 1.0, fill=False, edgecolor=_SELECTED,
-                                linewidth=2.5, clip_on=False, zorder=6, visible=False)
-            ax.add_patch(sel_box)
-            # Fraction of saturated examples per neuron: a bar (cheap) and its number.
-            fax = fig.add_axes(
-                ((_LEFT + _HEAT_W + _GAP) / W, bottom / H, _FRAC_W / W, block_h[l] / H)
-            )
-            fax.set_xlim(0.0, 1.75)  # bars reach 1.0 (all examples); numbers to their right
-            fax.set_ylim(n - 0.5, -0.5)
-            fax.set_xticks([0.0, 1.0], ["0", "100%"] if l == net.L else ["", ""])
-            fax.tick_params(labelsize=10, length=2)
-            fax.set_yticks([])
-            for side in ("top", "right"):
-                fax.spines[side].set_visible(False)
-            fax.set_title("saturated", fontsize=12, pad=4)
-            fax.axvline(1.0, color="0.75", linewidth=1)
-            bars = PolyCollection([], facecolors="#d62728", linewidths=0)
-            fax.add_collection(bars)
-            texts = [
-                fax.text(0.05, j, "", ha="left", va="center", fontsize=12 if n <= 12 else 8)
-                for j in range(n)
-            ]
-            cax = fig.add_axes(
-                ((_LEFT + _HEAT_W + _GAP + _FRAC_W + _CBAR_GAP) / W, bottom / H,
-                 _CBAR_W / W, block_h[l] / H)
-            )
-            cbar = fig.colorbar(mesh, cax=cax)
-            cbar.set_ticks([0.0, vmax / 2, vmax], labels=[_fmt(0.0), _fmt(vmax / 2), _fmt(vmax)])
-            cbar.ax.tick_params(labelsize=11)
-            line = cax.axhline(DEFAULT_SAT_FRACTION * vmax, color="white", linewidth=3)
-            self.axes[l], self.heatmaps[l], self.marks[l] = ax, mesh, marks
-            self.fraction_bars[l], self.fraction_texts[l] = bars, texts
-            self.selection_boxes[l], self.threshold_lines[l] = sel_box, line
-            self._buffers[l] = buffer
-            self.blitter.add(mesh, marks, sel_box, line, bars, *texts)
-            y = bottom - _BLOCK_GAP
-        fig.text(_LEFT / W, 1.0 - 0.08 / H, "✕ saturated: σ' below the white line on the colour bar",
-                 ha="left", va="top", fontsize=12)
-        fig.text(1.0 - 0.1 / W, 1.0 - 0.08 / H, "red: current example", color=_CURRENT,
-                 ha="right", va="top", fontsize=12)
         self._drawn_key = None
-        self._needs_full = True
+        axes, bars = [], {}
+        top = TOP
+        for index, l in enumerate(net.layers):
+            n = net.sizes[l - 1]
+            vmax = self.vmax[l] = float(maxima[l].max())
+            height = max(40, min(MAX_ROW_H, 200 / n) * n)
+            top += TITLE_H
+            last = l == net.L
+            step = 1 if n <= 12 else int(np.ceil(n / 8))
+            rows = [[j + 0.5, str(j + 1)] for j in range(0, n, step)]
+            common = {"top": top, "height": height, "ylim": [n, 0]}
+            heat = {"type": "heatmap", "stops": list(VIRIDIS), "domain": [0.0, vmax], "outlineColor": SELECTED,
+                    "rowNames": [f"σ'(z^{l}_{j + 1})" for j in range(n)], "columnName": "example"}
+            legend = []
+            if index == 0:
+                legend = [{"id": "legend", "type": "text"}]
+            axes += [
+                {"id": f"cur{l}", "left": LEFT, "width": CURRENT_W, **common, "xlim": [0, 1], "yticks": rows,
+                 "ylabel": "j", "ylabelOffset": 34, "frameColor": CURRENT,
+                 "xticks": [[0.5, "1"]] if last else False, "marks": [{"id": f"cur{l}_h", **heat}, *legend]},
+                {"id": f"batch{l}", "left": BATCH_LEFT, "width": BATCH_W, **common, "xlim": [0, max(m - 1, 1)],
+                 "title": f"σ'(z^{l}) — layer {l}", "yticks": False,
+                 "xticks": [[e - 1.5, str(e)] for e in range(20, m + 1, 20)] if last else False,
+                 "xlabel": f"example  (1 = the current example; {m} in all)" if last else "",
+                 "marks": [{"id": f"batch{l}_h", **heat, "columnName": "example"}]},
+                {"id": f"frac{l}", "left": FRAC_LEFT, "width": FRAC_W, **common, "xlim": [0, 1.6], "title": "saturated",
+                 "yticks": False, "xticks": [[0, "0"], [1, "100%"]] if last else False, "frame": False,
+                 "marks": [{"id": f"frac{l}_full", "type": "rule", "color": "#bbbbbb", "width": 1},
+                           {"id": f"frac{l}_b", "type": "bars", "horizontal": True, "color": "#d62728", "barWidth": 0.7},
+                           {"id": f"frac{l}_t", "type": "text"}]},
+                {"id": f"bar{l}", "left": BAR_LEFT, "width": BAR_W, **common, "ylim": [0, vmax], "xticks": False,
+                 "yticks": [[v, number(v, 3)] for v in (0.0, vmax / 2, vmax)],
+                 "marks": [{"id": f"bar{l}_h", **heat, "rowNames": [], "columnName": "σ'"},
+                           {"id": f"bar{l}_r", "type": "rule", "color": "#ffffff", "width": 3}]},
+            ]
+            steps = (1 - (np.arange(COLOUR_BAR_STEPS) + 0.5) / COLOUR_BAR_STEPS) * vmax
+            bars[f"bar{l}_h"] = {"shape": [COLOUR_BAR_STEPS, 1], "values": steps}
+            bars[f"frac{l}_full"] = {"x": [1.0]}
+            top += height + GAP
+        self.plot.spec = {
+            "name": "saturation",
+            "description": "Heatmaps of σ' of every neuron over a batch of examples, per layer",
+            "width": WIDTH,
+            "height": top + BOTTOM,
+            "axes": axes,
+        }
+        bars["legend"] = {"items": [
+            {"px": -LEFT + 4, "py": -TITLE_H - 12, "text": "✕ saturated: σ' below the white line on the colour bar"},
+            {"px": WIDTH - LEFT - 8, "py": -TITLE_H - 12, "text": "red: current example", "anchor": "end", "color": CURRENT},
+        ]}
+        self.plot.data = {}
+        self.plot.show(**bars)
 
     # ------------------------------------------------------------------ updates
-    def _on_full_draw(self, event) -> None:
-        self._needs_full = False
-
     def _on_threshold(self, change) -> None:
         self.refresh()
 
@@ -286,46 +217,37 @@ class SaturationPanel(Panel):
             return
         maxima = self._maxima(net, batch)
         if self._shape_key(net, batch.n_examples, maxima) != self._built_for:
-            self._build_figure()
-        self._update_heatmaps(net, batch, maxima)
+            self._build(net, batch.n_examples, maxima)
+        self._update_heatmaps(net, batch)
         self._update_verdicts()
 
-    def _update_heatmaps(self, net, batch: Trace, maxima) -> None:
+    def _update_heatmaps(self, net, batch: Trace) -> None:
         sat, sel = self.sat_slider.value, self.state.selected_neuron
-        key = (sat, sel, tuple(tuple(v) for v in maxima.values()))
+        key = (sat, sel)
         drawn = self._drawn_key
         # The state keeps the same Trace object when nothing it holds changed (a Δz, a click).
         if drawn is not None and drawn[0] == key and drawn[1] is batch:
             return
+        marks = {}
         for l in net.layers:
             layer = rules.layer_saturation(batch, l, sat)
-            values = layer.sigma_prime
-            buffer = self._buffers[l]
-            buffer[:, 0] = values[:, 0]
-            buffer[:, 2:] = values[:, 1:]
-            self.heatmaps[l].set_array(buffer)
-            mask = layer.saturated
-            self.saturated[l] = mask
-            rows, cols = np.nonzero(mask)
-            self.marks[l].set_offsets(np.column_stack([self._centres[cols], rows]))
-            fractions = layer.fraction
-            self.fractions[l] = fractions
-            j = np.arange(len(fractions), dtype=float)
-            lo, hi, zero = j - 0.35, j + 0.35, np.zeros_like(fractions)
-            corners = [(zero, lo), (fractions, lo), (fractions, hi), (zero, hi)]
-            self.fraction_bars[l].set_verts(np.stack([np.column_stack(c) for c in corners], axis=1))
-            for text, f in zip(self.fraction_texts[l], fractions):
-                # Text is the costly artist to draw: only the neurons that do saturate get one.
-                text.set_text(f"{100 * f:.0f}%" if f > 0 else "")
-                text.set_x(f + 0.05)
-            vmax = float(maxima[l].max())
-            self.threshold_lines[l].set_ydata([sat * vmax, sat * vmax])
-            box = self.selection_boxes[l]
-            box.set_visible(sel[0] == l)
-            box.set_y(sel[1] - 0.5)
+            values, mask = layer.sigma_prime, layer.saturated
+            n, m = values.shape
+            self.sigma_prime[l], self.saturated[l], self.fractions[l] = values, mask, layer.fraction
+            row = sel[1] if sel[0] == l else -1
+            marks[f"cur{l}_h"] = {"shape": [n, 1], "values": values[:, :1], "cross": mask[:, :1], "markedRow": row}
+            marks[f"batch{l}_h"] = {"shape": [n, m - 1], "values": values[:, 1:], "cross": mask[:, 1:], "markedRow": row}
+            j = np.arange(n) + 0.5
+            marks[f"frac{l}_b"] = {"x": layer.fraction, "y": j}
+            # Only neurons that do saturate get a number: the page stays quiet where all is well.
+            marks[f"frac{l}_t"] = {"items": [
+                {"x": float(f) + 0.05, "y": float(y) + 0.2, "text": f"{100 * f:.0f}%"}
+                for f, y in zip(layer.fraction, j) if f > 0
+            ]}
+            marks[f"bar{l}_r"] = {"y": [sat * self.vmax[l]]}
+        self.plot.show(**marks)
+        self.sends += 1
         self._drawn_key = (key, batch)
-        # After a rebuild, blit nothing until a full draw has saved the new background.
-        self.blitter.update(full=self._needs_full, now=self.state.render_now)
 
     def _update_verdicts(self) -> None:
         state = self.state

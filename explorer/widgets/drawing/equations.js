@@ -78,10 +78,9 @@ async function render({ model, el }) {
   box.className = "bpx-formula";
   el.appendChild(box);
   const katex = await loadKatex(await assetsOf(model));
-  let template = null, slots = new Map(), pending = false;
+  let template = null, slots = new Map();
 
   const paint = () => {
-    pending = false;
     const next = model.get("template");
     if (next !== template) {
       template = next;
@@ -91,15 +90,12 @@ async function render({ model, el }) {
     fill(slots, model.get("numbers") ?? {});
     box.dataset.painted = String(model.get("revision"));
   };
-  const schedule = () => {
-    if (!pending) {
-      pending = true;
-      requestAnimationFrame(paint);
-    }
-  };
+  // Numbers are written as soon as they arrive (a few text nodes: cheaper than waiting a
+  // frame); the browser paints them in its next frame. Bursts are already one message per
+  // kernel event, and the kernel only answers the newest slider value.
   paint();
-  model.on("change:template", schedule);
-  model.on("change:numbers", schedule);
+  model.on("change:template", paint);
+  model.on("change:numbers", paint);
   return () => box.remove();
 }
 

@@ -106,7 +106,8 @@ class Axes {
       const t = el("text", { transform: `translate(${-(spec.ylabelOffset ?? 44)},${spec.height / 2}) rotate(-90)`, "text-anchor": "middle", class: "bpx-label" }, this.labels);
       bookText(t, spec.ylabel);
     }
-    this.marks = (spec.marks ?? []).map((m) => ({ spec: m, g: el("g", { class: `bpx-mark bpx-${m.type}`, "data-mark": m.id }, this.plot), nodes: [] }));
+    // Text marks may sit outside the axes (titles, legends): they are not clipped.
+    this.marks = (spec.marks ?? []).map((m) => ({ spec: m, g: el("g", { class: `bpx-mark bpx-${m.type}`, "data-mark": m.id }, m.type === "text" ? this.labels : this.plot), nodes: [] }));
   }
   sx(v) {
     const [a, b] = this.xlim;
@@ -119,7 +120,10 @@ class Axes {
   drawFrame() {
     const s = this.spec;
     this.frame.textContent = "";
-    if (s.frame !== false) el("rect", { x: 0, y: 0, width: s.width, height: s.height, class: "bpx-box" }, this.frame);
+    if (s.frame !== false) {
+      const box = el("rect", { x: 0, y: 0, width: s.width, height: s.height, class: "bpx-box" }, this.frame);
+      if (s.frameColor) box.setAttribute("style", `stroke:${s.frameColor};stroke-width:2.5`);
+    }
     const ticks = (axis) => {
       const spec = axis === "x" ? s.xticks : s.yticks;
       if (spec === false) return [];
@@ -201,19 +205,30 @@ const DRAW = {
       if (d.stroke ?? mark.spec.stroke) { c.setAttribute("stroke", d.stroke ?? mark.spec.stroke); c.setAttribute("stroke-width", 1.5); }
     });
   },
+  // Vertical bars at x with heights y; with "horizontal" in the spec, bars at y with lengths x.
   bars(ax, mark, d) {
     const x = numbers(d.x), y = numbers(d.y);
     const width = d.barWidth ?? mark.spec.barWidth ?? 0.8;
     const colors = d.colors ?? mark.spec.colors;
-    const nodes = ensure(mark, y.length, "rect");
-    const base = ax.sy(Math.max(ax.ylim[0], Math.min(ax.ylim[1], 0)));
+    const horizontal = mark.spec.horizontal;
+    const nodes = ensure(mark, horizontal ? x.length : y.length, "rect");
+    const clampTo = (lim) => Math.max(Math.min(lim[0], lim[1]), Math.min(Math.max(lim[0], lim[1]), 0));
     nodes.forEach((r, i) => {
-      const top = ax.sy(y[i]);
-      const left = ax.sx(x[i] - width / 2), right = ax.sx(x[i] + width / 2);
-      r.setAttribute("x", left.toFixed(1));
-      r.setAttribute("width", Math.max(0, right - left).toFixed(1));
-      r.setAttribute("y", Math.min(top, base).toFixed(1));
-      r.setAttribute("height", Math.abs(base - top).toFixed(1));
+      if (horizontal) {
+        const base = ax.sx(clampTo(ax.xlim)), end = ax.sx(x[i]);
+        const a = ax.sy(y[i] - width / 2), b = ax.sy(y[i] + width / 2);
+        r.setAttribute("x", Math.min(base, end).toFixed(1));
+        r.setAttribute("width", Math.abs(end - base).toFixed(1));
+        r.setAttribute("y", Math.min(a, b).toFixed(1));
+        r.setAttribute("height", Math.abs(b - a).toFixed(1));
+      } else {
+        const base = ax.sy(clampTo(ax.ylim)), top = ax.sy(y[i]);
+        const left = ax.sx(x[i] - width / 2), right = ax.sx(x[i] + width / 2);
+        r.setAttribute("x", Math.min(left, right).toFixed(1));
+        r.setAttribute("width", Math.abs(right - left).toFixed(1));
+        r.setAttribute("y", Math.min(top, base).toFixed(1));
+        r.setAttribute("height", Math.abs(base - top).toFixed(1));
+      }
       style(r, mark.spec, d);
       if (colors) r.setAttribute("fill", colors[i % colors.length]);
     });
@@ -264,17 +279,31 @@ const DRAW = {
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
         mark.nodes.push(el("rect", { x: (c * w).toFixed(2), y: (r * h).toFixed(2), width: (w + 0.3).toFixed(2), height: (h + 0.3).toFixed(2), "data-r": r, "data-c": c }, mark.g));
       }
+      mark.crosses = el("path", { class: "bpx-cross", fill: "none", stroke: m.crossColor ?? "#ffffff", "stroke-width": 1.3 }, mark.g);
       mark.outline = el("rect", { class: "bpx-outline", fill: "none" }, mark.g);
     }
     const span = hi - lo || 1;
-    for (let i = 0; i < mark.nodes.length; i++) {
+    for (let i = 0; i < rows * cols; i++) {
       const v = values[i];
       mark.nodes[i].setAttribute("fill", Number.isFinite(v) ? rampColor(stops, (v - lo) / span) : (m.missing ?? "#ececec"));
     }
+    // cross: one byte per cell, 1 where the cell is marked (a saturated neuron, say): an ✕
+    const cross = d.cross != null ? numbers(d.cross, "u1") : null;
+    let path = "";
+    if (cross) {
+      const s = Math.min(w, h) * 0.3;
+      for (let i = 0; i < cross.length; i++) {
+        if (!cross[i]) continue;
+        const cx = ((i % cols) + 0.5) * w, cy = (Math.floor(i / cols) + 0.5) * h;
+        path += `M${(cx - s).toFixed(1)},${(cy - s).toFixed(1)}L${(cx + s).toFixed(1)},${(cy + s).toFixed(1)}M${(cx - s).toFixed(1)},${(cy + s).toFixed(1)}L${(cx + s).toFixed(1)},${(cy - s).toFixed(1)}`;
+      }
+    }
+    mark.crosses.setAttribute("d", path);
     mark.values = values;
     mark.rowNames = d.rowNames ?? m.rowNames ?? [];
     const row = d.markedRow ?? -1;
     mark.outline.style.display = row >= 0 ? "" : "none";
+    if (m.outlineColor) mark.outline.style.stroke = m.outlineColor;
     if (row >= 0) {
       mark.outline.setAttribute("x", 0); mark.outline.setAttribute("width", ax.spec.width);
       mark.outline.setAttribute("y", row * h); mark.outline.setAttribute("height", h);
@@ -325,6 +354,7 @@ const STYLE = `
 .bpx-plot .bpx-title { font-size: 13px; font-weight: 600; fill: #222; }
 .bpx-plot .bpx-text { font-size: 12px; }
 .bpx-plot .bpx-outline { stroke: #111; stroke-width: 2; }
+.bpx-plot .bpx-outline, .bpx-plot .bpx-cross { pointer-events: none; }
 .bpx-plot .bpx-heatmap rect { shape-rendering: crispEdges; }
 .bpx-plot .bpx-save { position: absolute; top: 0; right: 0; display: flex; gap: 2px; opacity: 0.15; transition: opacity 0.2s; }
 .bpx-plot:hover .bpx-save, .bpx-plot .bpx-save:focus-within { opacity: 1; }

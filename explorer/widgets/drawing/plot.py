@@ -54,7 +54,7 @@ class Plot(anywidget.AnyWidget):
         """What was last sent for ``mark``'s ``field``, as the browser reads it."""
         value = self.data[mark][field]
         if isinstance(value, memoryview):
-            return np.frombuffer(value, dtype=value.format).copy()
+            return np.frombuffer(value, dtype=np.uint8 if value.format == "B" else value.format).copy()
         return value
 
 
@@ -64,6 +64,8 @@ _ARRAY_FIELDS = {"x", "y", "values"}
 def _encode(field: str, value):
     if field in _ARRAY_FIELDS:
         return as_buffer(value)
+    if field == "cross":  # one byte per heatmap cell
+        return as_buffer(value, np.uint8)
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value

@@ -19,8 +19,13 @@ def vectors(markup):
     return {q: [float(v) for v in values.split(",")] for q, values in VEC.findall(markup)}
 
 
-def heights(bars):
-    return [b.get_height() for b in bars]
+def heights(panel, mark):
+    """The bar heights the browser was sent (float32) for mark "s", "t" or "product"."""
+    return panel.plot.values(mark, "y").tolist()
+
+
+def centres(panel, mark):
+    return panel.plot.values(mark, "x").tolist()
 
 
 def test_the_books_example():
@@ -30,7 +35,14 @@ def test_the_books_example():
     assert list(panel.diag_product) == [3.0, 8.0]
     v = vectors(panel.readout.value)
     assert v["product"] == [3.0, 8.0] and v["diag"] == [3.0, 8.0]
-    assert [heights(b) for b in panel.bars] == [[1.0, 2.0], [3.0, 4.0], [3.0, 8.0]]
+    assert [heights(panel, m) for m in ("s", "t", "product")] == [[1.0, 2.0], [3.0, 4.0], [3.0, 8.0]]
+    # grouped at j = 1, 2: s left of t left of s ⊙ t, none overlapping
+    s_x, t_x, p_x = (centres(panel, m) for m in ("s", "t", "product"))
+    width = panel.plot.spec["axes"][0]["marks"][1]["barWidth"]
+    for j in (0, 1):
+        assert s_x[j] + width <= t_x[j] + 1e-6 and t_x[j] + width <= p_x[j] + 1e-6
+        assert s_x[j] < j + 1 < p_x[j]
+    assert [t for _, t in panel.plot.spec["axes"][0]["xticks"]] == ["j = 1", "j = 2"]
     assert panel.summary() == "[1, 2] ⊙ [3, 4] = [3, 8]"
 
 
@@ -42,8 +54,9 @@ def test_sliders_multiply_entry_by_entry():
     assert list(panel.product) == [s[0] * t[0], s[1] * t[1], s[2] * t[2]]
     assert panel.dot == pytest.approx(s[0] * t[0] + s[1] * t[1] + s[2] * t[2])
     assert vectors(panel.readout.value)["product"] == [2.0, -7.5, 3.0]
-    assert heights(panel.bars[2]) == [2.0, -7.5, 3.0]
-    lo, hi = panel.ax.get_ylim()
+    assert heights(panel, "product") == [2.0, -7.5, 3.0]
+    assert heights(panel, "s") == [0.5, -2.5, 2.0]
+    lo, hi = panel.plot.values("@ax", "ylim")
     assert lo < -7.5 and hi > 4.0  # every bar fits
 
 
@@ -93,6 +106,9 @@ def test_bp1_is_a_hadamard_product_and_follows_the_state():
     v = vectors(panel.readout.value)
     assert v["delta"] == pytest.approx(delta[L][:, 0], rel=1e-13)
     assert "δ<sup>4</sup>" in panel.readout.value
+    # the bars follow too: heights are the hand-computed δ^4 (float32 on the wire)
+    assert heights(panel, "product") == pytest.approx(delta[L][:, 0], rel=1e-6)
+    assert heights(panel, "t") == pytest.approx(sp[L][:, 0], rel=1e-6)
 
 
 def test_bp2_is_a_hadamard_product_for_a_chosen_layer():
@@ -106,6 +122,7 @@ def test_bp2_is_a_hadamard_product_for_a_chosen_layer():
     state.set_weight(3, 0, 1, 3.5)
     a, sp, delta = hand_trace(net, state.x, state.y)
     assert panel.product == pytest.approx(delta[2][:, 0], rel=1e-12)
+    assert heights(panel, "product") == pytest.approx(delta[2][:, 0], rel=1e-6, abs=1e-9)
     default = HadamardPanel(state=state, equation="BP2")
     assert default.product == pytest.approx(delta[3][:, 0], rel=1e-12)  # l = L − 1 by default
 
@@ -116,3 +133,15 @@ def test_backprop_factors_refuse_what_is_not_there():
         backprop_factors(state, "BP2", layer=4)
     with pytest.raises(ValueError, match="equation"):
         backprop_factors(state, "BP3")
+
+
+def test_another_network_gets_new_axes():
+    state = make_state()
+    panel = HadamardPanel(state=state, equation="BP1")
+    assert len(panel.plot.spec["axes"][0]["xticks"]) == 2
+    state.set_network(Network([2, 3, 4], seed=2), x=[0.8, -0.4], y=[1.0, 0.0, 0.0, 1.0])
+    a, sp, delta = hand_trace(state.network, state.x, state.y)
+    assert panel.product == pytest.approx(delta[3][:, 0], rel=1e-13)
+    assert len(panel.plot.spec["axes"][0]["xticks"]) == 4
+    assert centres(panel, "t") == [1.0, 2.0, 3.0, 4.0]
+    assert heights(panel, "product") == pytest.approx(delta[3][:, 0], rel=1e-6)

@@ -166,13 +166,13 @@ class HadamardPanel(PanelBox):
         bars = {m: {"x": j + off, "y": np.where(np.isfinite(v), v, 0.0)}
                 for m, off, v in zip(_MARKS, OFFSETS, (self.s, self.t, self.product))}
         x = 0
-        items = []
+        items = []  # the legend, inside the axes (marks are clipped to them); the y range leaves it room
         for name, colour in zip(self.legend_names, _COLORS):
-            items.append({"px": 8 + x, "py": -10, "text": "■ " + name, "color": colour})
+            items.append({"px": 8 + x, "py": 16, "text": "■ " + name, "color": colour})
             x += 24 + 8 * len(name)
         # One message: three bars' heights (float32), the zero line, the legend and the y range.
         self.plot.show(zero={"y": [0.0]}, legend={"items": items},
-                       **bars, **{"@ax": {"ylim": [lo - 0.08 * span if lo < 0 else 0.0, hi + 0.1 * span]}})
+                       **bars, **{"@ax": {"ylim": [lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span]}})
         self.readout.value = self._readout_html()
 
     def _readout_html(self) -> str:

@@ -449,7 +449,7 @@ class RacePanel(PanelBox):
         else:
             x, y = math.log10(self.race_net.n_parameters), math.log10(self.race_seconds)
             self.plot.show(race={"x": [x], "y": [y]},
-                           race_text={"items": [{"x": x, "y": y - 0.35, "text": f"{self.race_passes:,} passes",
+                           race_text={"items": [{"x": x, "y": y + 0.3, "text": f"{self.race_passes:,} passes",
                                                  "anchor": "middle"}]})
 
     # ------------------------------------------------------------------ the race

@@ -12,11 +12,16 @@ from explorer.widgets.state import ExplorerState
 
 from helpers import sigma
 
-VEC = re.compile(r'<span class="vec" data-q="(\w+)" data-values="([^"]*)">')
+SLOT = re.compile(r"\\htmlData\{q=([a-z]+)(\d+)\}\{([^}]*)\}")
 
 
-def vectors(markup):
-    return {q: [float(v) for v in values.split(",")] for q, values in VEC.findall(markup)}
+def vectors(panel):
+    """{key: [exact values]} of the readout's slots, and what the filled-in TeX shows."""
+    shown = {}
+    for key, j, text in SLOT.findall(panel.readout.filled()):
+        shown.setdefault(key, []).append(text)
+    exact = {key: panel.vector(key) for key in shown}
+    return exact, shown
 
 
 def heights(panel, mark):
@@ -33,8 +38,11 @@ def test_the_books_example():
     assert list(panel.product) == [3.0, 8.0]
     assert panel.dot == 11.0
     assert list(panel.diag_product) == [3.0, 8.0]
-    v = vectors(panel.readout.value)
+    v, shown = vectors(panel)
     assert v["product"] == [3.0, 8.0] and v["diag"] == [3.0, 8.0]
+    assert shown["s"] == ["1", "2"] and shown["t"] == ["3", "4"] and shown["product"] == ["3", "8"]
+    assert panel.readout.numbers["dot"][:2] == ["11", 11.0]
+    assert r"\odot" in panel.readout.template and r"\sum_j s_j t_j" in panel.readout.template
     assert [heights(panel, m) for m in ("s", "t", "product")] == [[1.0, 2.0], [3.0, 4.0], [3.0, 8.0]]
     # grouped at j = 1, 2: s left of t left of s ⊙ t, none overlapping
     s_x, t_x, p_x = (centres(panel, m) for m in ("s", "t", "product"))
@@ -53,11 +61,17 @@ def test_sliders_multiply_entry_by_entry():
     s, t = [0.5, -2.5, 2.0], [4.0, 3.0, 1.5]
     assert list(panel.product) == [s[0] * t[0], s[1] * t[1], s[2] * t[2]]
     assert panel.dot == pytest.approx(s[0] * t[0] + s[1] * t[1] + s[2] * t[2])
-    assert vectors(panel.readout.value)["product"] == [2.0, -7.5, 3.0]
+    v, shown = vectors(panel)
+    assert v["product"] == [2.0, -7.5, 3.0]
+    assert shown["s"][1] == "(−2.5)"  # a negative factor in parentheses
     assert heights(panel, "product") == [2.0, -7.5, 3.0]
     assert heights(panel, "s") == [0.5, -2.5, 2.0]
     lo, hi = panel.plot.values("@ax", "ylim")
     assert lo < -7.5 and hi > 4.0  # every bar fits
+    template = panel.readout.template
+    panel.t_sliders[0].value = 1.0
+    assert panel.readout.template == template  # same shape: typeset once, only numbers move
+    assert panel.vector("product")[0] == 0.5 and heights(panel, "product")[0] == 0.5
 
 
 def test_vectors_of_different_lengths_are_refused():
@@ -103,9 +117,10 @@ def test_bp1_is_a_hadamard_product_and_follows_the_state():
     controls.bias_slider.value = -2.0
     a, sp, delta = hand_trace(state.network, state.x, state.y)
     assert panel.product == pytest.approx(delta[L][:, 0], rel=1e-13)
-    v = vectors(panel.readout.value)
+    v, _ = vectors(panel)
     assert v["delta"] == pytest.approx(delta[L][:, 0], rel=1e-13)
-    assert "δ<sup>4</sup>" in panel.readout.value
+    assert panel.readout.numbers["difference"][1] == pytest.approx(0.0, abs=1e-15)
+    assert r"\delta^{4} = \nabla_a C \odot \sigma'(z^{4})" in panel.readout.template
     # the bars follow too: heights are the hand-computed δ^4 (float32 on the wire)
     assert heights(panel, "product") == pytest.approx(delta[L][:, 0], rel=1e-6)
     assert heights(panel, "t") == pytest.approx(sp[L][:, 0], rel=1e-6)

@@ -11,14 +11,15 @@ network as it changes.
 from __future__ import annotations
 
 import html
-import math
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..panel import PanelBox
 from ..drawing import Plot
-from ..markup import num_span, number, vector_span
+from ..drawing import Formula
+from ..drawing.formula import html_slot, slot
+from ..markup import number
 from ..state import ExplorerState
 
 SLIDER_LIMIT = 5.0
@@ -26,10 +27,6 @@ _COLORS = ("#4c72b0", "#dd8452", "#55a868")
 #: Bars of s, t and s ⊙ t side by side at each j: offsets from j and the width of one bar.
 OFFSETS, BAR_WIDTH = (-0.26, 0.0, 0.26), 0.26
 _MARKS = ("s", "t", "product")
-
-
-def _vec(q: str, values) -> str:
-    return vector_span(q, values, digits=4, limit=10)
 
 
 def hadamard(s, t) -> np.ndarray:
@@ -71,8 +68,9 @@ class HadamardPanel(PanelBox):
 
     For other code and tests: ``s_sliders``, ``t_sliders``, ``s``, ``t``, ``product`` (numpy
     arrays), ``dot`` (s·t), ``diag_product`` (diag(t) s, computed as a matrix product),
-    ``delta`` (the trace's δ in state mode), ``plot`` (a ``Plot``: bar marks ``"s"``, ``"t"``
-    and ``"product"`` at x = j + offset, axes ``"ax"``), ``readout`` (HTML), ``summary()``.
+    ``delta`` (the trace's δ in state mode), ``readout`` (a ``Formula``; ``vector(key)`` gives
+    the exact numbers it shows), ``plot`` (a ``Plot``: bar marks ``"s"``, ``"t"``
+    and ``"product"`` at x = j + offset, axes ``"ax"``), ``summary()``.
     """
 
     def __init__(self, s=(1.0, 2.0), t=(3.0, 4.0), names=("s", "t"), *, state: ExplorerState | None = None,
@@ -85,13 +83,17 @@ class HadamardPanel(PanelBox):
             if equation == "BP1":
                 names = ("∇<sub>a</sub>C", f"σ′(z<sup>{l}</sup>)")
                 self.legend_names = ("∇_{a}C", f"σ′(z^{l})", f"δ^{l}")
+                self.tex_names = (r"\nabla_a C", rf"\sigma'(z^{{{l}}})", rf"\delta^{{{l}}}")
             else:
                 names = (f"(w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup>", f"σ′(z<sup>{l}</sup>)")
                 self.legend_names = (f"(w^{l + 1})^{{T}}δ^{l + 1}", f"σ′(z^{l})", f"δ^{l}")
+                self.tex_names = (rf"(w^{{{l + 1}}})^T\delta^{{{l + 1}}}", rf"\sigma'(z^{{{l}}})", rf"\delta^{{{l}}}")
             self.result_name = f"δ<sup>{l}</sup>"
         else:
             self.result_name = f"{names[0]} ⊙ {names[1]}"
             self.legend_names = (_plain(names[0]), _plain(names[1]), f"{_plain(names[0])} ⊙ {_plain(names[1])}")
+            a, b = (_tex_name(n) for n in names)
+            self.tex_names = (a, b, rf"{a} \odot {b}")
         self.names = names
         self.s = np.asarray(s, dtype=float).reshape(-1).copy()
         self.t = np.asarray(t, dtype=float).reshape(-1).copy()
@@ -109,7 +111,7 @@ class HadamardPanel(PanelBox):
                                                  layout=widgets.Layout(width="300px"))
                     slider.observe(self._on_slider, names="value")
                     sliders.append(slider)
-        self.readout = widgets.HTML()
+        self.readout = Formula()
         self.plot = Plot(spec=self._spec())
         controls = widgets.HBox([widgets.VBox(self.s_sliders), widgets.VBox(self.t_sliders)])
         children = ([controls] if state is None else []) + [self.plot, self.readout]
@@ -127,7 +129,8 @@ class HadamardPanel(PanelBox):
 
     def _on_revision(self, change) -> None:
         if self.state.diverged or self.state.trace is None:
-            self.readout.value = f'<div style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}</div>'
+            warning = f'<div style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}</div>'
+            self.readout.show(warning, {})
             return
         s, t, self.delta, _ = backprop_factors(self.state, self.equation, self.layer)
         resized = s.size != self.s.size
@@ -173,26 +176,49 @@ class HadamardPanel(PanelBox):
         # One message: three bars' heights (float32), the zero line, the legend and the y range.
         self.plot.show(zero={"y": [0.0]}, legend={"items": items},
                        **bars, **{"@ax": {"ylim": [lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span]}})
-        self.readout.value = self._readout_html()
+        self.readout.show(self._template(), self._numbers())
 
-    def _readout_html(self) -> str:
+    def _template(self) -> str:
+        """The equations, typeset once per shape (n entries, which names); numbers are slots."""
+        n = self.s.size
+        s_tex, t_tex, result_tex = self.tex_names
+        vec = lambda key: r"\left(" + ", ".join(slot(f"{key}{j}") for j in range(n)) + r"\right)"
+        pairs = r"\left(" + ", ".join(rf"{slot(f's{j}')}\cdot{slot(f't{j}')}" for j in range(n)) + r"\right)"
+        head = result_tex if self.state is None else rf"{result_tex} = {s_tex} \odot {t_tex}"
         s_name, t_name = self.names
-        pairs = ", ".join(f"{_factor(a)}·{_factor(b)}" for a, b in zip(self.s, self.t))
         lines = [
-            f"<div><b>{self.result_name}</b> = {'' if self.state is None else f'{s_name} ⊙ {t_name} = '}"
-            f"({pairs}) = {_vec('product', self.product)}</div>",
-            f"<div style='color:#555'>not the dot product: {s_name} · {t_name} = Σ<sub>j</sub> s<sub>j</sub>t<sub>j</sub> = "
-            f"{num_span('dot', self.dot)}, a single number</div>",
-            f"<div style='color:#555'>but the same as a matrix product with {t_name} on a diagonal (the form of eq. 33): "
-            f"diag({t_name}) {s_name} = {_vec('diag', self.diag_product)}</div>",
+            f'<div class="tex display">{head} = {pairs} = {vec("product")}</div>',
+            rf"<div style='color:#555'>not the dot product: <span class='tex'>{s_tex} \cdot {t_tex} = "
+            rf"\sum_j s_j t_j = {slot('dot')}</span>, a single number</div>",
+            f"<div style='color:#555'>but the same as a matrix product with {t_name} on a diagonal "
+            rf"(the form of eq. 33): <span class='tex'>\operatorname{{diag}}({t_tex})\, {s_tex} = {vec('diag')}</span></div>",
         ]
         if self.delta is not None:
-            diff = float(np.max(np.abs(self.product - self.delta))) if self.delta.size else 0.0
             lines.append(
-                f"<div>the trace's {self.result_name} (computed by the core): {_vec('delta', self.delta)}; "
-                f"largest difference {num_span('difference', diff, 2)}</div>"
+                f"<div>the trace's {self.result_name} (computed by the core): <span class='tex'>{vec('delta')}</span>; "
+                f"largest difference {html_slot('difference')}</div>"
             )
         return '<div class="hadamard-readout" style="font-size:15px;line-height:1.5">' + "".join(lines) + "</div>"
+
+    def _numbers(self) -> dict:
+        """Every slot's [shown text, exact value, None]: about 40 bytes a number."""
+        out = {}
+        for key, values, text in (("s", self.s, _factor), ("t", self.t, _factor), ("product", self.product, number),
+                                  ("diag", self.diag_product, number)):
+            for j, v in enumerate(values):
+                out[f"{key}{j}"] = [text(v), float(v), None]
+        out["dot"] = [number(self.dot), self.dot, None]
+        if self.delta is not None:
+            for j, v in enumerate(self.delta):
+                out[f"delta{j}"] = [number(v), float(v), None]
+            diff = float(np.max(np.abs(self.product - self.delta))) if self.delta.size else 0.0
+            out["difference"] = [number(diff, 2), diff, None]
+        return out
+
+    def vector(self, key: str) -> list[float]:
+        """The exact values the readout shows for ``key`` ("product", "diag", "delta", "s", "t")."""
+        n = self.s.size
+        return [self.readout.numbers[f"{key}{j}"][1] for j in range(n)]
 
     def summary(self) -> str:
         text = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]"
@@ -210,6 +236,12 @@ class HadamardPanel(PanelBox):
 
 def _factor(v: float) -> str:
     return f"({number(v)})" if v < 0 else number(v)
+
+
+def _tex_name(name: str) -> str:
+    """A plain name for TeX: a letter or two as they are (italic), anything else as text."""
+    plain = html.unescape(_plain(name))
+    return plain if plain.isascii() and plain.isalnum() else rf"\text{{{plain}}}"
 
 
 def _plain(name: str) -> str:

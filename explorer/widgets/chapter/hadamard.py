@@ -113,6 +113,7 @@ class HadamardPanel(PanelBox):
                     sliders.append(slider)
         self.readout = Formula()
         self.plot = Plot(spec=self._spec())
+        self.plot.show(zero={"y": [0.0]}, legend=self._legend())  # once: they never change
         controls = widgets.HBox([widgets.VBox(self.s_sliders), widgets.VBox(self.t_sliders)])
         children = ([controls] if state is None else []) + [self.plot, self.readout]
         self.widget = widgets.VBox(children)
@@ -157,6 +158,14 @@ class HadamardPanel(PanelBox):
             }],
         }
 
+    def _legend(self) -> dict:
+        """The legend, inside the axes (marks are clipped to them); the y range leaves it room."""
+        x, items = 0, []
+        for name, colour in zip(self.legend_names, _COLORS):
+            items.append({"px": 8 + x, "py": 16, "text": "■ " + name, "color": colour})
+            x += 24 + 8 * len(name)
+        return {"items": items}
+
     def _update(self) -> None:
         self.product = hadamard(self.s, self.t)
         self.dot = float(self.s @ self.t)
@@ -168,14 +177,8 @@ class HadamardPanel(PanelBox):
         j = np.arange(1, self.s.size + 1, dtype=float)
         bars = {m: {"x": j + off, "y": np.where(np.isfinite(v), v, 0.0)}
                 for m, off, v in zip(_MARKS, OFFSETS, (self.s, self.t, self.product))}
-        x = 0
-        items = []  # the legend, inside the axes (marks are clipped to them); the y range leaves it room
-        for name, colour in zip(self.legend_names, _COLORS):
-            items.append({"px": 8 + x, "py": 16, "text": "■ " + name, "color": colour})
-            x += 24 + 8 * len(name)
-        # One message: three bars' heights (float32), the zero line, the legend and the y range.
-        self.plot.show(zero={"y": [0.0]}, legend={"items": items},
-                       **bars, **{"@ax": {"ylim": [lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span]}})
+        # One message: three bars' centres and heights (float32) and the y range.
+        self.plot.show(**bars, **{"@ax": {"ylim": [lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span]}})
         self.readout.show(self._template(), self._numbers())
 
     def _template(self) -> str:

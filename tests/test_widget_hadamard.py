@@ -12,15 +12,25 @@ from explorer.widgets.state import ExplorerState
 
 from helpers import sigma
 
-VEC = re.compile(r'<span class="vec" data-q="(\w+)" data-values="([^"]*)">')
+SLOT = re.compile(r"\\htmlData\{q=([a-z]+)(\d+)\}\{([^}]*)\}")
 
 
-def vectors(markup):
-    return {q: [float(v) for v in values.split(",")] for q, values in VEC.findall(markup)}
+def vectors(panel):
+    """{key: [exact values]} of the readout's slots, and what the filled-in TeX shows."""
+    shown = {}
+    for key, j, text in SLOT.findall(panel.readout.filled()):
+        shown.setdefault(key, []).append(text)
+    exact = {key: panel.vector(key) for key in shown}
+    return exact, shown
 
 
-def heights(bars):
-    return [b.get_height() for b in bars]
+def heights(panel, mark):
+    """The bar heights the browser was sent (float32) for mark "s", "t" or "product"."""
+    return panel.plot.values(mark, "y").tolist()
+
+
+def centres(panel, mark):
+    return panel.plot.values(mark, "x").tolist()
 
 
 def test_the_books_example():
@@ -28,9 +38,19 @@ def test_the_books_example():
     assert list(panel.product) == [3.0, 8.0]
     assert panel.dot == 11.0
     assert list(panel.diag_product) == [3.0, 8.0]
-    v = vectors(panel.readout.value)
+    v, shown = vectors(panel)
     assert v["product"] == [3.0, 8.0] and v["diag"] == [3.0, 8.0]
-    assert [heights(b) for b in panel.bars] == [[1.0, 2.0], [3.0, 4.0], [3.0, 8.0]]
+    assert shown["s"] == ["1", "2"] and shown["t"] == ["3", "4"] and shown["product"] == ["3", "8"]
+    assert panel.readout.numbers["dot"][:2] == ["11", 11.0]
+    assert r"\odot" in panel.readout.template and r"\sum_j s_j t_j" in panel.readout.template
+    assert [heights(panel, m) for m in ("s", "t", "product")] == [[1.0, 2.0], [3.0, 4.0], [3.0, 8.0]]
+    # grouped at j = 1, 2: s left of t left of s ⊙ t, none overlapping
+    s_x, t_x, p_x = (centres(panel, m) for m in ("s", "t", "product"))
+    width = panel.plot.spec["axes"][0]["marks"][1]["barWidth"]
+    for j in (0, 1):
+        assert s_x[j] + width <= t_x[j] + 1e-6 and t_x[j] + width <= p_x[j] + 1e-6
+        assert s_x[j] < j + 1 < p_x[j]
+    assert [t for _, t in panel.plot.spec["axes"][0]["xticks"]] == ["j = 1", "j = 2"]
     assert panel.summary() == "[1, 2] ⊙ [3, 4] = [3, 8]"
 
 
@@ -41,10 +61,17 @@ def test_sliders_multiply_entry_by_entry():
     s, t = [0.5, -2.5, 2.0], [4.0, 3.0, 1.5]
     assert list(panel.product) == [s[0] * t[0], s[1] * t[1], s[2] * t[2]]
     assert panel.dot == pytest.approx(s[0] * t[0] + s[1] * t[1] + s[2] * t[2])
-    assert vectors(panel.readout.value)["product"] == [2.0, -7.5, 3.0]
-    assert heights(panel.bars[2]) == [2.0, -7.5, 3.0]
-    lo, hi = panel.ax.get_ylim()
+    v, shown = vectors(panel)
+    assert v["product"] == [2.0, -7.5, 3.0]
+    assert shown["s"][1] == "(−2.5)"  # a negative factor in parentheses
+    assert heights(panel, "product") == [2.0, -7.5, 3.0]
+    assert heights(panel, "s") == [0.5, -2.5, 2.0]
+    lo, hi = panel.plot.values("@ax", "ylim")
     assert lo < -7.5 and hi > 4.0  # every bar fits
+    template = panel.readout.template
+    panel.t_sliders[0].value = 1.0
+    assert panel.readout.template == template  # same shape: typeset once, only numbers move
+    assert panel.vector("product")[0] == 0.5 and heights(panel, "product")[0] == 0.5
 
 
 def test_vectors_of_different_lengths_are_refused():
@@ -90,9 +117,13 @@ def test_bp1_is_a_hadamard_product_and_follows_the_state():
     controls.bias_slider.value = -2.0
     a, sp, delta = hand_trace(state.network, state.x, state.y)
     assert panel.product == pytest.approx(delta[L][:, 0], rel=1e-13)
-    v = vectors(panel.readout.value)
+    v, _ = vectors(panel)
     assert v["delta"] == pytest.approx(delta[L][:, 0], rel=1e-13)
-    assert "δ<sup>4</sup>" in panel.readout.value
+    assert panel.readout.numbers["difference"][1] == pytest.approx(0.0, abs=1e-15)
+    assert r"\delta^{4} = \nabla_a C \odot \sigma'(z^{4})" in panel.readout.template
+    # the bars follow too: heights are the hand-computed δ^4 (float32 on the wire)
+    assert heights(panel, "product") == pytest.approx(delta[L][:, 0], rel=1e-6)
+    assert heights(panel, "t") == pytest.approx(sp[L][:, 0], rel=1e-6)
 
 
 def test_bp2_is_a_hadamard_product_for_a_chosen_layer():
@@ -106,6 +137,7 @@ def test_bp2_is_a_hadamard_product_for_a_chosen_layer():
     state.set_weight(3, 0, 1, 3.5)
     a, sp, delta = hand_trace(net, state.x, state.y)
     assert panel.product == pytest.approx(delta[2][:, 0], rel=1e-12)
+    assert heights(panel, "product") == pytest.approx(delta[2][:, 0], rel=1e-6, abs=1e-9)
     default = HadamardPanel(state=state, equation="BP2")
     assert default.product == pytest.approx(delta[3][:, 0], rel=1e-12)  # l = L − 1 by default
 
@@ -116,3 +148,15 @@ def test_backprop_factors_refuse_what_is_not_there():
         backprop_factors(state, "BP2", layer=4)
     with pytest.raises(ValueError, match="equation"):
         backprop_factors(state, "BP3")
+
+
+def test_another_network_gets_new_axes():
+    state = make_state()
+    panel = HadamardPanel(state=state, equation="BP1")
+    assert len(panel.plot.spec["axes"][0]["xticks"]) == 2
+    state.set_network(Network([2, 3, 4], seed=2), x=[0.8, -0.4], y=[1.0, 0.0, 0.0, 1.0])
+    a, sp, delta = hand_trace(state.network, state.x, state.y)
+    assert panel.product == pytest.approx(delta[3][:, 0], rel=1e-13)
+    assert len(panel.plot.spec["axes"][0]["xticks"]) == 4
+    assert centres(panel, "t") == [1.0, 2.0, 3.0, 4.0]
+    assert heights(panel, "product") == pytest.approx(delta[3][:, 0], rel=1e-6)

@@ -11,26 +11,22 @@ network as it changes.
 from __future__ import annotations
 
 import html
-import math
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..panel import PanelBox
-from ...core.notation import number as _g
-from ..figures import live_figure, render_now
+from ..drawing import Plot
+from ..drawing import Formula
+from ..drawing.formula import html_slot, slot
+from ..markup import number
 from ..state import ExplorerState
 
 SLIDER_LIMIT = 5.0
 _COLORS = ("#4c72b0", "#dd8452", "#55a868")
-
-
-
-
-def _vec(q: str, values, digits: int = 4) -> str:
-    values = np.asarray(values, dtype=float).reshape(-1)
-    exact = ",".join(repr(float(v)) for v in values)
-    return f'<span class="vec" data-q="{q}" data-values="{exact}">({", ".join(_g(v, digits) for v in values)})</span>'
+#: Bars of s, t and s ⊙ t side by side at each j: offsets from j and the width of one bar.
+OFFSETS, BAR_WIDTH = (-0.26, 0.0, 0.26), 0.26
+_MARKS = ("s", "t", "product")
 
 
 def hadamard(s, t) -> np.ndarray:
@@ -72,8 +68,9 @@ class HadamardPanel(PanelBox):
 
     For other code and tests: ``s_sliders``, ``t_sliders``, ``s``, ``t``, ``product`` (numpy
     arrays), ``dot`` (s·t), ``diag_product`` (diag(t) s, computed as a matrix product),
-    ``delta`` (the trace's δ in state mode), ``bars`` (three lists of Rectangles: s, t, s ⊙ t),
-    ``fig``, ``readout`` (HTML), ``summary()``.
+    ``delta`` (the trace's δ in state mode), ``readout`` (a ``Formula``; ``vector(key)`` gives
+    the exact numbers it shows), ``plot`` (a ``Plot``: bar marks ``"s"``, ``"t"``
+    and ``"product"`` at x = j + offset, axes ``"ax"``), ``summary()``.
     """
 
     def __init__(self, s=(1.0, 2.0), t=(3.0, 4.0), names=("s", "t"), *, state: ExplorerState | None = None,
@@ -85,15 +82,18 @@ class HadamardPanel(PanelBox):
             s, t, self.delta, l = backprop_factors(state, equation, layer)
             if equation == "BP1":
                 names = ("∇<sub>a</sub>C", f"σ′(z<sup>{l}</sup>)")
-                self.legend_names = (r"$\nabla_a C$", rf"$\sigma'(z^{{{l}}})$", rf"$\delta^{{{l}}}$")
+                self.legend_names = ("∇_{a}C", f"σ′(z^{l})", f"δ^{l}")
+                self.tex_names = (r"\nabla_a C", rf"\sigma'(z^{{{l}}})", rf"\delta^{{{l}}}")
             else:
                 names = (f"(w<sup>{l + 1}</sup>)<sup>T</sup>δ<sup>{l + 1}</sup>", f"σ′(z<sup>{l}</sup>)")
-                self.legend_names = (rf"$(w^{{{l + 1}}})^T\delta^{{{l + 1}}}$", rf"$\sigma'(z^{{{l}}})$",
-                                     rf"$\delta^{{{l}}}$")
+                self.legend_names = (f"(w^{l + 1})^{{T}}δ^{l + 1}", f"σ′(z^{l})", f"δ^{l}")
+                self.tex_names = (rf"(w^{{{l + 1}}})^T\delta^{{{l + 1}}}", rf"\sigma'(z^{{{l}}})", rf"\delta^{{{l}}}")
             self.result_name = f"δ<sup>{l}</sup>"
         else:
             self.result_name = f"{names[0]} ⊙ {names[1]}"
-            self.legend_names = (names[0], names[1], f"{names[0]} ⊙ {names[1]}")
+            self.legend_names = (_plain(names[0]), _plain(names[1]), f"{_plain(names[0])} ⊙ {_plain(names[1])}")
+            a, b = (_tex_name(n) for n in names)
+            self.tex_names = (a, b, rf"{a} \odot {b}")
         self.names = names
         self.s = np.asarray(s, dtype=float).reshape(-1).copy()
         self.t = np.asarray(t, dtype=float).reshape(-1).copy()
@@ -111,10 +111,11 @@ class HadamardPanel(PanelBox):
                                                  layout=widgets.Layout(width="300px"))
                     slider.observe(self._on_slider, names="value")
                     sliders.append(slider)
-        self.readout = widgets.HTML()
-        self._build_figure()
+        self.readout = Formula()
+        self.plot = Plot(spec=self._spec())
+        self.plot.show(zero={"y": [0.0]}, legend=self._legend())  # once: they never change
         controls = widgets.HBox([widgets.VBox(self.s_sliders), widgets.VBox(self.t_sliders)])
-        children = ([controls] if state is None else []) + [widgets.HBox([self.fig.canvas]), self.readout]
+        children = ([controls] if state is None else []) + [self.plot, self.readout]
         self.widget = widgets.VBox(children)
         self.widget.add_class("hadamard-panel")
         if state is not None:
@@ -129,73 +130,98 @@ class HadamardPanel(PanelBox):
 
     def _on_revision(self, change) -> None:
         if self.state.diverged or self.state.trace is None:
-            self.readout.value = f'<div style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}</div>'
+            warning = f'<div style="color:#b00020">⚠ {html.escape(self.state.diverged or "no trace")}</div>'
+            self.readout.show(warning, {})
             return
         s, t, self.delta, _ = backprop_factors(self.state, self.equation, self.layer)
-        if s.size != self.s.size:  # another network: rebuild the bars
-            self.s, self.t = s, t
-            self.fig.clear()
-            self._draw_axes()
+        resized = s.size != self.s.size
         self.s, self.t = s, t
+        if resized:  # another network: other axes (rare)
+            self.plot.spec = self._spec()
         self._update()
 
     # ------------------------------------------------------------ figure
-    def _build_figure(self) -> None:
-        self.fig = live_figure(5.2, 2.6)
-        self._draw_axes()
-
-    def _draw_axes(self) -> None:
-        fig = self.fig
-        ax = self.ax = fig.add_subplot()
+    def _spec(self) -> dict:
+        """Axes for n entries: j = 1 … n, three bars at each, a legend above."""
         n = self.s.size
-        x = np.arange(1, n + 1)
-        w = 0.26
-        labels = self.legend_names
-        self.bars = []
-        for i, (offset, colour, label) in enumerate(zip((-w, 0.0, w), _COLORS, labels)):
-            self.bars.append(list(ax.bar(x + offset, np.zeros(n), width=w, color=colour, label=label)))
-        ax.axhline(0.0, color="0.6", lw=0.8)
-        ax.set_xticks(x, [f"j = {i}" for i in x])
-        ax.legend(fontsize=9, frameon=False, loc="upper left", ncol=3)
-        ax.grid(axis="y", alpha=0.3)
-        ax.tick_params(labelsize=10)
+        legend = [{"id": "legend", "type": "text"}]
+        return {
+            "name": "hadamard", "width": 480, "height": 250,
+            "description": f"{self.legend_names[0]}, {self.legend_names[1]} and their Hadamard product, entry by entry",
+            "axes": [{
+                "id": "ax", "left": 50, "top": 34, "width": 410, "height": 180, "grid": True,
+                "xlim": [0.5, n + 0.5], "ylim": [0.0, 1.0],
+                "xticks": [[j, f"j = {j}"] for j in range(1, n + 1)],
+                "marks": [{"id": "zero", "type": "rule", "color": "#999999", "width": 0.8}]
+                + [{"id": m, "type": "bars", "barWidth": BAR_WIDTH, "color": c} for m, c in zip(_MARKS, _COLORS)]
+                + legend,
+            }],
+        }
+
+    def _legend(self) -> dict:
+        """The legend, inside the axes (marks are clipped to them); the y range leaves it room."""
+        x, items = 0, []
+        for name, colour in zip(self.legend_names, _COLORS):
+            items.append({"px": 8 + x, "py": 16, "text": "■ " + name, "color": colour})
+            x += 24 + 8 * len(name)
+        return {"items": items}
 
     def _update(self) -> None:
         self.product = hadamard(self.s, self.t)
         self.dot = float(self.s @ self.t)
         self.diag_product = np.diag(self.t) @ self.s
-        for bars, values in zip(self.bars, (self.s, self.t, self.product)):
-            for bar, v in zip(bars, values):
-                bar.set_height(float(v) if math.isfinite(v) else 0.0)
         everything = np.concatenate([self.s, self.t, self.product])
         everything = everything[np.isfinite(everything)]
         lo, hi = min(0.0, everything.min(initial=0.0)), max(0.0, everything.max(initial=0.0))
         span = (hi - lo) or 1.0
-        self.ax.set_ylim(lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span)
-        self.readout.value = self._readout_html()
-        if self.state is not None and self.state.render_now:
-            render_now(self.fig)
-        else:
-            self.fig.canvas.draw_idle()
+        j = np.arange(1, self.s.size + 1, dtype=float)
+        bars = {m: {"x": j + off, "y": np.where(np.isfinite(v), v, 0.0)}
+                for m, off, v in zip(_MARKS, OFFSETS, (self.s, self.t, self.product))}
+        # One message: three bars' centres and heights (float32) and the y range.
+        self.plot.show(**bars, **{"@ax": {"ylim": [lo - 0.08 * span if lo < 0 else 0.0, hi + 0.3 * span]}})
+        self.readout.show(self._template(), self._numbers())
 
-    def _readout_html(self) -> str:
+    def _template(self) -> str:
+        """The equations, typeset once per shape (n entries, which names); numbers are slots."""
+        n = self.s.size
+        s_tex, t_tex, result_tex = self.tex_names
+        vec = lambda key: r"\left(" + ", ".join(slot(f"{key}{j}") for j in range(n)) + r"\right)"
+        pairs = r"\left(" + ", ".join(rf"{slot(f's{j}')}\cdot{slot(f't{j}')}" for j in range(n)) + r"\right)"
+        head = result_tex if self.state is None else rf"{result_tex} = {s_tex} \odot {t_tex}"
         s_name, t_name = self.names
-        pairs = ", ".join(f"{_factor(a)}·{_factor(b)}" for a, b in zip(self.s, self.t))
         lines = [
-            f"<div><b>{self.result_name}</b> = {'' if self.state is None else f'{s_name} ⊙ {t_name} = '}"
-            f"({pairs}) = {_vec('product', self.product)}</div>",
-            f"<div style='color:#555'>not the dot product: {s_name} · {t_name} = Σ<sub>j</sub> s<sub>j</sub>t<sub>j</sub> = "
-            f"<span class='num' data-q='dot' data-value='{self.dot!r}'>{_g(self.dot)}</span>, a single number</div>",
-            f"<div style='color:#555'>but the same as a matrix product with {t_name} on a diagonal (the form of eq. 33): "
-            f"diag({t_name}) {s_name} = {_vec('diag', self.diag_product)}</div>",
+            f'<div class="tex display">{head} = {pairs} = {vec("product")}</div>',
+            rf"<div style='color:#555'>not the dot product: <span class='tex'>{s_tex} \cdot {t_tex} = "
+            rf"\sum_j s_j t_j = {slot('dot')}</span>, a single number</div>",
+            f"<div style='color:#555'>but the same as a matrix product with {t_name} on a diagonal "
+            rf"(the form of eq. 33): <span class='tex'>\operatorname{{diag}}({t_tex})\, {s_tex} = {vec('diag')}</span></div>",
         ]
         if self.delta is not None:
-            diff = float(np.max(np.abs(self.product - self.delta))) if self.delta.size else 0.0
             lines.append(
-                f"<div>the trace's {self.result_name} (computed by the core): {_vec('delta', self.delta)}; "
-                f"largest difference <span class='num' data-q='difference' data-value='{diff!r}'>{diff:.1e}</span></div>"
+                f"<div>the trace's {self.result_name} (computed by the core): <span class='tex'>{vec('delta')}</span>; "
+                f"largest difference {html_slot('difference')}</div>"
             )
         return '<div class="hadamard-readout" style="font-size:15px;line-height:1.5">' + "".join(lines) + "</div>"
+
+    def _numbers(self) -> dict:
+        """Every slot's [shown text, exact value, None]: about 40 bytes a number."""
+        out = {}
+        for key, values, text in (("s", self.s, _factor), ("t", self.t, _factor), ("product", self.product, number),
+                                  ("diag", self.diag_product, number)):
+            for j, v in enumerate(values):
+                out[f"{key}{j}"] = [text(v), float(v), None]
+        out["dot"] = [number(self.dot), self.dot, None]
+        if self.delta is not None:
+            for j, v in enumerate(self.delta):
+                out[f"delta{j}"] = [number(v), float(v), None]
+            diff = float(np.max(np.abs(self.product - self.delta))) if self.delta.size else 0.0
+            out["difference"] = [number(diff, 2), diff, None]
+        return out
+
+    def vector(self, key: str) -> list[float]:
+        """The exact values the readout shows for ``key`` ("product", "diag", "delta", "s", "t")."""
+        n = self.s.size
+        return [self.readout.numbers[f"{key}{j}"][1] for j in range(n)]
 
     def summary(self) -> str:
         text = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]"
@@ -212,7 +238,13 @@ class HadamardPanel(PanelBox):
 
 
 def _factor(v: float) -> str:
-    return f"({_g(v)})" if v < 0 else _g(v)
+    return f"({number(v)})" if v < 0 else number(v)
+
+
+def _tex_name(name: str) -> str:
+    """A plain name for TeX: a letter or two as they are (italic), anything else as text."""
+    plain = html.unescape(_plain(name))
+    return plain if plain.isascii() and plain.isalnum() else rf"\text{{{plain}}}"
 
 
 def _plain(name: str) -> str:

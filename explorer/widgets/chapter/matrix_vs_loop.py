@@ -23,7 +23,8 @@ import numpy as np
 
 from ..panel import PanelBox
 from ...core import Network, load_mnist
-from ..figures import live_figure, render_now
+from ..drawing import Plot
+from ..markup import exact, num_span, number
 
 SIZES = (784, 30, 10)
 DIGIT_CHOICES = (500, 1000, 2000, 4000, 8000)
@@ -90,7 +91,8 @@ class MatrixVsLoopPanel(PanelBox):
 
     For other code and tests: ``digits_dropdown``, ``batch_dropdown``, ``repeats_dropdown``,
     ``button``, ``progress`` (an IntProgress), ``status`` (HTML), ``readout`` (HTML),
-    ``fig`` with ``bars`` (loop, matrix) and ``bar_texts``; after a run ``result`` (a
+    ``plot`` (a ``Plot``: mark ``"bars"`` at x = 0 (loop) and 1 (matrix), heights in ms, and
+    ``"labels"``); after a run ``result`` (a
     ``Comparison``), ``start_net``, ``loop_net`` and ``matrix_net`` (the networks after the
     last repetition), ``times`` {"loop": [...], "matrix": [...]}, and ``summary()``.
     """
@@ -119,34 +121,42 @@ class MatrixVsLoopPanel(PanelBox):
         self.widget = widgets.VBox([
             widgets.HBox([self.digits_dropdown, self.batch_dropdown, self.repeats_dropdown, self.button]),
             widgets.HBox([self.progress, self.status]),
-            self.fig.canvas,
+            self.plot,
             self.readout,
         ])
         self.widget.add_class("matrix-vs-loop-panel")
 
     # ------------------------------------------------------------ figure
     def _build_figure(self) -> None:
-        fig = self.fig = live_figure(6.4, 1.9)
-        ax = self.ax = fig.add_subplot()
-        self.bars = list(ax.barh([1, 0], [0.0, 0.0], color=[_LOOP, _MATRIX], height=0.6))
-        ax.set_yticks([1, 0], ["per-example loop", "matrix, whole batch"])
-        ax.set_xlabel("milliseconds for one pass over the digits (median)")
-        ax.set_xlim(0.0, 1.0)
-        ax.grid(axis="x", alpha=0.3)
-        self.bar_texts = [ax.text(0.0, y, "", va="center", ha="left", fontsize=11) for y in (1, 0)]
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        self.plot = Plot(spec={
+            "name": "matrix-vs-loop", "width": 460, "height": 250,
+            "description": "milliseconds for one pass over the digits: per-example loop and matrix-based",
+            "axes": [{
+                "id": "ax", "left": 70, "top": 34, "width": 370, "height": 170, "grid": True,
+                "xlim": [-0.6, 1.6], "ylim": [0.0, 1.0],
+                "xticks": [[0, "per-example loop"], [1, "matrix, whole batch"]],
+                "ylabel": "ms per pass (median)", "ylabelOffset": 52,
+                "marks": [
+                    {"id": "bars", "type": "bars", "barWidth": 0.6, "colors": [_LOOP, _MATRIX]},
+                    {"id": "labels", "type": "text"},
+                    {"id": "title", "type": "text"},
+                ],
+            }],
+        })
 
     def _draw(self) -> None:
+        """One message: the two bar heights (ms), their labels and the axis limit."""
         r = self.result
         values = [r.loop_seconds * 1e3, r.matrix_seconds * 1e3]
-        for bar, text, v in zip(self.bars, self.bar_texts, values):
-            bar.set_width(v)
-            text.set_x(v)
-            text.set_text(f" {v:.1f} ms")
-        self.ax.set_xlim(0.0, max(values) * 1.3)
-        self.ax.set_title(f"matrix-based: {r.speedup:.1f}× faster", fontsize=12)
-        render_now(self.fig)
+        top = max(values) * 1.3  # room for the labels and the title inside the axes
+        self.plot.show(
+            bars={"x": [0.0, 1.0], "y": values},
+            labels={"items": [{"x": i, "y": v + 0.03 * top, "text": f"{v:.1f} ms", "anchor": "middle"}
+                              for i, v in enumerate(values)]},
+            title={"items": [{"px": 185, "py": 18, "anchor": "middle",
+                              "text": f"matrix-based: {r.speedup:.1f}× faster"}]},
+            **{"@ax": {"ylim": [0.0, top]}},
+        )
 
     # ------------------------------------------------------------ running
     def _on_click(self, _button=None) -> None:
@@ -210,16 +220,15 @@ class MatrixVsLoopPanel(PanelBox):
             '<div class="matrix-vs-loop-readout" style="font-size:15px;line-height:1.5">'
             f"<div>One pass over {r.n_examples:,} digits in mini-batches of {r.mini_batch_size} "
             f"({r.n_updates} updates of {list(self.sizes)}, η = {self.eta:g}), median of {r.repeats} interleaved runs:</div>"
-            f"<div>per-example loop <span class='num' data-q='loop' data-value='{r.loop_seconds!r}'>{r.loop_seconds * 1e3:.1f} ms</span>, "
-            f"matrix-based <span class='num' data-q='matrix' data-value='{r.matrix_seconds!r}'>{r.matrix_seconds * 1e3:.1f} ms</span>: "
-            f"<b><span class='num' data-q='speedup' data-value='{r.speedup!r}'>{r.speedup:.1f}×</span></b> faster "
+            f"<div>per-example loop {_ms('loop', r.loop_seconds)}, "
+            f"matrix-based {_ms('matrix', r.matrix_seconds)}: "
+            f"<b>{num_span('speedup', r.speedup, 3)}×</b> faster "
             "(the chapter reports about 2× for its version)</div>"
             f"<div>largest difference between the two networks' weights afterwards: "
-            f"<span class='num' data-q='dw' data-value='{r.max_weight_difference!r}'>{r.max_weight_difference:.1e}</span>, "
-            f"biases <span class='num' data-q='db' data-value='{r.max_bias_difference!r}'>{r.max_bias_difference:.1e}</span>: "
+            f"{num_span('dw', r.max_weight_difference, 2)}, "
+            f"biases {num_span('db', r.max_bias_difference, 2)}: "
             "the same arithmetic, summed in another order "
-            f"(after the first update alone: <span class='num' data-q='first' data-value='{r.first_step_difference!r}'>"
-            f"{r.first_step_difference:.1e}</span>)</div>"
+            f"(after the first update alone: {num_span('first', r.first_step_difference, 2)})</div>"
             + (DIVERGED_NOTE if r.max_weight_difference > DIVERGED else "")
             + f"<div style='color:#555'>{html.escape(blas_threads())}; times vary from run to run.</div></div>"
         )
@@ -239,6 +248,11 @@ class MatrixVsLoopPanel(PanelBox):
     def close(self) -> None:
         super().close()
 
+
+
+def _ms(q: str, seconds: float) -> str:
+    """Seconds shown as milliseconds; ``data-value`` keeps the exact seconds."""
+    return f'<span class="num" data-q="{q}" data-value="{exact(seconds)}">{number(seconds * 1e3, 3)} ms</span>'
 
 
 def _max_difference(a, b, layers) -> float:

@@ -8,6 +8,11 @@ few hundred thousand, plots passes and seconds against P on log axes and states 
 it lets a student start finite differences on a large network and watch the pass counter climb
 long after backprop has finished.
 
+Both plots are a ``Plot`` drawn by the browser. Its axes are linear, so the log axes are
+made here: every mark's numbers are log10 of P, of passes and of seconds, and the ticks are
+labelled 10^k. A sweep sends the curves once; during a race each refresh sends only the
+marker's two numbers and its label.
+
 The finite-difference run is ``core.finite_differences.FiniteDifferenceRun``, advanced in chunks of
 about ``CHUNK_SECONDS`` on the kernel's event loop; between chunks the loop handles other
 messages, so the stop button is honoured within one chunk. ``begin_race`` and ``run_chunk``
@@ -30,7 +35,8 @@ from ..panel import PanelBox
 from ...core import Network, load_mnist
 from ...core.finite_differences import FiniteDifferenceRun
 from ...core.speed import time_backprop, time_passes
-from ..figures import Blitter, live_figure
+from ..drawing import Plot
+from ..markup import num_span
 
 #: The networks of the sweep: from a dozen parameters to beyond the book's [784, 30, 10].
 NETWORKS = (
@@ -161,8 +167,20 @@ def fmt_ratio(value: float) -> str:
 
 
 def num(name: str, value: float, shown: str) -> str:
-    """A number shown as ``shown``, its exact value in a data attribute (tests read both)."""
-    return f'<span class="num" data-q="{name}" data-value="{value!r}">{shown}</span>'
+    """A number shown as ``shown`` (seconds with their unit, counts with thousands separators),
+    its exact value in a data attribute (tests read both): ``markup.num_span``'s hook."""
+    span = num_span(name, value)
+    return span[: span.index(">") + 1] + html.escape(shown) + "</span>"
+
+
+def decade_ticks(lo: int, hi: int) -> list:
+    """Ticks of a log10 axis from 10^lo to 10^hi: [k, "10^k"] (the browser raises the k)."""
+    step = 1 if hi - lo <= 7 else 2
+    return [[k, f"10^{k}" if k not in (0, 1) else str(10 ** k)] for k in range(lo, hi + 1, step)]
+
+
+def log10(values) -> np.ndarray:
+    return np.log10(np.asarray(values, dtype=float))
 
 
 def sizes_label(sizes) -> str:
@@ -175,18 +193,20 @@ class RacePanel(PanelBox):
 
     For tests and other code: ``rows`` (``RaceRow`` per network, after ``measure()``),
     ``table_html`` and ``summary_html`` (HTML widgets whose numbers are spans with the exact
-    value in ``data-value``), ``fig`` with ``ax_passes`` and ``ax_seconds``; for the race:
+    value in ``data-value``), ``plot`` (a ``Plot`` with axes ``"passes"`` and ``"seconds"``;
+    every number in it is log10 of the value: marks ``fd_passes``, ``central_passes``,
+    ``bp_passes``, ``fd_time``, ``fd_measured``, ``fd_extrapolated``, ``bp_time``, ``ratios``
+    (labels), ``race`` (the live marker) and ``race_text``); for the race:
     ``network_dropdown``, ``method_buttons`` ("forward" / "central"), ``start_button``,
     ``stop_button``, ``progress``, ``progress_label``, ``backprop_label``, ``race_state``
     ("idle", "running", "stopped", "done"), ``race_net``, ``race_passes``, ``race_total``,
     ``race_seconds`` (finite differences' compute time so far), ``race_backprop_seconds``.
     """
 
-    def __init__(self, networks=NETWORKS, race_sizes=HEADLINE, seed: int = 0, render_now: bool = False):
+    def __init__(self, networks=NETWORKS, race_sizes=HEADLINE, seed: int = 0):
         super().__init__()
         self.networks = tuple(tuple(int(n) for n in s) for s in networks)
         self.seed = seed
-        self.render_now = render_now
         self.rows: list[RaceRow] = []
         self.race_state = "idle"
         self.race_net = None
@@ -225,10 +245,16 @@ class RacePanel(PanelBox):
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
 
-        self._build_figure()
+        self.race_sizes = tuple(race_sizes)
+        self._seconds_decades = (-6, 1)
+        self.plot = Plot(spec=self._spec())
+        # What never changes: the chapter's "about 2" and the legends, sent once.
+        self.plot.show(chapter_rule={"y": [math.log10(2.0)]},
+                       chapter_text={"items": [{"px": 6, "y": math.log10(2.0) + 0.08, "text": "the chapter: about 2"}]},
+                       **self._legends)
         self.widget = widgets.VBox([
             self.summary_html,
-            self.fig.canvas,
+            self.plot,
             self.table_html,
             self.measure_button,
             widgets.HTML("<b>Race</b>: backprop first, then finite differences, one forward pass after another."),
@@ -277,37 +303,40 @@ class RacePanel(PanelBox):
         measured = np.array([not r.extrapolated for r in rows])
         fd_s = np.array([r.fd_seconds for r in rows])
         bp_s = np.array([r.backprop_seconds for r in rows])
-        self.fd_pass_line.set_data(P, [r.fd_passes for r in rows])
-        self.central_pass_line.set_data(P, [r.fd_central_passes for r in rows])
-        self.bp_pass_line.set_data(P, [r.backprop_in_forward_passes for r in rows])
-        self.fd_time_line.set_data(P, fd_s)
-        self.fd_time_measured.set_data(P[measured], fd_s[measured])
-        self.fd_time_extrapolated.set_data(P[~measured], fd_s[~measured])
-        self.bp_time_line.set_data(P, bp_s)
-        lo, hi = P.min() / 2, P.max() * 2
-        for ax in (self.ax_passes, self.ax_seconds):
-            ax.set_xlim(lo, hi)
-        self.ax_passes.set_ylim(0.5, 10 ** math.ceil(math.log10(2 * P.max())))
         t_lo = min(bp_s.min(), fd_s.min())
         t_hi = max(fd_s.max(), 10.0)
-        self.ax_seconds.set_ylim(10 ** math.floor(math.log10(t_lo)), 10 ** math.ceil(math.log10(t_hi)))
-        for text in self.ratio_texts:
-            text.remove()
-        self.ratio_texts = []
+        decades = (math.floor(math.log10(t_lo)), math.ceil(math.log10(t_hi)))
+        if decades != self._seconds_decades:  # other ticks: a new spec (rare: the sweep's first rows)
+            self._seconds_decades = decades
+            self.plot.spec = self._spec()
+        x = log10(P)
+        ratio_items, arrows_x, arrows_y = [], [], []
         for r in rows:
             if r.sizes in (HEADLINE, rows[-1].sizes):
-                self.ratio_texts.append(self.ax_seconds.annotate(
-                    f"× {fmt_ratio(r.ratio)}", xy=(r.parameters, math.sqrt(r.fd_seconds * r.backprop_seconds)),
-                    xytext=(-5, 0), textcoords="offset points", fontsize=10, va="center", ha="right",
-                    color="0.2",
-                ))
-                self.ratio_texts.append(self.ax_seconds.annotate(
-                    "", xy=(r.parameters, r.backprop_seconds * 1.3), xytext=(r.parameters, r.fd_seconds / 1.3),
-                    arrowprops=dict(arrowstyle="<->", color="0.4", lw=1),
-                ))
+                xr = math.log10(r.parameters)
+                ratio_items.append({"x": xr - 0.08, "y": math.log10(math.sqrt(r.fd_seconds * r.backprop_seconds)),
+                                    "text": f"× {fmt_ratio(r.ratio)}", "anchor": "end", "color": "#333333"})
+                arrows_x += [xr, xr, math.nan]
+                arrows_y += [math.log10(r.backprop_seconds * 1.3), math.log10(r.fd_seconds / 1.3), math.nan]
+        # One message with every curve (a few hundred bytes for eight networks).
+        self.plot.show(
+            fd_passes={"x": x, "y": log10([r.fd_passes for r in rows])},
+            fd_passes_points={"x": x, "y": log10([r.fd_passes for r in rows])},
+            central_passes={"x": x, "y": log10([r.fd_central_passes for r in rows])},
+            central_passes_points={"x": x, "y": log10([r.fd_central_passes for r in rows])},
+            bp_passes={"x": x, "y": log10([r.backprop_in_forward_passes for r in rows])},
+            bp_passes_points={"x": x, "y": log10([r.backprop_in_forward_passes for r in rows])},
+            fd_time={"x": x, "y": log10(fd_s)},
+            fd_measured={"x": x[measured], "y": log10(fd_s[measured])},
+            fd_extrapolated={"x": x[~measured], "y": log10(fd_s[~measured])},
+            bp_time={"x": x, "y": log10(bp_s)},
+            bp_time_points={"x": x, "y": log10(bp_s)},
+            ratios={"items": ratio_items},
+            ratio_arrows={"x": arrows_x, "y": arrows_y},
+            **{"@seconds": {"ylim": list(decades)}},
+        )
         self.table_html.value = self._table()
         self.summary_html.value = self._summary()
-        self._draw(full=True)
 
     def _table(self) -> str:
         cell = "padding:2px 9px;text-align:right;white-space:nowrap"
@@ -359,53 +388,69 @@ class RacePanel(PanelBox):
         )
 
     # ------------------------------------------------------------------ figure
-    def _build_figure(self) -> None:
-        fig = live_figure(10.5, 3.9, dpi=90)
-        self.fig = fig
-        self.ax_passes, self.ax_seconds = fig.subplots(1, 2)
-        for ax in (self.ax_passes, self.ax_seconds):
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_xlabel("parameters P (weights and biases)", fontsize=11)
-            ax.grid(alpha=0.3, which="major")
-            ax.tick_params(labelsize=9)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-        ax = self.ax_passes
-        ax.set_title("forward passes for one gradient", fontsize=12, loc="left")
-        self.fd_pass_line, = ax.plot([], [], "o-", color=_FD_COLOUR, label="finite differences: P + 1")
-        self.central_pass_line, = ax.plot([], [], "s--", color=_CENTRAL_COLOUR, ms=4, label="central differences: 2P")
-        self.bp_pass_line, = ax.plot([], [], "o-", color=_BP_COLOUR, label="backprop (its time in forward passes)")
-        ax.axhline(2.0, color=_BP_COLOUR, lw=0.8, ls=":")
-        ax.text(0.02, 2.0, "the chapter: about 2", transform=ax.get_yaxis_transform(), ha="left",
-                va="bottom", fontsize=8, color=_BP_COLOUR)
-        ax.legend(fontsize=9, loc="upper left", frameon=False)
-        ax = self.ax_seconds
-        ax.set_title("seconds for one gradient (this machine)", fontsize=12, loc="left")
-        self.fd_time_line, = ax.plot([], [], "-", color=_FD_COLOUR, lw=1.2)
-        self.fd_time_measured, = ax.plot([], [], "o", color=_FD_COLOUR, label="finite differences, measured")
-        self.fd_time_extrapolated, = ax.plot([], [], "o", mfc="white", color=_FD_COLOUR, label="… extrapolated")
-        self.bp_time_line, = ax.plot([], [], "o-", color=_BP_COLOUR, label="backprop")
-        self.ratio_texts = []
-        # The live race: finite differences' time so far climbs at its P.
-        self.race_marker, = ax.plot([], [], "*", color="#ff7f0e", ms=15, label="the race, so far")
-        self.race_text = ax.text(1, 1, "", fontsize=10, color="#c25e00", ha="center", va="top")
-        ax.legend(fontsize=9, loc="upper left", frameon=False)
-        self.blitter = Blitter(fig)
-        self.blitter.add(self.race_marker, self.race_text)
+    def _spec(self) -> dict:
+        """Two log-log axes (log10 done here, ticks 10^k). P's range is known before measuring."""
+        Ps = [n_parameters(s) for s in self.networks + (self.race_sizes,)]
+        x_lo, x_hi = math.log10(min(Ps) / 2), math.log10(max(Ps) * 2)
+        x_ticks = decade_ticks(math.ceil(x_lo), math.floor(x_hi))
+        p_hi = math.ceil(math.log10(2 * max(Ps)))
+        t_lo, t_hi = self._seconds_decades
+        common = {"top": 30, "width": 390, "height": 260, "grid": True, "xlim": [x_lo, x_hi],
+                  "xticks": x_ticks, "xlabel": "parameters P (weights and biases)"}
 
-    def _draw(self, full: bool = False) -> None:
-        self.blitter.update(full=full, now=self.render_now)
+        def legend(entries):
+            return {"items": [{"px": 8, "py": 16 + 16 * i, "text": text, "color": colour}
+                              for i, (text, colour) in enumerate(entries)]}
+
+        def curve(id_, colour, dash=None, r=4, stroke=None):
+            line = {"id": id_, "type": "line", "color": colour, "width": 1.5}
+            if dash:
+                line["dash"] = dash
+            points = {"id": f"{id_}_points", "type": "points", "color": colour, "r": r}
+            return [line, points]
+
+        self._legends = {
+            "passes_legend": legend([("● finite differences: P + 1", _FD_COLOUR),
+                                     ("■ central differences: 2P", _CENTRAL_COLOUR),
+                                     ("● backprop (its time in forward passes)", _BP_COLOUR)]),
+            "seconds_legend": legend([("● finite differences, measured", _FD_COLOUR),
+                                      ("○ … extrapolated", _FD_COLOUR), ("● backprop", _BP_COLOUR),
+                                      ("● the race, so far", "#ff7f0e")]),
+        }
+        return {
+            "name": "backprop-race", "width": 940, "height": 350,
+            "description": "forward passes and seconds for one gradient against P, finite differences and backprop",
+            "axes": [
+                {**common, "id": "passes", "left": 60, "ylim": [math.log10(0.5), p_hi],
+                 "yticks": decade_ticks(0, p_hi), "title": "forward passes for one gradient",
+                 "marks": curve("fd_passes", _FD_COLOUR) + curve("central_passes", _CENTRAL_COLOUR, "5,3", r=3)
+                 + curve("bp_passes", _BP_COLOUR)
+                 + [{"id": "chapter_rule", "type": "rule", "color": _BP_COLOUR, "width": 0.8, "dash": "2,3"},
+                    {"id": "chapter_text", "type": "text", "color": _BP_COLOUR},
+                    {"id": "passes_legend", "type": "text"}]},
+                {**common, "id": "seconds", "left": 530, "ylim": [t_lo, t_hi],
+                 "yticks": decade_ticks(t_lo, t_hi), "title": "seconds for one gradient (this machine)",
+                 "marks": [{"id": "fd_time", "type": "line", "color": _FD_COLOUR, "width": 1.2},
+                           {"id": "fd_measured", "type": "points", "color": _FD_COLOUR, "r": 4},
+                           {"id": "fd_extrapolated", "type": "points", "color": "#ffffff", "stroke": _FD_COLOUR, "r": 4}]
+                 + curve("bp_time", _BP_COLOUR)
+                 + [{"id": "ratio_arrows", "type": "line", "color": "#666666", "width": 1},
+                    {"id": "ratios", "type": "text"},
+                    {"id": "race", "type": "points", "color": "#ff7f0e", "stroke": "#a04000", "r": 8},
+                    {"id": "race_text", "type": "text", "color": "#c25e00"},
+                    {"id": "seconds_legend", "type": "text"}]},
+            ],
+        }
 
     def _show_race_marker(self) -> None:
+        """The race's star: two numbers (log10 P, log10 seconds so far) and its label."""
         if self.race_net is None or self.race_seconds <= 0:
-            self.race_marker.set_data([], [])
-            self.race_text.set_text("")
+            self.plot.show(race={"x": [], "y": []}, race_text={"items": []})
         else:
-            P = self.race_net.n_parameters
-            self.race_marker.set_data([P], [self.race_seconds])
-            self.race_text.set_position((P, self.race_seconds / 1.7))
-            self.race_text.set_text(f"{self.race_passes:,} passes")
+            x, y = math.log10(self.race_net.n_parameters), math.log10(self.race_seconds)
+            self.plot.show(race={"x": [x], "y": [y]},
+                           race_text={"items": [{"x": x, "y": y + 0.3, "text": f"{self.race_passes:,} passes",
+                                                 "anchor": "middle"}]})
 
     # ------------------------------------------------------------------ the race
     def begin_race(self) -> None:
@@ -537,7 +582,6 @@ class RacePanel(PanelBox):
         self.progress_label.value = f"<span style='font-size:14px'>&nbsp;{shown}</span>"
         self._sync_buttons()
         self._show_race_marker()
-        self._draw()
 
     # ------------------------------------------------------------------ display
     def close(self) -> None:

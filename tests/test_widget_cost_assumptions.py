@@ -87,7 +87,7 @@ def test_a_selected_neuron_shows_its_bias_by_bp3():
     X, Y = full_batch()
     per_example = fd_per_example(net, X, Y, net.biases[2], (2, 0))
     assert panel.plot.values("grad_bars", "y") == pytest.approx(per_example, rel=1e-5, abs=1e-9)
-    assert "(BP3)" in panel.readout.value and panel.plot.spec["axes"][1]["title"] == "∂C_x/∂b^2_3 per example"
+    assert "(BP3)" in panel.readout.value and panel.plot.spec["axes"][1]["title"] == "∂C_{x}/∂b^2_3 per example"
 
 
 def test_sliders_move_the_bars():

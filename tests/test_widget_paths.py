@@ -182,7 +182,7 @@ def test_clicking_a_path_highlights_its_edges_and_its_point():
     marks = {(m["kind"], m["l"], m["j"], m.get("k")) for m in panel.diagram.marks}
     assert marks == {("weight", 2, 2, 0), ("neuron", 2, 2, None), ("weight", 3, 2, 2), ("neuron", 3, 2, None),
                      ("weight", 4, 0, 2), ("neuron", 4, 0, None)}
-    assert panel.diagram.view.marks_caption == "red: w^2_31 and path 5 of 6 to C"
+    assert panel.diagram.view.marks_caption == "red: w²₃₁ and path 5 of 6 to C"
     products = [p.product for p in panel.result.paths]
     mx, my = panel.plot.values("marker", "x"), panel.plot.values("marker", "y")
     assert list(mx) == [5] and my[0] == pytest.approx(math.fsum(products[:5]), rel=1e-6)

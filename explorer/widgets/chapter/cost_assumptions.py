@@ -129,6 +129,7 @@ class CostAssumptionsPanel(Panel):
         self.batch_gradient = math.nan
         self.fd_gradient = math.nan
         self.landscape_values = None
+        self.landscape_top = math.nan  # C_x at the landscape's lightest colour
         self.one_output = net.sizes[-1] == 1
         self._landscape_key = None
         self._spec_key = None
@@ -169,14 +170,13 @@ class CostAssumptionsPanel(Panel):
                      "rowNames": [], "columnName": "a^L_1 column"}]
             xlabel, ylabel = "a^L_1", "a^L_2"
         land += [{"id": "target", "type": "points", "color": "#ffd21f", "r": 7, "stroke": "#000000"},
-                 {"id": "dot", "type": "points", "color": _CURRENT, "r": 6, "stroke": "#ffffff"},
-                 {"id": "land_key", "type": "text", "color": "#333333"}]
+                 {"id": "dot", "type": "points", "color": _CURRENT, "r": 6, "stroke": "#ffffff"}]
         return {
             "name": "two-assumptions-about-the-cost", "width": 1090, "height": 300,
             "description": "C_x and ∂C_x/∂p per example with their means, and C_x over the output activations",
             "axes": [
                 bars("cost", 60, "C_x per example (eq. 26)", "C_x"),
-                bars("grad", 420, grad_title, "∂C_x/∂p"),
+                bars("grad", 420, grad_title, "∂C_{x}/∂p"),
                 {"id": "land", "left": 790, "top": 34, "width": 230, "height": 210, "title": land_title,
                  "xlabel": xlabel, "ylabel": ylabel, "ylabelOffset": 40, "marks": land},
             ],
@@ -230,7 +230,7 @@ class CostAssumptionsPanel(Panel):
         spec_key = (self.m, self.one_output, p, land_title)
         if spec_key != self._spec_key:  # the structure: rare (another parameter, another network)
             self._spec_key = spec_key
-            self.plot.spec = self._spec(f"∂C_x/∂{p} per example", land_title)
+            self.plot.spec = self._spec(f"∂C_{{x}}/∂{p} per example", land_title)
         self.plot.show(**marks)
 
     def _bars(self, kind, l, j, k) -> dict:
@@ -275,7 +275,6 @@ class CostAssumptionsPanel(Panel):
                 top = float(np.nanmax(self.landscape_values))
                 marks["curve"] = {"x": grid, "y": self.landscape_values}
                 marks["@land"] = {"xlim": [lo, hi], "ylim": [0.0, top * 1.05 if top > 0 else 1.0]}
-                marks["land_key"] = {"items": []}
             marks["dot"] = {"x": [aL[0]], "y": [float(trace.costs[0])]}
             marks["target"] = {"x": [y[0]], "y": [0.0]}
             return marks
@@ -298,8 +297,7 @@ class CostAssumptionsPanel(Panel):
             marks["landscape"] = {"shape": list(shown.shape), "values": shown[::-1].ravel(),  # row 0 at the top
                                   "domain": [0.0, vmax], "rowNames": rows}
             marks["@land"] = {"xlim": [g[0] - half, g[-1] + half], "ylim": [g[0] - half, g[-1] + half]}
-            marks["land_key"] = {"items": [
-                {"px": 4, "py": 14, "text": f"dark: C_x = 0 · light: C_x ≥ {_g(vmax, 3)}", "color": "#ffffff"}]}
+            self.landscape_top = vmax
         marks["dot"] = {"x": [aL[0]], "y": [aL[1]]}
         marks["target"] = {"x": [y[0]], "y": [y[1]]}
         return marks
@@ -335,7 +333,10 @@ class CostAssumptionsPanel(Panel):
             f"<div style='margin-top:4px'><b>Assumption 2</b> (eq. 27): for x1, C<sub>x</sub> = {formula} = "
             f"{_span('C_from_output', from_output)}, computed from a<sup>L</sup> and y alone; the network's "
             f"C<sub>x1</sub> = {_span('C_x1', float(self.costs[0]))}</div>"
-            "</div>"
+            + ("" if self.one_output else
+               "<div style='font-size:13px;color:#555'>The landscape: dark blue is C<sub>x</sub> = 0, white "
+               f"C<sub>x</sub> ≥ {_span('landscape_top', self.landscape_top, 3)} (hover it to read C<sub>x</sub>).</div>")
+            + "</div>"
         )
 
     def summary(self) -> str:

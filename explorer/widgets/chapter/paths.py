@@ -238,7 +238,7 @@ class PathsPanel(Panel):
                                   (PATH_COLOR, "●", "the chosen path"))
         )
         self.figure_box = widgets.HBox([
-            widgets.Box([self.diagram], layout=widgets.Layout(width="560px", flex="0 0 auto")),
+            widgets.Box([self.diagram], layout=widgets.Layout(width="540px", flex="0 0 auto")),
             widgets.VBox([self.plot, widgets.HTML(f'<div style="font-size:12px;margin-left:40px">{legend}</div>')]),
         ], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"))
         self.list_box = widgets.VBox([
@@ -354,7 +354,7 @@ class PathsPanel(Panel):
             self.path_select.options = []
             self.list_box.layout.display = "none"
             self.detail.value = ""
-            self.diagram.set_marks(self._weight_marks(), caption=f"red: {weight_name(l, j, k)} ({n:,} paths to C)")
+            self.diagram.set_marks(self._weight_marks(), caption=f"red: {plain_name('w', l, j, k)} ({n:,} paths to C)")
             self._update_figure(None)
             return
         self.refused = ""
@@ -491,7 +491,7 @@ class PathsPanel(Panel):
             if s:
                 p = path.neurons[s - 1]
                 marks.append({"kind": "weight", "layer": l + s, "j": q, "k": p})
-        self.diagram.set_marks(marks, caption=f"red: {weight_name(l, j, k)} and path {index + 1} of "
+        self.diagram.set_marks(marks, caption=f"red: {plain_name('w', l, j, k)} and path {index + 1} of "
                                               f"{self.result.n_paths} to C")
         self.plot.show(**self._figure, marker={"x": [index + 1], "y": [self.running_sum[index]]})
 

@@ -238,8 +238,10 @@ class PathsPanel(Panel):
                                   (PATH_COLOR, "●", "the chosen path"))
         )
         self.figure_box = widgets.HBox([
-            widgets.Box([self.diagram], layout=widgets.Layout(width="540px", flex="0 0 auto")),
-            widgets.VBox([self.plot, widgets.HTML(f'<div style="font-size:12px;margin-left:40px">{legend}</div>')]),
+            widgets.Box([self.diagram], layout=widgets.Layout(width="530px", flex="0 0 auto")),
+            widgets.VBox([self.plot, widgets.HTML(f'<div style="font-size:12px;margin-left:40px">{legend}</div>',
+                                                  layout=widgets.Layout(width="400px"))],
+                         layout=widgets.Layout(width="410px", flex="0 0 auto")),
         ], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"))
         self.list_box = widgets.VBox([
             widgets.HTML("<style>.paths-list select {font-family: monospace; font-size: 12.5px}</style>"

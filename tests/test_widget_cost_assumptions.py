@@ -59,8 +59,8 @@ def test_bars_are_the_per_example_costs_and_the_line_their_mean():
     state, panel = make()
     X, Y = full_batch()
     costs, _ = hand_costs(state.network, X, Y)
-    assert [b.get_height() for b in panel.cost_bars] == pytest.approx(costs, rel=1e-12)
-    assert panel.cost_mean_line.get_ydata()[0] == pytest.approx(costs.mean(), rel=1e-12)
+    assert panel.plot.values("cost_bars", "y") == pytest.approx(costs, rel=1e-6)
+    assert panel.plot.values("cost_mean", "y")[0] == pytest.approx(costs.mean(), rel=1e-6)
     shown = float(re.search(r'data-q="C" data-value="([^"]+)"', panel.readout.value).group(1))
     assert shown == pytest.approx(costs.mean(), rel=1e-12)
 
@@ -71,8 +71,8 @@ def test_the_gradient_of_the_mean_is_the_mean_of_the_per_example_gradients():
     net = state.network
     X, Y = full_batch()
     per_example = fd_per_example(net, X, Y, net.weights[3], (0, 1))
-    assert [b.get_height() for b in panel.grad_bars] == pytest.approx(per_example, rel=1e-6, abs=1e-10)
-    assert panel.grad_mean_line.get_ydata()[0] == pytest.approx(per_example.mean(), rel=1e-6, abs=1e-10)
+    assert panel.plot.values("grad_bars", "y") == pytest.approx(per_example, rel=1e-5, abs=1e-9)
+    assert panel.plot.values("grad_mean", "y")[0] == pytest.approx(per_example.mean(), rel=1e-5, abs=1e-9)
     assert panel.batch_gradient == pytest.approx(per_example.mean(), rel=1e-6, abs=1e-10)
     assert panel.fd_gradient == pytest.approx(per_example.mean(), rel=1e-6, abs=1e-10)
     assert "✓ agrees" in panel.readout.value
@@ -86,8 +86,8 @@ def test_a_selected_neuron_shows_its_bias_by_bp3():
     net = state.network
     X, Y = full_batch()
     per_example = fd_per_example(net, X, Y, net.biases[2], (2, 0))
-    assert [b.get_height() for b in panel.grad_bars] == pytest.approx(per_example, rel=1e-6, abs=1e-10)
-    assert "(BP3)" in panel.readout.value and "b^2_3" in panel.grad_title.get_text().replace("{", "").replace("}", "")
+    assert panel.plot.values("grad_bars", "y") == pytest.approx(per_example, rel=1e-5, abs=1e-9)
+    assert "(BP3)" in panel.readout.value and panel.plot.spec["axes"][1]["title"] == "∂C_{x}/∂b^2_3 per example"
 
 
 def test_sliders_move_the_bars():
@@ -99,9 +99,9 @@ def test_sliders_move_the_bars():
     assert net.weights[3][1, 2] == 2.75
     X, Y = full_batch()
     costs, _ = hand_costs(net, X, Y)
-    assert [b.get_height() for b in panel.cost_bars] == pytest.approx(costs, rel=1e-12)
+    assert panel.plot.values("cost_bars", "y") == pytest.approx(costs, rel=1e-6)
     per_example = fd_per_example(net, X, Y, net.weights[3], (1, 2))
-    assert [b.get_height() for b in panel.grad_bars] == pytest.approx(per_example, rel=1e-6, abs=1e-10)
+    assert panel.plot.values("grad_bars", "y") == pytest.approx(per_example, rel=1e-5, abs=1e-9)
 
 
 def test_landscape_is_a_function_of_a_L_alone_and_moves_only_with_y():
@@ -112,8 +112,16 @@ def test_landscape_is_a_function_of_a_L_alone_and_moves_only_with_y():
     A1, A2 = np.meshgrid(g, g)
     hand = 0.5 * ((A1 - 1.0) ** 2 + (A2 - 0.0) ** 2)
     assert np.allclose(panel.landscape_values, hand, rtol=1e-13, atol=0)
+    # the browser's heatmap: every second grid point, row 0 at the top (the largest a^L_2)
+    rows, cols = panel.plot.values("landscape", "shape")
+    sent = panel.plot.values("landscape", "values").reshape(rows, cols)
+    B1, B2 = np.meshgrid(g[::2], g[::2])
+    assert np.allclose(sent, (0.5 * ((B1 - 1.0) ** 2 + B2 ** 2))[::-1], rtol=1e-6)
+    # cells are centred on the grid points: the axes reach half a cell beyond 0 and 1
+    assert panel.plot.values("@land", "xlim") == pytest.approx([-1 / (GRID - 1), 1 + 1 / (GRID - 1)])
     _, aL = hand_costs(state.network, X0.reshape(-1, 1), Y0.reshape(-1, 1))
-    assert panel.dot.get_data()[0][0] == pytest.approx(aL[0, 0]) and panel.dot.get_data()[1][0] == pytest.approx(aL[1, 0])
+    assert panel.plot.values("dot", "x")[0] == pytest.approx(aL[0, 0], rel=1e-6)
+    assert panel.plot.values("dot", "y")[0] == pytest.approx(aL[1, 0], rel=1e-6)
     before = panel.landscape_values.copy()
 
     # a weight moves the dot, not the landscape: C_x sees the weights only through a^L
@@ -121,7 +129,7 @@ def test_landscape_is_a_function_of_a_L_alone_and_moves_only_with_y():
     controls.weight_sliders[(3, 0, 0)].value = -3.0
     _, aL2 = hand_costs(state.network, X0.reshape(-1, 1), Y0.reshape(-1, 1))
     assert np.array_equal(panel.landscape_values, before)
-    assert panel.dot.get_data()[0][0] == pytest.approx(aL2[0, 0]) and aL2[0, 0] != pytest.approx(aL[0, 0])
+    assert panel.plot.values("dot", "x")[0] == pytest.approx(aL2[0, 0], rel=1e-6) and aL2[0, 0] != pytest.approx(aL[0, 0])
     # and the cost at the dot is C_x
     c_dot = 0.5 * ((aL2[0, 0] - 1.0) ** 2 + aL2[1, 0] ** 2)
     assert panel.costs[0] == pytest.approx(c_dot, rel=1e-12)
@@ -131,14 +139,14 @@ def test_landscape_is_a_function_of_a_L_alone_and_moves_only_with_y():
     controls.target_sliders[1].value = 0.6
     lowest = np.unravel_index(np.argmin(panel.landscape_values), panel.landscape_values.shape)
     assert (g[lowest[1]], g[lowest[0]]) == pytest.approx((0.3, 0.6), abs=0.5 / (GRID - 1) + 1e-12)
-    assert panel.target_dot.get_data()[0][0] == 0.3 and panel.target_dot.get_data()[1][0] == 0.6
+    assert list(panel.plot.values("target", "x")) + list(panel.plot.values("target", "y")) == pytest.approx([0.3, 0.6], rel=1e-6)
 
 
 def test_cross_entropy_landscape_and_bars():
     state, panel = make(cost="cross_entropy")
     X, Y = full_batch()
     costs, _ = hand_costs(state.network, X, Y, "cross_entropy")
-    assert [b.get_height() for b in panel.cost_bars] == pytest.approx(costs, rel=1e-12)
+    assert panel.plot.values("cost_bars", "y") == pytest.approx(costs, rel=1e-6)
     g = panel.grid
     assert 0 < g[0] < 0.01 and 0.99 < g[-1] < 1
     A1, A2 = np.meshgrid(g, g)
@@ -148,11 +156,11 @@ def test_cross_entropy_landscape_and_bars():
 
 def test_one_output_neuron_draws_a_curve():
     state, panel = make(sizes=(2, 3, 1), batch=(XB, YB[:1]), y=np.array([0.25]))
-    assert panel.landscape is None
+    assert panel.one_output and "landscape" not in panel.plot.data
     g = panel.grid
-    assert np.allclose(panel.curve.get_ydata(), 0.5 * (g - 0.25) ** 2, rtol=1e-13)
+    assert np.allclose(panel.plot.values("curve", "y"), 0.5 * (g - 0.25) ** 2, rtol=1e-6)
     _, aL = hand_costs(state.network, X0.reshape(-1, 1), np.array([[0.25]]))
-    assert panel.dot.get_data()[0][0] == pytest.approx(aL[0, 0])
+    assert panel.plot.values("dot", "x")[0] == pytest.approx(aL[0, 0], rel=1e-6)
 
 
 def test_default_batch_comes_from_the_state():
@@ -161,7 +169,7 @@ def test_default_batch_comes_from_the_state():
     X, Y = panel.batch_arrays()
     bx, by = state.batch
     assert X.shape == (2, 3) and np.array_equal(X[:, 1:], bx[:, :2]) and np.array_equal(Y[:, 1:], by[:, :2])
-    assert len(panel.cost_bars) == 3
+    assert len(panel.plot.values("cost_bars", "y")) == 3
 
 
 def test_landscape_range():

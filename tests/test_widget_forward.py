@@ -168,3 +168,20 @@ def test_a_diverged_state_shows_why():
     state.set_input(0, 1e308)
     assert state.diverged
     assert "⚠" in panel.html.value
+
+
+def test_the_dropdowns_follow_the_state_without_moving_it():
+    state, panel = make()
+    revisions = []
+    state.observe(lambda c: revisions.append(c["new"]), names="revision")
+    state.select_neuron(3, 1)  # another layer: the neuron dropdown gets other options
+    assert (panel.layer_dropdown.value, panel.neuron_dropdown.value) == (3, 1)
+    assert [o for _, o in panel.neuron_dropdown.options] == [0, 1]
+    assert state.selected_neuron == (3, 1) and len(revisions) == 1  # no stray first option pushed
+    assert panel.controls.children == (panel.layer_dropdown, panel.neuron_dropdown)
+    panel.neuron_dropdown.value = 0
+    assert state.selected_neuron == (3, 0)
+    panel.layer_dropdown.value = 2
+    assert state.selected_neuron == (2, 0) and [o for _, o in panel.neuron_dropdown.options] == [0, 1, 2, 3]
+    panel.neuron_dropdown.value = 3
+    assert state.selected_neuron == (2, 3) and len(revisions) == 4

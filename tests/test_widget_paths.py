@@ -127,10 +127,14 @@ def test_the_sum_equals_backprop_and_finite_differences_with_either_variables(co
         assert n["sum"][0] == pytest.approx(fd, rel=1e-6, abs=1e-10)
         assert n["fd"][0] == pytest.approx(fd, rel=1e-5, abs=1e-10)
         # the running sum ends on the trace's value, drawn as the dashed line
-        xs, ys = panel.running.get_data()
+        # what the browser was sent (float32): the running sum ends on the trace's value, drawn
+        # as the dashed line, and its steps are the products of the paths
+        xs, ys = panel.plot.values("running", "x"), panel.plot.values("running", "y")
         assert list(xs) == list(range(1, math.prod(net.sizes[l:]) + 1))
-        assert ys[-1] == pytest.approx(backprop, rel=1e-12, abs=1e-17)
-        assert panel.target_line.get_ydata()[0] == backprop
+        assert ys[-1] == pytest.approx(backprop, rel=1e-6, abs=1e-9)
+        assert panel.plot.values("target", "y")[0] == pytest.approx(backprop, rel=1e-6, abs=1e-12)
+        stems = panel.plot.values("stems", "y").astype(float)
+        assert np.diff(ys.astype(float), prepend=0.0) == pytest.approx(stems, rel=1e-4, abs=1e-7)
     assert sums["a"] == pytest.approx(sums["z"], rel=1e-12, abs=1e-18)
 
 
@@ -174,15 +178,14 @@ def test_clicking_a_path_highlights_its_edges_and_its_point():
     panel.path_select.value = 4  # path 5: neurons (2, 2, 0)
     path = panel.result.paths[4]
     assert path.neurons == (2, 2, 0)
-    pos = panel.positions
-    expected = [(pos[(2, 2)], pos[(3, 2)]), (pos[(3, 2)], pos[(4, 0)]), (pos[(4, 0)], pos[("C", 0)])]
-    got = [tuple(map(tuple, seg)) for seg in panel.path_edges.get_segments()]
-    assert got == expected
-    (wseg,) = panel.weight_edge.get_segments()
-    assert [tuple(p) for p in wseg] == [pos[(1, 0)], pos[(2, 2)]]
+    # the diagram marks the weight w^2_31 and the path's neurons and weights, nothing else
+    marks = {(m["kind"], m["l"], m["j"], m.get("k")) for m in panel.diagram.marks}
+    assert marks == {("weight", 2, 2, 0), ("neuron", 2, 2, None), ("weight", 3, 2, 2), ("neuron", 3, 2, None),
+                     ("weight", 4, 0, 2), ("neuron", 4, 0, None)}
+    assert panel.diagram.view.marks_caption == "red: w²₃₁ and path 5 of 6 to C"
     products = [p.product for p in panel.result.paths]
-    mx, my = panel.marker.get_data()
-    assert list(mx) == [5] and my[0] == pytest.approx(math.fsum(products[:5]), rel=1e-12)
+    mx, my = panel.plot.values("marker", "x"), panel.plot.values("marker", "y")
+    assert list(mx) == [5] and my[0] == pytest.approx(math.fsum(products[:5]), rel=1e-6)
     assert "Path 5 of 6" in panel.detail.value
 
 
@@ -207,10 +210,11 @@ def test_big_networks_are_refused_with_the_count():
     assert "1,800" in panel.summary.value and "more than this panel lists" in panel.summary.value
     n = numbers(panel.summary.value)
     assert n["trace"][0] == copy.deepcopy(state.network).trace(x, [1.0, 0.0]).nabla_w[2][0, 0]
-    assert "too many" in panel.sum_note.get_text()
+    assert "too many" in panel.plot.values("note", "items")[0]["text"]
+    assert [(m["kind"], m["l"], m["j"], m["k"]) for m in panel.diagram.marks] == [("weight", 2, 0, 0)]
     state.select_weight(4, 1, 7)  # 2 paths: listed again
     assert panel.result is not None and len(panel.path_select.options) == 2
-    assert panel.sum_note.get_text() == ""
+    assert panel.plot.values("note", "items") == []
     state.select_weight(3, 0, 0)  # 60 paths
     assert len(panel.path_select.options) == 60
 
@@ -259,3 +263,16 @@ def test_a_refresh_never_writes_into_the_network_and_a_dz_recomputes_nothing():
     state.select_neuron(2, 0)  # a neuron is no weight: the listed weight stays
     assert panel.result is result
     assert [net.weights[l].tobytes() + net.biases[l].tobytes() for l in net.layers] == before
+
+
+def test_a_click_on_the_diagram_lists_that_weights_paths_and_the_dropdowns_push_nothing_back():
+    state, panel = make()
+    revisions = []
+    state.observe(lambda c: revisions.append(c["new"]), names="revision")
+    panel.diagram.view.selection = {"kind": "weight", "layer": 3, "j": 1, "k": 0}  # what a click sends
+    assert state.selection == {"kind": "weight", "layer": 3, "j": 1, "k": 0} and len(revisions) == 1
+    assert panel.weight == (3, 1, 0) and panel.result.n_paths == 2
+    assert (panel.layer_dropdown.value, panel.j_dropdown.value, panel.k_dropdown.value) == (3, 1, 0)
+    assert panel.controls.children[:3] == (panel.layer_dropdown, panel.j_dropdown, panel.k_dropdown)
+    panel.close()
+    assert panel.diagram.view.comm is None and panel.plot.comm is None

@@ -38,7 +38,7 @@ def scenario_numbers(name="saturated_output.json"):
 
 
 def number(markup, q):
-    return float(re.search(rf"data-q='{q}' data-value='([^']+)'", markup).group(1))
+    return float(re.search(rf"""data-q=["']{q}["'] data-value=["']([^"']+)["']""", markup).group(1))
 
 
 def test_a_saturated_output_neuron_is_shown_on_the_flat_of_the_sigmoid():
@@ -49,8 +49,14 @@ def test_a_saturated_output_neuron_is_shown_on_the_flat_of_the_sigmoid():
     assert state.selected_neuron == (3, 0)
     assert panel.z == pytest.approx(z, rel=1e-13)
     assert panel.sigma_prime == pytest.approx(s * (1 - s), rel=1e-10)
-    assert panel.p_dot.get_data()[0][0] == pytest.approx(z) and panel.p_dot.get_data()[1][0] == pytest.approx(s * (1 - s))
-    assert panel.f_dot.get_data()[1][0] == pytest.approx(s, rel=1e-12)
+    # what the browser was sent (float32): the dot at (z, σ'(z)) and (z, σ(z)), by hand
+    assert panel.plot.values("p_dot", "x")[0] == pytest.approx(z, rel=1e-6)
+    assert panel.plot.values("p_dot", "y")[0] == pytest.approx(s * (1 - s), rel=1e-6)
+    assert panel.plot.values("f_dot", "y")[0] == pytest.approx(s, rel=1e-6)
+    zs, fs = panel.plot.values("f_curve", "x"), panel.plot.values("f_curve", "y")
+    assert fs == pytest.approx(sigma(zs.astype(float)), rel=1e-5, abs=1e-7)
+    ps = panel.plot.values("p_curve", "y")
+    assert ps == pytest.approx(sigma(zs.astype(float)) * (1 - sigma(zs.astype(float))), rel=1e-5, abs=1e-7)
     assert "saturated:" in panel.readout.value
     # BP1 written out: δ = (a − y) σ'(z)
     assert number(panel.readout.value, "delta") == pytest.approx((s - y[0, 0]) * s * (1 - s), rel=1e-10)
@@ -84,7 +90,8 @@ def test_a_button_swaps_this_neuron_alone():
     assert state.trace.delta[3][0, 0] == pytest.approx(z3[0, 0] - y[0, 0], rel=1e-13)
     assert state.trace.sigma_prime[3][1, 0] == pytest.approx(sigma(z3[1, 0]) * (1 - sigma(z3[1, 0])), rel=1e-12)
     assert panel.sigma_prime == 1.0 and "not saturated" in panel.readout.value
-    assert "(this neuron only)" in panel.f_title.get_text()
+    assert "(this neuron only)" in panel.titles[0]
+    assert panel.plot.spec["axes"][0]["title"] == panel.titles[0]
 
 
 def test_buttons_follow_the_selection_and_other_controls():
@@ -101,13 +108,13 @@ def test_buttons_follow_the_selection_and_other_controls():
 def test_the_batch_shows_as_ticks():
     state, panel = saturated()
     zs = state.batch_trace.z[3][0, 1:]
-    assert np.array_equal(panel.rug.get_data()[0], zs)
+    assert np.array_equal(panel.plot.values("rug", "x"), zs.astype(np.float32))
 
 
 def test_the_axis_widens_for_a_far_out_z():
     state, panel = saturated()
     state.set_bias(3, 0, -20.0)
-    lo, hi = panel.ax_p.get_xlim()
+    lo, hi = panel.plot.values("@p", "xlim")
     assert lo < panel.z < hi and panel.z < -19
 
 

@@ -102,7 +102,7 @@ def test_every_step_shows_the_traces_numbers_and_only_what_is_computed():
                 np.testing.assert_allclose(shown, value(hand, key), rtol=1e-12, atol=1e-15)
             # and the drawing says the same: a rounded number, or "?"
             if q == "nabla_w":
-                text = panel.matrix_texts[l].get_text()
+                text = panel.matrix_texts[l]
                 if key in known:
                     rows = text.split("\n")[1:]
                     drawn = np.array([[float(v.replace("−", "-")) for v in r.split()] for r in rows])
@@ -111,7 +111,7 @@ def test_every_step_shows_the_traces_numbers_and_only_what_is_computed():
                     assert text.endswith("= ?")
                 continue
             for j in range(net.sizes[l - 1]):
-                label = panel.node_texts[(q, l, j)].get_text()
+                label = panel.node_texts[(q, l, j)]
                 if key in known:
                     assert number_in(label) == pytest.approx(value(hand, key)[j], rel=6e-3)
                 else:
@@ -146,8 +146,8 @@ def test_stepping_back_and_reset_restore_what_was_shown():
     state, panel = make()
 
     def snapshot():
-        return ({k: t.get_text() for k, t in panel.node_texts.items()},
-                {l: t.get_text() for l, t in panel.matrix_texts.items()},
+        return (dict(panel.node_texts),
+                dict(panel.matrix_texts),
                 panel.steps_html.value, panel.detail_html.value)
 
     before = []
@@ -188,8 +188,8 @@ def test_a_changed_parameter_shows_the_new_numbers_at_the_same_step():
     assert panel.step == 6
     hand = by_hand(copy.deepcopy(state.network), X0, Y0)
     np.testing.assert_allclose(panel.shown[("delta", 3)], hand["delta"][3], rtol=1e-12)
-    assert panel.node_texts[("delta", 3, 1)].get_text() != "δ = ?"
-    assert number_in(panel.node_texts[("delta", 3, 1)].get_text()) == pytest.approx(hand["delta"][3][1], rel=6e-3)
+    assert panel.node_texts[("delta", 3, 1)] != "δ = ?"
+    assert number_in(panel.node_texts[("delta", 3, 1)]) == pytest.approx(hand["delta"][3][1], rel=6e-3)
     assert panel.shown[("delta", 2)] is None
 
 
@@ -211,8 +211,8 @@ def test_a_wide_input_layer_is_drawn_as_one_box():
     panel = StepThroughPanel(state)
     panel.play.value = 1
     assert [k for k in panel.node_texts if k[1] == 1] == [("a", 1, 0)]
-    assert panel.node_texts[("a", 1, 0)].get_text() == "a = [0, …]"  # x_1 = 0, then the rest
-    assert panel.node_texts[("z", 2, 0)].get_text() == "z = ?"
+    assert panel.node_texts[("a", 1, 0)] == "a = [0, …]"  # x_1 = 0, then the rest
+    assert panel.node_texts[("z", 2, 0)] == "z = ?"
 
 
 # ---------------------------------------------------------------------- mini-batch
@@ -356,3 +356,32 @@ def test_a_finished_mini_batch_shows_the_gradient_descent_step():
     for bad in (0.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="eta"):
             StepThroughPanel(state, eta=bad)
+
+
+def test_the_drawing_the_browser_gets_shows_the_hand_gradient_as_colour_and_width():
+    from explorer.widgets.chapter.stepper import EDGE_GREY, NEGATIVE, POSITIVE
+
+    state, panel = make()
+    hand = by_hand(copy.deepcopy(state.network), X0, Y0)
+    panel.play.value = 8  # every δ known, ∂C/∂w^4 (step 8) computed, ∂C/∂w^3 and ∂C/∂w^2 not yet
+    assert panel.shown[("nabla_w", 4)] is not None and panel.shown[("nabla_w", 3)] is None
+    g4 = hand["nabla_w"][4]
+    top = np.abs(g4).max()
+    for j in range(2):
+        for k in range(3):
+            mark = f"w4_{j}_{k}"
+            assert panel.plot.values(mark, "color") == (POSITIVE if g4[j, k] > 0 else NEGATIVE)
+            assert panel.plot.values(mark, "width") == pytest.approx(0.8 + 4.2 * abs(g4[j, k]) / top, abs=0.01)
+            # the segment joins neuron k of layer 3 to neuron j of layer 4
+            xs, ys = panel.plot.values(mark, "x"), panel.plot.values(mark, "y")
+            assert (xs[0], ys[0]) == pytest.approx(panel.positions[(3, k)])
+            assert (xs[1], ys[1]) == pytest.approx(panel.positions[(4, j)])
+    assert panel.plot.values("w3_0_0", "color") == EDGE_GREY  # not computed yet
+    # the label under neuron 2 of layer 3 is its δ, by hand, and under it in the picture
+    items = panel.plot.values("labels", "items")
+    (delta,) = [it for it in items if it["text"].startswith("δ") and it["x"] == panel.positions[(3, 1)][0]
+                and abs(it["y"] - panel.positions[(3, 1)][1]) < 80 and it["y"] > panel.positions[(3, 1)][1]]
+    assert number_in(delta["text"]) == pytest.approx(hand["delta"][3][1], rel=6e-3)
+    # ∂C/∂w^4 is written out entry by entry
+    entries = [float(it["text"].replace("−", "-")) for it in items if it.get("anchor") == "end"]
+    np.testing.assert_allclose(entries, g4.ravel(), rtol=6e-2, atol=1e-12)

@@ -17,17 +17,22 @@ import math
 import ipywidgets as widgets
 import numpy as np
 
-from ...core.notation import neuron_name, number as _g, weight_name
-from ..dashboard.demon import html_name, nice_ceil, y_limits
 from ...core.finite_differences import agrees, partial_derivative
-from ..figures import Blitter, live_figure
+from ...core.notation import neuron_name, weight_name
+from ..drawing.plot import Plot
+from ..markup import agreement_mark, html_name, num_span, number as _g
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
 #: Examples in the batch when none is given: the state's own example and this many more − 1.
 DEFAULT_EXAMPLES = 4
-#: Points per side of the C_x(a^L) landscape.
+#: Points per side of the C_x(a^L) landscape; the browser is sent every SHOWN_EVERY-th of them.
 GRID = 81
+SHOWN_EVERY = 2
+#: C_x = 0 dark blue, large C_x light (the landscape's colour scale).
+_LANDSCAPE_STOPS = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#f7fbff")
+#: The "nice" numbers axis limits are rounded up to.
+_LADDER = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 _BAR = "#4c72b0"
 _CURRENT = "#d62728"
@@ -37,8 +42,26 @@ _MEAN = "#222222"
 
 
 def _span(q: str, value: float, digits: int = 6) -> str:
-    exact = repr(float(value)) if math.isfinite(value) else ""
-    return f'<span class="num" data-q="{q}" data-value="{exact}">{_g(value, digits)}</span>'
+    return num_span(q, value, digits)
+
+
+def _nice_ceil(value: float) -> float:
+    """The smallest number of the form ladder × 10^n that is ≥ value (value > 0)."""
+    exponent = math.floor(math.log10(value))
+    for exp in (exponent - 1, exponent, exponent + 1):
+        for step in _LADDER:
+            if step * 10.0**exp >= value:
+                return step * 10.0**exp
+    return value
+
+
+def _y_limits(values: np.ndarray, floor: float) -> tuple[float, float]:
+    """Limits that hold the values and 0 with a little headroom, on the nice ladder."""
+    finite = values[np.isfinite(values)]
+    hi = max(float(finite.max(initial=0.0)), 0.0)
+    lo = min(float(finite.min(initial=0.0)), 0.0)
+    side = max(floor, 0.1 * min(max(hi, -lo, floor), 1e300))
+    return -_nice_ceil(max(min(-lo, 1e300) * 1.08, side)), _nice_ceil(max(min(hi, 1e300) * 1.08, side))
 
 
 def parameter_of(selection: dict) -> tuple[str, int, int, int | None]:
@@ -78,13 +101,16 @@ class CostAssumptionsPanel(Panel):
     without it the first ``n_examples − 1`` examples of the state's batch are used. The
     parameter p is the selected weight w^l_jk, or the bias b^l_j of a selected neuron.
 
-    For other code and tests: ``fig``; ``cost_bars`` and ``grad_bars`` (one Rectangle per
-    example), ``cost_mean_line`` and ``grad_mean_line``; ``costs`` (C_x per example),
+    For other code and tests: ``plot``, the browser-drawn figure (axes ``cost``, ``grad`` and
+    ``land``; marks ``cost_bars``, ``grad_bars`` (one bar per example), ``cost_mean``,
+    ``grad_mean`` (rules at the means), ``landscape`` (a heatmap of C_x over a^L, every
+    ``SHOWN_EVERY``-th grid point, or ``curve`` with one output neuron), ``dot`` (a^L of example
+    1) and ``target`` (y); read them with ``plot.values``); ``costs`` (C_x per example),
     ``gradients`` (∂C_x/∂p per example), ``batch_gradient`` (the core's ∂C/∂p of the whole
-    batch), ``fd_gradient`` (finite differences on C); ``landscape`` (the AxesImage of C_x
-    over a^L, or None with one output neuron), ``landscape_values`` (its array, rows a^L_2,
-    columns a^L_1), ``grid`` (the a^L values of its columns/rows), ``dot`` (a^L of example 1),
-    ``target_dot`` (y); ``readout`` (HTML) and ``summary()``.
+    batch), ``fd_gradient`` (finite differences on C); ``landscape_values`` (C_x over a^L, rows
+    a^L_2, columns a^L_1; with one output neuron the curve's values), ``grid`` (the a^L values
+    of its columns/rows), ``one_output`` (True when the landscape is a curve); ``readout``
+    (HTML) and ``summary()``.
     """
 
     def __init__(self, state: ExplorerState, batch=None, n_examples: int = DEFAULT_EXAMPLES):
@@ -102,13 +128,14 @@ class CostAssumptionsPanel(Panel):
         self.gradients = np.zeros(self.m)
         self.batch_gradient = math.nan
         self.fd_gradient = math.nan
-        self.landscape = None
         self.landscape_values = None
+        self.landscape_top = math.nan  # C_x at the landscape's lightest colour
+        self.one_output = net.sizes[-1] == 1
         self._landscape_key = None
-        self._contours = None
+        self._spec_key = None
         self._key = None
-        self._build_figure()
-        self.widget = widgets.VBox([self.fig.canvas, self.readout])
+        self.plot = Plot()
+        self.widget = widgets.VBox([self.plot, self.readout])
         self.widget.add_class("cost-assumptions-panel")
         super().__init__(state)
         self.refresh()
@@ -121,35 +148,39 @@ class CostAssumptionsPanel(Panel):
         return X, Y
 
     # ------------------------------------------------------------ figure
-    def _build_figure(self) -> None:
-        fig = self.fig = live_figure(11.0, 3.4)
-        gs = fig.add_gridspec(1, 3, width_ratios=[1.0, 1.0, 1.05])
-        ax_c, ax_g, ax_l = (fig.add_subplot(gs[0, i]) for i in range(3))
-        self.ax_cost, self.ax_grad, self.ax_land = ax_c, ax_g, ax_l
-        xs = np.arange(1, self.m + 1)
-        colours = [_CURRENT] + [_BAR] * (self.m - 1)
-        self.cost_bars = list(ax_c.bar(xs, np.zeros(self.m), color=colours, width=0.6))
-        self.grad_bars = list(ax_g.bar(xs, np.zeros(self.m), color=colours, width=0.6))
-        self.cost_mean_line = ax_c.axhline(0.0, color=_MEAN, ls="--", lw=2, label="mean = C")
-        self.grad_mean_line = ax_g.axhline(0.0, color=_MEAN, ls="--", lw=2, label="mean = ∂C/∂p")
-        ax_g.axhline(0.0, color="0.7", lw=0.8)
-        for ax in (ax_c, ax_g):
-            ax.set_xticks(xs, [f"x{i}" for i in xs])
-            ax.set_xlabel("example (x1: the current one)", fontsize=11)
-            ax.grid(axis="y", alpha=0.3)
-            ax.legend(loc="best", fontsize=10, framealpha=0.85)
-        ax_c.set_title("$C_x$ per example (eq. 26)", fontsize=12)
-        self.grad_title = ax_g.set_title("", fontsize=12)
-        self.land_title = ax_l.set_title("", fontsize=12)
-        self.dot, = ax_l.plot([], [], "o", ms=10, color=_CURRENT, mec="white", mew=1.5, zorder=5, clip_on=False, label="$a^L$")
-        self.target_dot, = ax_l.plot([], [], "*", ms=14, color="#ffd21f", mec="k", mew=0.8, zorder=5, clip_on=False, label="y")
-        self.curve = None
-        # Bars, means and dots move with every slider event: they are blitted over a saved
-        # background. Limits, titles and the landscape change rarely and then redraw it all.
-        self.blitter = Blitter(fig)
-        self.blitter.add(*self.cost_bars, *self.grad_bars, self.cost_mean_line, self.grad_mean_line,
-                         self.dot, self.target_dot)
-        self._static_key = None
+    def _spec(self, grad_title: str, land_title: str) -> dict:
+        m = self.m
+        ticks = [[i, f"x_{i}"] for i in range(1, m + 1)]
+        colours = [_CURRENT] + [_BAR] * (m - 1)
+
+        def bars(id_, left, title, ylabel):
+            return {"id": id_, "left": left, "top": 34, "width": 250, "height": 210, "title": title,
+                    "xlabel": "example (x_1: the current one)", "ylabel": ylabel, "grid": True,
+                    "xlim": [0.4, m + 0.6], "xticks": ticks,
+                    "marks": [{"id": f"{id_}_zero", "type": "rule", "color": "#b3b3b3", "width": 1},
+                              {"id": f"{id_}_bars", "type": "bars", "colors": colours, "barWidth": 0.6},
+                              {"id": f"{id_}_mean", "type": "rule", "color": _MEAN, "width": 2, "dash": "6 4"},
+                              {"id": f"{id_}_label", "type": "text", "color": _MEAN}]}
+
+        if self.one_output:
+            land = [{"id": "curve", "type": "line", "color": _BAR}]
+            xlabel, ylabel = "a^L_1", "C_x"
+        else:
+            land = [{"id": "landscape", "type": "heatmap", "stops": list(_LANDSCAPE_STOPS),
+                     "rowNames": [], "columnName": "a^L_1 column"}]
+            xlabel, ylabel = "a^L_1", "a^L_2"
+        land += [{"id": "target", "type": "points", "color": "#ffd21f", "r": 7, "stroke": "#000000"},
+                 {"id": "dot", "type": "points", "color": _CURRENT, "r": 6, "stroke": "#ffffff"}]
+        return {
+            "name": "two-assumptions-about-the-cost", "width": 1090, "height": 300,
+            "description": "C_x and ∂C_x/∂p per example with their means, and C_x over the output activations",
+            "axes": [
+                bars("cost", 60, "C_x per example (eq. 26)", "C_x"),
+                bars("grad", 420, grad_title, "∂C_{x}/∂p"),
+                {"id": "land", "left": 790, "top": 34, "width": 230, "height": 210, "title": land_title,
+                 "xlabel": xlabel, "ylabel": ylabel, "ylabelOffset": 40, "marks": land},
+            ],
+        }
 
     # ------------------------------------------------------------ updates
     def refresh(self) -> None:
@@ -163,11 +194,8 @@ class CostAssumptionsPanel(Panel):
             # A scenario with other layer sizes: keep only the state's own example.
             self._extra = (np.zeros((net.sizes[0], 0)), np.zeros((net.sizes[-1], 0)))
             self.m = 1
-            self.fig.clear()
             self._landscape_key = None
-            self.landscape = None
-            self._build_figure()
-            self.widget.children = (self.fig.canvas, self.readout)
+        self.one_output = net.sizes[-1] == 1
         # The state's trace_revision goes up with every change of the parameters, the example,
         # an activation or the cost (a Δz or a click leaves it); the other examples are fixed.
         key = (tuple(sorted(state.selection.items())), state.trace_revision, self.m)
@@ -192,42 +220,42 @@ class CostAssumptionsPanel(Panel):
                 self.batch_gradient = float(trace.nabla_b[l][j, 0])
                 self.fd_gradient = partial_derivative(trace, "b", l, j)
             self.agrees = agrees(self.batch_gradient, self.fd_gradient, self.cost, net.dtype)
-            self._update_bars(kind, l, j, k)
-            self._update_landscape(trace)
+            marks = self._bars(kind, l, j, k)
+            marks.update(self._landscape(trace))
             self.readout.value = self._readout_html(trace, kind, l, j, k)
-        static = (self.ax_cost.get_ylim(), self.ax_grad.get_ylim(), self.grad_title.get_text(),
-                  self._landscape_key)
-        full = static != self._static_key
-        self._static_key = static
-        self.blitter.update(full=full, now=state.render_now)
-
-    def _update_bars(self, kind, l, j, k) -> None:
-        for bars, values, line, ax in (
-            (self.cost_bars, self.costs, self.cost_mean_line, self.ax_cost),
-            (self.grad_bars, self.gradients, self.grad_mean_line, self.ax_grad),
-        ):
-            shown = np.where(np.isfinite(values), values, 0.0)
-            for bar, v in zip(bars, shown):
-                bar.set_height(v)
-            mean = float(np.mean(shown))
-            line.set_ydata([mean, mean])
-            # "Nice" limits that stay put while the bars move a little (no full redraw then).
-            if (shown >= 0).all():
-                limits = (0.0, nice_ceil(max(float(shown.max()) * 1.1, 1e-6)))
-            else:
-                limits = y_limits(shown, 1e-6)
-            if limits != tuple(ax.get_ylim()):
-                ax.set_ylim(*limits)
         p = weight_name(l, j, k) if kind == "w" else neuron_name("b", l, j)
-        self.grad_title.set_text(rf"$\partial C_x/\partial {_tex(p)}$ per example")
+        n_out = net.sizes[-1]
+        land_title = ("C_x depends on the weights only through a^L (eq. 27)" if n_out == 1 else
+                      "C_x over a^L for x_1 (eq. 27)" + (", other outputs held" if n_out > 2 else ""))
+        spec_key = (self.m, self.one_output, p, land_title)
+        if spec_key != self._spec_key:  # the structure: rare (another parameter, another network)
+            self._spec_key = spec_key
+            self.plot.spec = self._spec(f"∂C_{{x}}/∂{p} per example", land_title)
+        self.plot.show(**marks)
 
-    def _update_landscape(self, trace) -> None:
+    def _bars(self, kind, l, j, k) -> dict:
+        xs = np.arange(1, self.m + 1, dtype=float)
+        marks = {}
+        for id_, values, label in (("cost", self.costs, "mean = C"), ("grad", self.gradients, "mean = ∂C/∂p")):
+            shown = np.where(np.isfinite(values), values, 0.0)
+            mean = float(np.mean(shown))
+            # "Nice" limits that stay put while the bars move a little.
+            if (shown >= 0).all():
+                limits = (0.0, _nice_ceil(max(float(shown.max()) * 1.1, 1e-6)))
+            else:
+                limits = _y_limits(shown, 1e-6)
+            marks[f"{id_}_bars"] = {"x": xs, "y": shown}
+            marks[f"{id_}_mean"] = {"y": [mean]}
+            marks[f"{id_}_zero"] = {"y": [0.0]}
+            marks[f"{id_}_label"] = {"items": [{"x": self.m + 0.55, "y": mean, "text": label, "anchor": "end"}]}
+            marks[f"@{id_}"] = {"ylim": list(limits)}
+        return marks
+
+    def _landscape(self, trace) -> dict:
         net = self.state.network
         aL = np.asarray(trace.a[net.L][:, 0], dtype=float)
         y = np.asarray(trace.y[:, 0], dtype=float)
         act = net.activation(net.L)
-        ax = self.ax_land
-        n_out = net.sizes[-1]
         lo, hi = landscape_range(act, np.concatenate([aL[:2], y[:2]]))
         if lo <= -math.inf or hi >= math.inf:
             lo, hi = -1.0, 2.0
@@ -235,27 +263,21 @@ class CostAssumptionsPanel(Panel):
         if net.cost.name == "cross_entropy":
             grid = np.linspace(lo + 0.005 * (hi - lo), hi - 0.005 * (hi - lo), GRID)
         self.grid = grid
-        if n_out == 1:
+        marks = {}
+        if self.one_output:
             # C_x over a^L depends on y and the cost only: a dragged weight moves the dot, not
-            # the curve, so it keeps blitting (the few numbers it is drawn from are its key).
+            # the curve (the few numbers it is drawn from are its key).
             key = ("curve", lo, hi, tuple(y.tolist()), trace.cost_function)
             if key != self._landscape_key:
                 self._landscape_key = key
                 values = net.cost.value(grid.reshape(1, -1), np.full((1, GRID), y[0]))
-                self.landscape_values = np.asarray(values, dtype=float)
-                if self.curve is None:
-                    self.curve, = ax.plot(grid, self.landscape_values, color=_BAR, lw=2)
-                else:
-                    self.curve.set_data(grid, self.landscape_values)
-                ax.set_xlim(lo, hi)
+                self.landscape_values = np.asarray(values, dtype=float).reshape(-1)
                 top = float(np.nanmax(self.landscape_values))
-                ax.set_ylim(0.0, top * 1.05 if top > 0 else 1.0)
-                ax.set_xlabel("$a^L_1$", fontsize=12)
-                ax.set_ylabel("$C_x$", fontsize=12)
-                self.land_title.set_text("$C_x$ depends on the weights only through $a^L$ (eq. 27)")
-            self.dot.set_data([aL[0]], [float(trace.costs[0])])
-            self.target_dot.set_data([y[0]], [0.0])
-            return
+                marks["curve"] = {"x": grid, "y": self.landscape_values}
+                marks["@land"] = {"xlim": [lo, hi], "ylim": [0.0, top * 1.05 if top > 0 else 1.0]}
+            marks["dot"] = {"x": [aL[0]], "y": [float(trace.costs[0])]}
+            marks["target"] = {"x": [y[0]], "y": [0.0]}
+            return marks
         others = aL[2:]
         key = ("image", lo, hi, tuple(y.tolist()), tuple(others.tolist()), trace.cost_function)
         if key != self._landscape_key:
@@ -266,29 +288,19 @@ class CostAssumptionsPanel(Panel):
             self.landscape_values = np.asarray(values, dtype=float)
             finite = self.landscape_values[np.isfinite(self.landscape_values)]
             vmax = float(np.percentile(finite, 95)) if finite.size else 1.0
-            extent = (lo, hi, lo, hi)
-            if self.landscape is None:
-                self.landscape = ax.imshow(self.landscape_values, origin="lower", extent=extent, cmap="Blues_r",
-                                           vmin=0.0, vmax=vmax, aspect="auto", interpolation="bilinear")
-                cbar = self.fig.colorbar(self.landscape, ax=ax, fraction=0.05, pad=0.02)
-                cbar.set_label("$C_x$", fontsize=11)
-                ax.set_xlabel("$a^L_1$", fontsize=12)
-                ax.set_ylabel("$a^L_2$", fontsize=12)
-                ax.legend(loc="upper right", fontsize=10, framealpha=0.8)
-            else:
-                self.landscape.set_data(self.landscape_values)
-                self.landscape.set_extent(extent)
-                self.landscape.set_clim(0.0, vmax)
-            if self._contours is not None:
-                self._contours.remove()
-            self._contours = ax.contour(grid, grid, self.landscape_values, levels=6, colors="k",
-                                        linewidths=0.7, alpha=0.3)
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(lo, hi)
-            held = ", other outputs held" if n_out > 2 else ""
-            self.land_title.set_text(f"$C_x$ over $a^L$ for x1 (eq. 27){held}")
-        self.dot.set_data([aL[0]], [aL[1]])
-        self.target_dot.set_data([y[0]], [y[1]])
+            # Every SHOWN_EVERY-th point; the heatmap's cells are centred on those points, so the
+            # axes reach half a cell beyond the first and last.
+            shown = self.landscape_values[::SHOWN_EVERY, ::SHOWN_EVERY]
+            g = grid[::SHOWN_EVERY]
+            half = (g[1] - g[0]) / 2
+            rows = [f"a^L_2 = {_g(v, 3)}" for v in g[::-1]]
+            marks["landscape"] = {"shape": list(shown.shape), "values": shown[::-1].ravel(),  # row 0 at the top
+                                  "domain": [0.0, vmax], "rowNames": rows}
+            marks["@land"] = {"xlim": [g[0] - half, g[-1] + half], "ylim": [g[0] - half, g[-1] + half]}
+            self.landscape_top = vmax
+        marks["dot"] = {"x": [aL[0]], "y": [aL[1]]}
+        marks["target"] = {"x": [y[0]], "y": [y[1]]}
+        return marks
 
     # ------------------------------------------------------------ text
     def _readout_html(self, trace, kind, l, j, k) -> str:
@@ -299,8 +311,7 @@ class CostAssumptionsPanel(Panel):
         grad_terms = " + ".join(f"({_g(g)})" if g < 0 else _g(g) for g in self.gradients)
         rule = (f"a<sup>{l - 1}</sup><sub>{k + 1}</sub>·δ<sup>{l}</sup><sub>{j + 1}</sub> (BP4)" if kind == "w"
                 else f"δ<sup>{l}</sup><sub>{j + 1}</sub> (BP3)")
-        ok = ('<span class="mark ok" style="color:#1a7f37;font-weight:bold">✓ agrees</span>' if self.agrees
-              else '<span class="mark bad" style="color:#b00020;font-weight:bold">✗ differs</span>')
+        ok = agreement_mark(self.agrees)
         L = net.L
         aL, y = trace.a[L][:, 0], trace.y[:, 0]
         if net.cost.name == "quadratic":
@@ -322,7 +333,10 @@ class CostAssumptionsPanel(Panel):
             f"<div style='margin-top:4px'><b>Assumption 2</b> (eq. 27): for x1, C<sub>x</sub> = {formula} = "
             f"{_span('C_from_output', from_output)}, computed from a<sup>L</sup> and y alone; the network's "
             f"C<sub>x1</sub> = {_span('C_x1', float(self.costs[0]))}</div>"
-            "</div>"
+            + ("" if self.one_output else
+               "<div style='font-size:13px;color:#555'>The landscape: dark blue is C<sub>x</sub> = 0, white "
+               f"C<sub>x</sub> ≥ {_span('landscape_top', self.landscape_top, 3)} (hover it to read C<sub>x</sub>).</div>")
+            + "</div>"
         )
 
     def summary(self) -> str:
@@ -334,13 +348,6 @@ class CostAssumptionsPanel(Panel):
             f"dC/d{p} = mean of dC_x/d{p} = {float(np.mean(self.gradients)):.9f}; "
             f"backprop on the batch {self.batch_gradient:.9f}; finite differences {self.fd_gradient:.9f}"
         )
-
-
-def _tex(name: str) -> str:
-    """'w^3_21' → 'w^{3}_{21}' for mathtext."""
-    head, _, rest = name.partition("^")
-    sup, _, sub = rest.partition("_")
-    return f"{head}^{{{sup}}}_{{{sub}}}"
 
 
 __all__ = ["CostAssumptionsPanel", "landscape_range", "parameter_of", "per_example_gradient"]

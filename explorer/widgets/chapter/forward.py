@@ -16,7 +16,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ...core.notation import neuron_name, number as _g, weight_name
-from ..dashboard.demon import html_name
+from ..choices import follow
+from ..markup import html_name
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
@@ -66,8 +67,6 @@ class ForwardPanel(Panel):
     """
 
     def __init__(self, state: ExplorerState):
-        self._syncing = False
-        self._sizes = None
         self._key = None
         self.terms: list[tuple[int, float, float]] = []
         self.z_sum = math.nan
@@ -76,8 +75,9 @@ class ForwardPanel(Panel):
         for dd in (self.layer_dropdown, self.neuron_dropdown):
             dd.style.description_width = "50px"
         self.html = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.controls = widgets.HBox([self.layer_dropdown, self.neuron_dropdown])
         self.widget = widgets.VBox(
-            [widgets.HBox([self.layer_dropdown, self.neuron_dropdown]), self.html],
+            [self.controls, self.html],
             layout=widgets.Layout(min_width="460px", max_width="820px"),
         )
         self.widget.add_class("forward-panel")
@@ -88,34 +88,23 @@ class ForwardPanel(Panel):
 
     # ------------------------------------------------------------ controls → state
     def _on_layer(self, change) -> None:
-        if not self._syncing:
-            l = change["new"]
-            _, j = self.state.selected_neuron
-            self.state.select_neuron(l, min(j, self.state.network.sizes[l - 1] - 1))
+        l, j = self.state.selected_neuron
+        if change["new"] is not None and change["new"] != l:
+            new = change["new"]
+            self.state.select_neuron(new, min(j, self.state.network.sizes[new - 1] - 1))
 
     def _on_neuron(self, change) -> None:
-        if not self._syncing:
-            l, _ = self.state.selected_neuron
+        l, j = self.state.selected_neuron
+        if change["new"] is not None and change["new"] != j:
             self.state.select_neuron(l, change["new"])
 
     def _sync_controls(self) -> None:
         net = self.state.network
         l, j = self.state.selected_neuron
-        self._syncing = True
-        try:
-            if self._sizes != net.sizes:
-                self._sizes = net.sizes
-                self.layer_dropdown.options = [(f"l = {m}", m) for m in net.layers]
-                self.neuron_dropdown.options = []
-            if self.layer_dropdown.value != l:
-                self.layer_dropdown.value = l
-            options = [(f"j = {i + 1}", i) for i in range(net.sizes[l - 1])]
-            if list(self.neuron_dropdown.options) != options:
-                self.neuron_dropdown.options = options
-            if self.neuron_dropdown.value != j:
-                self.neuron_dropdown.value = j
-        finally:
-            self._syncing = False
+        self.layer_dropdown = follow(self.controls, self.layer_dropdown,
+                                     [(f"l = {m}", m) for m in net.layers], l, self._on_layer)
+        self.neuron_dropdown = follow(self.controls, self.neuron_dropdown,
+                                      [(f"j = {i + 1}", i) for i in range(net.sizes[l - 1])], j, self._on_neuron)
 
     # ------------------------------------------------------------ state → text
     def refresh(self) -> None:

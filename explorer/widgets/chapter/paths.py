@@ -21,24 +21,22 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.collections import LineCollection
-from matplotlib.ticker import MaxNLocator
 
 from ...core import count_paths, path_sum
 from ...core.costs import QuadraticCost
 from ...core.notation import neuron_name, weight_name
 from ...core.paths import PathSum, path_sum_weighted_inputs
 from ...core.finite_differences import partial_derivative
-from ..dashboard.demon import fmt, html_name, num_span
-from ..figures import live_figure, render_now
+from ..choices import follow
+from ..dashboard.diagram import NetworkDiagram
+from ..drawing.plot import Plot
+from ..markup import html_name, num_span, number as fmt
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
 #: The panel lists at most this many paths (``path_sum``'s own limit is larger); beyond it,
 #: only the count is shown.
 PATH_LIMIT = 1000
-#: A layer with more neurons than this is drawn as one box.
-MAX_NODES = 10
 #: The architectures of the growth table (the current network is added in front).
 EXAMPLE_ARCHITECTURES = (
     (2, 3, 2),
@@ -53,9 +51,9 @@ EXAMPLE_ARCHITECTURES = (
 VARIABLES = (("activations a", "a"), ("weighted inputs z", "z"))
 
 PATH_COLOR = "#d95f02"
-WEIGHT_COLOR = "#1b9e77"
-FAN_COLOR = "#f4c49c"
-EDGE_GREY = "#d0d0d0"
+STEM_COLOR = "#9ecae1"
+RUNNING_COLOR = "#08519c"
+TARGET_COLOR = "#d62728"
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
@@ -197,11 +195,13 @@ class PathsPanel(Panel):
     ``state.selection`` when it is a weight, and select the weight in the state when changed),
     ``variables`` ("a" or "z"), ``path_select`` (one option per path; choosing one highlights
     it), ``summary`` (HTML: the sum against the trace and finite differences), ``detail``
-    (HTML: the chosen path's factors), ``growth`` (HTML table). ``fig`` has ``ax_net`` (the
-    drawing) and ``ax_sum`` (the running sum): ``stems`` (each path's product), ``running``
-    (the cumulative sum), ``target_line`` (the trace's ∂C/∂w), ``marker`` (the chosen path).
-    ``result`` is the current ``PathSum`` (None when refused), ``refused`` the reason;
-    ``positions`` maps each drawn node (l, i) (and ("C", 0), the cost) to its (x, y) in ``ax_net``.
+    (HTML: the chosen path's factors), ``growth`` (HTML table). ``diagram`` is the network
+    (the explorer's ``NetworkDiagram``: clicking a weight there lists its paths), with the
+    weight and the chosen path marked (``diagram.marks``). ``plot`` draws the sum (axes
+    ``sum``): ``stems`` (each path's product), ``running`` (the cumulative sum), ``target``
+    (the trace's ∂C/∂w), ``marker`` (the chosen path), ``note``; read them with ``plot.values``.
+    ``result`` is the current ``PathSum`` (None when refused), ``refused`` the reason,
+    ``path_index`` the chosen path (0-based, None when there is none).
     """
 
     def __init__(self, state: ExplorerState, architectures=EXAMPLE_ARCHITECTURES, limit: int = PATH_LIMIT):
@@ -210,10 +210,9 @@ class PathsPanel(Panel):
         self.result: PathSum | None = None
         self.refused = ""
         self._weight = (2, 0, 0)
-        self._syncing = False
         self._key = None
         self._sizes = None
-        self._drawn_once = False
+        self.path_index: int | None = None
 
         self.layer_dropdown = widgets.Dropdown(description="w: l", layout=widgets.Layout(width="120px"))
         self.j_dropdown = widgets.Dropdown(description="j", layout=widgets.Layout(width="100px"))
@@ -228,15 +227,29 @@ class PathsPanel(Panel):
         self.message = widgets.HTML()
         self.detail = widgets.HTML()
         self.growth = widgets.HTML()
-        self.figure_box = widgets.Box()
+        self.controls = widgets.HBox([self.layer_dropdown, self.j_dropdown, self.k_dropdown, self.variables],
+                                     layout=widgets.Layout(align_items="center", flex_flow="row wrap"))
+        self.diagram = NetworkDiagram(state)
+        self.plot = Plot(spec=_SUM_SPEC)
+        legend = "".join(
+            f'<span style="margin-right:12px"><span style="color:{c};font-weight:bold">{mark}</span> {text}</span>'
+            for c, mark, text in ((STEM_COLOR, "▮", "one path's product"), (RUNNING_COLOR, "—", "running sum"),
+                                  (TARGET_COLOR, "- -", "∂C/∂w from backprop (the trace)"),
+                                  (PATH_COLOR, "●", "the chosen path"))
+        )
+        self.figure_box = widgets.HBox([
+            widgets.Box([self.diagram], layout=widgets.Layout(width="530px", flex="0 0 auto")),
+            widgets.VBox([self.plot, widgets.HTML(f'<div style="font-size:12px;margin-left:40px">{legend}</div>',
+                                                  layout=widgets.Layout(width="400px"))],
+                         layout=widgets.Layout(width="410px", flex="0 0 auto")),
+        ], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap"))
         self.list_box = widgets.VBox([
             widgets.HTML("<style>.paths-list select {font-family: monospace; font-size: 12.5px}</style>"
                          "<b>Every path</b> (click one to highlight it): its neurons, its factors, their product"),
             self.path_select,
         ])
         self.widget = widgets.VBox([
-            widgets.HBox([self.layer_dropdown, self.j_dropdown, self.k_dropdown, self.variables],
-                         layout=widgets.Layout(align_items="center", flex_flow="row wrap")),
+            self.controls,
             self.message,
             self.summary,
             self.figure_box,
@@ -247,34 +260,40 @@ class PathsPanel(Panel):
         self.widget.add_class("paths-panel")
 
         self.layer_dropdown.observe(self._on_layer, names="value")
-        self.j_dropdown.observe(self._on_jk, names="value")
-        self.k_dropdown.observe(self._on_jk, names="value")
+        self.j_dropdown.observe(self._on_j, names="value")
+        self.k_dropdown.observe(self._on_k, names="value")
         self.variables.observe(self._on_variables, names="value")
         self.path_select.observe(self._on_path, names="value")
         super().__init__(state)
         self.refresh()
 
     # ------------------------------------------------------------ controls → state
+    # Each handler compares its control's value with the weight listed: equal means the panel
+    # itself is showing the state's choice, and nothing is to be done.
     def _on_layer(self, change) -> None:
-        if self._syncing:
+        l, j, k = self._weight
+        new = change["new"]
+        if new is None or new == l:
             return
         net = self.state.network
-        l = change["new"]
-        _, j, k = self._weight
-        self.state.select_weight(l, min(j, net.sizes[l - 1] - 1), min(k, net.sizes[l - 2] - 1))
+        self.state.select_weight(new, min(j, net.sizes[new - 1] - 1), min(k, net.sizes[new - 2] - 1))
 
-    def _on_jk(self, change) -> None:
-        if self._syncing:
-            return
-        self.state.select_weight(self.layer_dropdown.value, self.j_dropdown.value, self.k_dropdown.value)
+    def _on_j(self, change) -> None:
+        l, j, k = self._weight
+        if change["new"] is not None and change["new"] != j:
+            self.state.select_weight(l, change["new"], k)
+
+    def _on_k(self, change) -> None:
+        l, j, k = self._weight
+        if change["new"] is not None and change["new"] != k:
+            self.state.select_weight(l, j, change["new"])
 
     def _on_variables(self, change) -> None:
         self.refresh()
 
     def _on_path(self, change) -> None:
-        if not self._syncing and self.result is not None and change["new"] is not None:
+        if self.result is not None and change["new"] is not None and change["new"] != self.path_index:
             self._show_path(change["new"])
-            self._draw()
 
     @property
     def weight(self) -> tuple[int, int, int]:
@@ -290,28 +309,18 @@ class PathsPanel(Panel):
         if not (2 <= l <= net.L and j < net.sizes[l - 1] and k < net.sizes[l - 2]):
             self._weight = (2, 0, 0)
         l, j, k = self._weight
-        self._syncing = True
-        try:
-            layers = [(f"{m}", m) for m in net.layers]
-            if list(self.layer_dropdown.options) != layers:
-                self.layer_dropdown.options = layers
-            self.layer_dropdown.value = l
-            js = [(f"{i + 1}", i) for i in range(net.sizes[l - 1])]
-            ks = [(f"{i + 1}", i) for i in range(net.sizes[l - 2])]
-            if list(self.j_dropdown.options) != js:
-                self.j_dropdown.options = js
-            if list(self.k_dropdown.options) != ks:
-                self.k_dropdown.options = ks
-            self.j_dropdown.value, self.k_dropdown.value = j, k
-        finally:
-            self._syncing = False
+        self.layer_dropdown = follow(self.controls, self.layer_dropdown, [(f"{m}", m) for m in net.layers], l,
+                                     self._on_layer)
+        self.j_dropdown = follow(self.controls, self.j_dropdown, [(f"{i + 1}", i) for i in range(net.sizes[l - 1])],
+                                 j, self._on_j)
+        self.k_dropdown = follow(self.controls, self.k_dropdown, [(f"{i + 1}", i) for i in range(net.sizes[l - 2])],
+                                 k, self._on_k)
 
     def refresh(self) -> None:
         state, net = self.state, self.state.network
         self._sync_weight()
         if tuple(net.sizes) != self._sizes:
             self._sizes = tuple(net.sizes)
-            self._build_figure()
             archs = self.architectures if self._sizes in self.architectures else (self._sizes, *self.architectures)
             self.growth.value = growth_table_html(growth_rows(archs), current=self._sizes)
         self.message.value = (f'<div class="diverged" style="color:#b00020">⚠ {html.escape(state.diverged)}: '
@@ -343,15 +352,12 @@ class PathsPanel(Panel):
                 f"a<sup>{l - 1}</sup><sub>{k + 1}</sub> δ<sup>{l}</sup><sub>{j + 1}</sub>). "
                 "Choose a weight of a later layer, or a smaller network.</div>"
             )
-            self._syncing = True
-            try:
-                self.path_select.options = []
-            finally:
-                self._syncing = False
+            self.path_index = None
+            self.path_select.options = []
             self.list_box.layout.display = "none"
             self.detail.value = ""
+            self.diagram.set_marks(self._weight_marks(), caption=f"red: {plain_name('w', l, j, k)} ({n:,} paths to C)")
             self._update_figure(None)
-            self._draw()
             return
         self.refused = ""
         maker = path_sum if self.variables.value == "a" else path_sum_weighted_inputs
@@ -365,14 +371,14 @@ class PathsPanel(Panel):
             return
         self.finite_difference = partial_derivative(trace, "w", l, j, k)  # eq. 46, on the trace's copies
         self.running_sum = np.cumsum([p.product for p in self.result.paths])
+        self._update_figure(self.result)
         self.list_box.layout.display = None
-        self._syncing = True
-        try:
-            self.path_select.rows = min(max(self.result.n_paths, 2), 12)
-            self.path_select.options = [(self._option(i, p), i) for i, p in enumerate(self.result.paths)]
+        self.path_index = None
+        self.path_select.rows = min(max(self.result.n_paths, 2), 12)
+        # New options reset the list to its first path; its handler then shows that path.
+        self.path_select.options = [(self._option(i, p), i) for i, p in enumerate(self.result.paths)]
+        if self.path_select.value != 0:
             self.path_select.value = 0
-        finally:
-            self._syncing = False
         total = self.result.total
         v = self.variables.value
         self.summary.value = (
@@ -383,9 +389,8 @@ class PathsPanel(Panel):
             f"{num_span('trace', backprop, 10)}; central finite difference (eq. 46): {num_span('fd', self.finite_difference, 7)}. "
             f"Sum − backprop = {num_span('difference', total - backprop, 3)}.</div>"
         )
-        self._update_figure(self.result)
-        self._show_path(0)
-        self._draw()
+        if self.path_index != 0:
+            self._show_path(0)
 
     def _widths(self, l: int) -> str:
         sizes = self.state.network.sizes[l:]
@@ -431,6 +436,7 @@ class PathsPanel(Panel):
             f'<td style="text-align:right">= {num_span("product", path.product, 5)}</td></tr></table>'
             f"<small>Eq. 53 writes the same product from C backwards.</small>{extra}</div>"
         )
+        self.path_index = index
         self._highlight(index)
 
     @staticmethod
@@ -440,121 +446,80 @@ class PathsPanel(Panel):
         text = re.sub(r"([a-zδ])\^(\d+)_([\d,]+)", lambda m: f"{m[1]}<sup>{m[2]}</sup><sub>{m[3]}</sub>", text)
         return re.sub(r"([a-zδ])_([\d,a-z]+)", lambda m: f"{m[1]}<sub>{m[2]}</sub>", text)
 
-    # ------------------------------------------------------------ the figure
-    def _build_figure(self) -> None:
-        net = self.state.network
-        sizes, L = net.sizes, net.L
-        if getattr(self, "fig", None) is not None:
-            self.fig.canvas.close()
-        fig = self.fig = live_figure(9.6, 3.5)
-        fig.set_layout_engine("none")
-        self.ax_net = ax = fig.add_axes((0.0, 0.02, 0.42, 0.92))
-        self.ax_sum = fig.add_axes((0.55, 0.14, 0.43, 0.66))
-        ax.set_axis_off()
-        drawn = [n if n <= MAX_NODES else 1 for n in sizes]
-        ax.set_xlim(-0.4, L + 0.4)
-        ax.set_ylim(-max(drawn) / 2 - 0.7, max(drawn) / 2 + 0.5)
-        self._drawn = drawn
-        pos = self.positions = {}
-        for l in range(1, L + 1):
-            for i in range(drawn[l - 1]):
-                pos[(l, i)] = (l - 1, (drawn[l - 1] - 1) / 2 - i)
-        pos[("C", 0)] = (L, 0.0)
-        segs = [(pos[(l - 1, k)], pos[(l, j)]) for l in range(2, L + 1)
-                for j in range(drawn[l - 1]) for k in range(drawn[l - 2])]
-        segs += [(pos[(L, m)], pos[("C", 0)]) for m in range(drawn[L - 1])]
-        ax.add_collection(LineCollection(segs, colors=EDGE_GREY, linewidths=0.8, zorder=1))
-        self.fan = ax.add_collection(LineCollection([], colors=FAN_COLOR, linewidths=1.6, zorder=2))
-        self.path_edges = ax.add_collection(LineCollection([], colors=PATH_COLOR, linewidths=4.0, zorder=3))
-        self.weight_edge = ax.add_collection(LineCollection([], colors=WEIGHT_COLOR, linewidths=4.0, zorder=3))
-        xy = np.array([pos[key] for key in pos if key[0] != "C"])
-        ax.scatter(xy[:, 0], xy[:, 1], s=170, facecolors="white", edgecolors="#555", linewidths=1.1, zorder=4)
-        for (l, i), (x, y) in pos.items():
-            if l == "C":
-                continue
-            label = f"{sizes[l - 1]}" if sizes[l - 1] > MAX_NODES else f"{i + 1}"
-            ax.text(x, y, label, ha="center", va="center", fontsize=7, zorder=5, color="#444")
-        ax.scatter([L], [0.0], s=320, marker="s", facecolors="#f6f6f6", edgecolors="#555", zorder=4)
-        ax.text(L, 0.0, "C", ha="center", va="center", fontsize=10, zorder=5)
-        for l in range(1, L + 1):
-            ax.text(l - 1, max(drawn) / 2 + 0.25, f"l = {l}", ha="center", fontsize=9, color="#333")
-        self.net_title = ax.text(0.02, 0.0, "", transform=ax.transAxes, fontsize=10, va="bottom",
-                                 color=WEIGHT_COLOR)
-
-        s = self.ax_sum
-        s.axhline(0.0, color="0.8", lw=0.8, zorder=0)
-        self.stems = s.add_collection(LineCollection([], colors="#9ecae1", linewidths=3, zorder=1,
-                                                     label="one path's product"))
-        self.running, = s.plot([], [], "-", drawstyle="steps-mid", color="#08519c", lw=2, zorder=3,
-                               label="running sum")
-        self.target_line = s.axhline(0.0, color="#d62728", ls="--", lw=1.5, zorder=2, label="∂C/∂w from backprop (the trace)")
-        self.marker, = s.plot([], [], "o", color=PATH_COLOR, ms=8, mec="white", zorder=4, label="chosen path")
-        s.set_xlabel("path number", fontsize=10)
-        s.tick_params(labelsize=9)
-        s.xaxis.set_major_locator(MaxNLocator(integer=True))
-        s.grid(True, color="0.93")
-        s.set_ylabel("sum over paths", fontsize=10)
-        s.legend(handles=[self.stems, self.running, self.target_line, self.marker], fontsize=8.5,
-                 loc="lower center", bbox_to_anchor=(0.5, 1.01), ncol=2, frameon=False, handlelength=1.4)
-        self.sum_note = s.text(0.5, 0.5, "", transform=s.transAxes, ha="center", va="center", fontsize=10,
-                               color="#8a4b00")
-        self.figure_box.children = [fig.canvas]
-        self._drawn_once = False
-
-    def _node(self, l: int, i: int) -> tuple[float, float]:
-        return self.positions[(l, i if self._drawn[l - 1] == self.state.network.sizes[l - 1] else 0)]
+    # ------------------------------------------------------------ the figures
+    def _weight_marks(self) -> list[dict]:
+        l, j, k = self._weight
+        return [{"kind": "weight", "layer": l, "j": j, "k": k}]
 
     def _update_figure(self, result: PathSum | None) -> None:
+        """The sum's numbers: every product, the running sum, the trace's ∂C/∂w, one message."""
         net, trace = self.state.network, self.state.trace
         l, j, k = self._weight
-        self.weight_edge.set_segments([(self._node(l - 1, k), self._node(l, j))])
-        fan = set()
-        for r in range(l + 1, net.L + 1):  # every edge some path of this weight uses
-            sources = [j] if r == l + 1 else range(net.sizes[r - 2])
-            for p in sources:
-                for q in range(net.sizes[r - 1]):
-                    fan.add((self._node(r - 1, p), self._node(r, q)))
-        fan |= {(self._node(net.L, m), self.positions[("C", 0)]) for m in range(net.sizes[-1])}
-        if l == net.L:
-            fan = {(self._node(net.L, j), self.positions[("C", 0)])}
-        self.fan.set_segments(sorted(fan))
-        self.net_title.set_text(f"{plain_name('w', l, j, k)}: {count_paths(net.sizes, l):,} paths to C")
         target = float(trace.nabla_w[l][j, k])
-        self.target_line.set_ydata([target, target])
+        self._figure = {"target": {"y": [target]}, "zero": {"y": [0.0]}}
         if result is None:
-            self.stems.set_segments([])
-            self.running.set_data([], [])
-            self.marker.set_data([], [])
-            self.path_edges.set_segments([])
-            self.sum_note.set_text(f"{count_paths(net.sizes, l):,} paths: too many to list")
-            self.ax_sum.set_xlim(0, 1)
+            self._figure.update({
+                "stems": {"x": [], "y": []}, "running": {"x": [], "y": []}, "marker": {"x": [], "y": []},
+                "note": {"items": [{"px": 160, "py": 100, "anchor": "middle", "color": "#8a4b00",
+                                    "text": f"{count_paths(net.sizes, l):,} paths: too many to list"}]},
+                "@sum": {"xlim": [0.0, 1.0]},
+            })
             lo, hi = sorted((0.0, target))
         else:
             n = result.n_paths
-            idx = np.arange(1, n + 1)
+            idx = np.arange(1, n + 1, dtype=float)
             products = np.array([p.product for p in result.paths])
-            self.stems.set_segments([((i, 0.0), (i, v)) for i, v in zip(idx, products)])
-            self.running.set_data(idx, self.running_sum)
-            self.sum_note.set_text("")
-            self.ax_sum.set_xlim(0.3, n + 0.7)
+            self._figure.update({
+                "stems": {"x": idx, "y": products, "barWidth": 0.5 if n > 1 else 0.3},
+                "running": {"x": idx, "y": self.running_sum},
+                "note": {"items": []},
+                "@sum": {"xlim": [0.3, n + 0.7]},
+            })
             values = np.concatenate([products, self.running_sum, [0.0, target]])
             lo, hi = float(values.min()), float(values.max())
         pad = 0.08 * (hi - lo) or max(abs(hi), 1e-12) * 0.1
-        self.ax_sum.set_ylim(lo - pad, hi + pad)
+        self._figure["@sum"]["ylim"] = [lo - pad, hi + pad]
+        if result is None:
+            self.plot.show(**self._figure)
 
     def _highlight(self, index: int) -> None:
-        l = self._weight[0]
+        """Mark the weight and the path's neurons and weights in the diagram; the path's point."""
+        l, j, k = self._weight
         path = self.result.paths[index]
-        nodes = [self._node(l + s, n) for s, n in enumerate(path.neurons)] + [self.positions[("C", 0)]]
-        self.path_edges.set_segments(list(zip(nodes, nodes[1:])))
-        self.marker.set_data([index + 1], [self.running_sum[index]])
+        v = self.variables.value
+        marks = self._weight_marks()
+        for s, q in enumerate(path.neurons):
+            marks.append({"kind": "neuron", "layer": l + s, "j": q, "label": neuron_name(v, l + s, q)})
+            if s:
+                p = path.neurons[s - 1]
+                marks.append({"kind": "weight", "layer": l + s, "j": q, "k": p})
+        self.diagram.set_marks(marks, caption=f"red: {plain_name('w', l, j, k)} and path {index + 1} of "
+                                              f"{self.result.n_paths} to C")
+        self.plot.show(**self._figure, marker={"x": [index + 1], "y": [self.running_sum[index]]})
 
-    def _draw(self) -> None:
-        if not self._drawn_once or self.state.render_now:
-            self._drawn_once = True
-            render_now(self.fig)
-        else:
-            self.fig.canvas.draw_idle()
+    def close(self) -> None:
+        self.diagram.close()
+        self.plot.close()
+        super().close()
+
+
+#: The running sum's figure: one axes, its marks; the numbers come with every event.
+_SUM_SPEC = {
+    "name": "sum-over-paths", "width": 400, "height": 300,
+    "description": "each path's product, their running sum, and backprop's ∂C/∂w",
+    "axes": [{
+        "id": "sum", "left": 70, "top": 30, "width": 315, "height": 220, "grid": True,
+        "title": "sum over paths (eq. 53)", "xlabel": "path number", "ylabel": "sum over paths", "ylabelOffset": 58,
+        "marks": [
+            {"id": "zero", "type": "rule", "color": "#cccccc", "width": 1},
+            {"id": "stems", "type": "bars", "color": STEM_COLOR},
+            {"id": "target", "type": "rule", "color": TARGET_COLOR, "width": 1.5, "dash": "6 4"},
+            {"id": "running", "type": "line", "color": RUNNING_COLOR, "width": 2},
+            {"id": "marker", "type": "points", "color": PATH_COLOR, "r": 6, "stroke": "#ffffff"},
+            {"id": "note", "type": "text"},
+        ],
+    }],
+}
 
 
 __all__ = [

@@ -14,10 +14,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ...core.notation import neuron_name, number as _g
+from ...core.notation import neuron_name
 from ...core.saturation import DEFAULT_SAT_FRACTION, neuron_saturation, sigma_prime_of_builtins
-from ..dashboard.demon import html_name
-from ..figures import Blitter, live_figure
+from ..drawing.plot import Plot
+from ..markup import html_name, num_span, number as _g
 from ..panel import Panel, diverged_html
 from ..state import ACTIVATIONS, ExplorerState
 
@@ -47,56 +47,54 @@ class SlopePanel(Panel):
     """σ(z) and σ'(z) of the selected neuron with its z marked; swap its activation; σ' elsewhere.
 
     For other code and tests: ``activation_buttons`` (ToggleButtons: this neuron's activation),
-    ``fig``, ``ax_f`` and ``ax_p`` with the artists ``f_line``, ``p_line`` (the curves),
-    ``f_dot``, ``p_dot`` (the neuron, this example) and ``rug`` (the batch's z's on the σ'
-    axes); ``z``, ``sigma_prime`` (this neuron, this example), ``neuron`` (the core's
-    ``NeuronSaturation`` of it: σ'/max σ', saturated or not, δ's other factor), ``slopes`` (σ'(z) by
-    activation name), ``readout`` (HTML) and ``summary()``.
+    ``plot`` (the browser-drawn figure: axes ``f`` and ``p``; marks ``f_curve``, ``p_curve``
+    (the curves), ``f_dot``, ``p_dot`` (the neuron, this example), ``rug`` (the batch's z's on
+    the σ' axes) and ``band`` (the saturated strip); read them with ``plot.values``); ``z``,
+    ``sigma_prime`` (this neuron, this example), ``neuron`` (the core's ``NeuronSaturation`` of
+    it: σ'/max σ', saturated or not, δ's other factor), ``slopes`` (σ'(z) by activation name),
+    ``xlim`` (the z range shown), ``titles`` (of the two axes), ``readout`` (HTML) and ``summary()``.
     """
 
     def __init__(self, state: ExplorerState):
-        self._syncing = False
         self._curve_key = None
+        self.titles = ("", "")
+        self.xlim = (-Z_RANGE, Z_RANGE)
         self.activation_buttons = widgets.ToggleButtons(
             options=list(ACTIVATIONS), description="this neuron:", style={"button_width": "80px"},
         )
         self.activation_buttons.observe(self._on_activation, names="value")
         self.readout = widgets.HTML()
-        self._build_figure()
-        self.widget = widgets.VBox([self.activation_buttons, self.fig.canvas, self.readout])
+        self.plot = Plot()
+        self.widget = widgets.VBox([self.activation_buttons, self.plot, self.readout])
         self.widget.add_class("slope-panel")
         super().__init__(state)
         self.refresh()
 
-    def _build_figure(self) -> None:
-        fig = self.fig = live_figure(9.0, 2.9)
-        self.ax_f, self.ax_p = fig.subplots(1, 2)
-        self.f_line, = self.ax_f.plot([], [], color=_CURVE, lw=2)
-        self.p_line, = self.ax_p.plot([], [], color=_CURVE, lw=2)
-        self.rug, = self.ax_p.plot([], [], "|", color="0.55", ms=10, alpha=0.6, label="other examples' z")
-        self.f_dot, = self.ax_f.plot([], [], "o", ms=10, color=_DOT, mec="white", mew=1.5, zorder=5)
-        self.p_dot, = self.ax_p.plot([], [], "o", ms=10, color=_DOT, mec="white", mew=1.5, zorder=5,
-                                     label="this example")
-        self.p_band = self.ax_p.axhspan(0.0, 0.0, color="#d62728", alpha=0.08, lw=0, label="saturated")
-        for ax in (self.ax_f, self.ax_p):
-            ax.axhline(0.0, color="0.8", lw=0.8)
-            ax.axvline(0.0, color="0.8", lw=0.8)
-            ax.grid(alpha=0.3)
-            ax.set_xlabel("z", fontsize=12)
-        self.ax_p.legend(loc="best", fontsize=9, framealpha=0.85)
-        self.f_title = self.ax_f.set_title("", fontsize=12)
-        self.p_title = self.ax_p.set_title("", fontsize=12)
-        # The dots and ticks move with every slider event and are blitted; curves, limits and
-        # titles change only with the selection or the activation, and then redraw everything.
-        self.blitter = Blitter(fig)
-        self.blitter.add(self.f_dot, self.p_dot, self.rug)
-        self._static_key = None
+    def _spec(self, titles) -> dict:
+        def axes(id_, title, marks, ylabel):
+            left = 60 if id_ == "f" else 510
+            return {"id": id_, "left": left, "top": 30, "width": 370, "height": 200, "title": title,
+                    "xlabel": "z", "ylabel": ylabel, "grid": True, "marks": marks}
+        zero = {"id": "zero", "type": "rule", "color": "#cccccc", "width": 1}
+        return {
+            "name": "sigma-and-sigma-prime", "width": 900, "height": 285,
+            "description": "the neuron's activation σ(z) and its slope σ'(z), with the neuron's z marked",
+            "axes": [
+                axes("f", titles[0], [zero, {"id": "f_curve", "type": "line", "color": _CURVE},
+                                      {"id": "f_dot", "type": "points", "color": _DOT, "r": 6, "stroke": "#ffffff"}], "a"),
+                axes("p", titles[1], [{"id": "band", "type": "bars", "color": "#f6dcdc"}, zero,
+                                      {"id": "p_curve", "type": "line", "color": _CURVE},
+                                      {"id": "rug", "type": "points", "color": "#8c8c8c", "r": 2.5},
+                                      {"id": "p_dot", "type": "points", "color": _DOT, "r": 6, "stroke": "#ffffff"}],
+                     "σ'(z)"),
+            ],
+        }
 
     # ------------------------------------------------------------ controls → state
     def _on_activation(self, change) -> None:
-        if self._syncing or change["new"] is None:
-            return
         l, j = self.state.selected_neuron
+        if change["new"] is None or change["new"] == neuron_activation(self.state.network, l, j).name:
+            return
         self.state.set_activation(l, change["new"], neuron=j)
 
     # ------------------------------------------------------------ state → figure
@@ -108,48 +106,49 @@ class SlopePanel(Panel):
         net, t = state.network, state.trace
         l, j = state.selected_neuron
         act = neuron_activation(net, l, j)
-        self._syncing = True
-        try:
-            self.activation_buttons.value = act.name if act.name in ACTIVATIONS else None
-        finally:
-            self._syncing = False
+        shown = act.name if act.name in ACTIVATIONS else None
+        if self.activation_buttons.value != shown:
+            self.activation_buttons.value = shown  # its handler sees the state's own activation
         self.neuron = neuron_saturation(t, l, j, 0, SATURATED)
         self.z, self.sigma_prime, a = self.neuron.z, self.neuron.sigma_prime, self.neuron.a
+        peak = self.neuron.max_prime
+        marks = {}
         with np.errstate(all="ignore"):
             batch = state.batch_trace
             others = (np.asarray(batch.z[l][j, 1:], float)
                       if batch is not None and batch.sizes == net.sizes else np.zeros(0))
             span = max(Z_RANGE, abs(self.z) * 1.15)
             key = (act, span)
-            peak = self.neuron.max_prime
             if key != self._curve_key:
+                # The curves and limits change only with the activation or a far-out z; the
+                # dots move on every event.
                 self._curve_key = key
                 zs = np.linspace(-span, span, N_POINTS)
                 f, p = act(zs.reshape(1, -1))[0], act.prime(zs.reshape(1, -1))[0]
-                self.f_line.set_data(zs, f)
-                self.p_line.set_data(zs, p)
-                for ax in (self.ax_f, self.ax_p):
-                    ax.set_xlim(-span, span)
                 finite = f[np.isfinite(f)]
                 lo, hi = float(finite.min()), float(finite.max())
                 pad = 0.08 * (hi - lo or 1.0)
-                self.ax_f.set_ylim(lo - pad, hi + pad)
-                self.ax_p.set_ylim(-0.06 * peak, 1.12 * peak)
-                self.p_band.set_y(-0.06 * peak)  # an axhspan: x spans the axes, y is in data
-                self.p_band.set_height((0.06 + SATURATED) * peak)
-            self.f_dot.set_data([self.z], [a])
-            self.p_dot.set_data([self.z], [self.sigma_prime])
-            self.rug.set_data(others, np.zeros_like(others))
+                self.xlim = (-span, span)
+                marks.update({
+                    "f_curve": {"x": zs, "y": f}, "p_curve": {"x": zs, "y": p},
+                    "zero": {"x": [0.0], "y": [0.0]},
+                    "band": {"x": [0.0], "y": [SATURATED * peak], "barWidth": 2 * span},
+                    "@f": {"xlim": [-span, span], "ylim": [lo - pad, hi + pad]},
+                    "@p": {"xlim": [-span, span], "ylim": [-0.06 * peak, 1.12 * peak]},
+                })
             self.slopes = slopes_at(self.z)
+        marks.update({
+            "f_dot": {"x": [self.z], "y": [a]},
+            "p_dot": {"x": [self.z], "y": [self.sigma_prime]},
+            "rug": {"x": others, "y": np.zeros_like(others)},
+        })
         name = f"{act.name}" + (" (this neuron only)" if act is not net.base_activation(l) else "")
-        zt = f"z^{{{l}}}_{{{j + 1}}}"
-        self.f_title.set_text(f"$a = \\sigma({zt})$: {name}")
-        self.p_title.set_text(f"$\\sigma'({zt})$, the factor in $\\delta^{{{l}}}_{{{j + 1}}}$")
+        titles = (f"a = σ(z^{l}_{j + 1}): {name}", f"σ'(z^{l}_{j + 1}), the factor in δ^{l}_{j + 1}")
+        if titles != self.titles or not self.plot.spec:
+            self.titles = titles
+            self.plot.spec = self._spec(titles)
+        self.plot.show(**marks)
         self.readout.value = self._readout_html(l, j, act, peak)
-        static = (self._curve_key, self.f_title.get_text(), self.p_title.get_text())
-        full = static != self._static_key
-        self._static_key = static
-        self.blitter.update(full=full, now=state.render_now)
 
     def _readout_html(self, l: int, j: int, act, peak: float) -> str:
         neuron = self.neuron
@@ -177,10 +176,10 @@ class SlopePanel(Panel):
         )
         return (
             '<div class="slope-readout" style="font-size:15px;line-height:1.5">'
-            f"<div>{zn} = <span class='num' data-q='z' data-value='{self.z!r}'>{_g(self.z, 5)}</span>, "
-            f"σ′({zn}) = <span class='num' data-q='sp' data-value='{self.sigma_prime!r}'>{_g(self.sigma_prime, 4)}</span> "
+            f"<div>{zn} = {num_span('z', self.z, 5)}, "
+            f"σ′({zn}) = {num_span('sp', self.sigma_prime, 4)} "
             f"({100 * share:.3g}% of the largest σ′ of {act.name}, {_g(peak)}): {verdict}</div>"
-            f"<div>{rule} = <span class='num' data-q='delta' data-value='{delta!r}'>{_g(delta, 5)}</span></div>"
+            f"<div>{rule} = {num_span('delta', delta, 5)}</div>"
             f"<div style='margin-top:4px'>σ′ at this same z for each activation (the buttons above swap this neuron's):</div>"
             f"<table class='slopes'>{rows}</table></div>"
         )

@@ -20,13 +20,12 @@ import html
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.collections import LineCollection
 
 from ...core import Network
 from ...core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
 from ...core.checks import require_finite_number
-from ..dashboard.demon import fmt, num_span, vector_span
-from ..figures import live_figure, render_now
+from ..drawing.plot import Plot
+from ..markup import num_span, number as fmt, vector_span
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
@@ -37,6 +36,11 @@ MAX_COLUMNS = 8
 #: The mini-batch sizes offered; the default m.
 BATCH_SIZES = (1, 2, 3, 4, 5, 6, 8)
 DEFAULT_M = 4
+#: The drawing, in pixels: distance between layers and between neurons, a neuron's radius.
+COLUMN = 200
+ROW = 92
+NODE_R = 15
+MARGIN = 90
 #: Milliseconds between two steps while playing.
 INTERVAL = 900
 #: The learning rate of the gradient-descent step shown after a mini-batch (the book's η for MNIST).
@@ -216,12 +220,15 @@ class StepThroughPanel(Panel):
     ("single" or "batch") and ``m_dropdown`` (the mini-batch size); ``eta`` is the learning rate
     of the gradient-descent step shown once a mini-batch is done. Shown: ``steps_html`` (the
     numbered algorithm, current line highlighted), ``detail_html`` (the current step's formula
-    with its numbers and shapes), the drawing ``fig``/``ax`` (single mode) and ``batch_html``
+    with its numbers and shapes), the drawing ``plot`` (single mode: a browser-drawn ``Plot`` of
+    the network, its neurons, weights and labels; see ``_draw_network``) and ``batch_html``
     (mini-batch mode: loop and matrix side by side, then the update).
 
     What is displayed is also kept as data for tests: ``shown`` maps every (quantity, l) key to
-    the array on the drawing or None for "?"; ``node_texts`` and ``matrix_texts`` are the
-    drawing's text artists; ``example_steps`` are the core's steps (``explorer.core.algorithm``)
+    the array on the drawing or None for "?"; ``node_texts`` ((q, l, j) → the label under a
+    neuron), ``target_texts`` (j → "y = …") and ``matrix_texts`` (l → ∂C/∂w^l as lines of text)
+    are what the drawing writes; ``positions`` maps (l, j) to a neuron's place in it (pixels);
+    ``example_steps`` are the core's steps (``explorer.core.algorithm``)
     of the state's example, with their values; ``run`` is the ``MiniBatchRun`` of the mini-batch
     mode.
     """
@@ -238,9 +245,10 @@ class StepThroughPanel(Panel):
         self.shown: dict[tuple[str, int], np.ndarray | None] = {}
         self.example_steps: tuple[Step, ...] = ()
         self._steps_of = None
-        self.node_texts: dict[tuple[str, int, int], object] = {}
-        self.matrix_texts: dict[int, object] = {}
-        self._drawn_once = False
+        self.node_texts: dict[tuple[str, int, int], str] = {}
+        self.matrix_texts: dict[int, str] = {}
+        self.target_texts: dict[int, str] = {}
+        self.plot = Plot()
         self._quiet = False
 
         self.play = widgets.Play(value=0, min=0, max=1, step=1, interval=INTERVAL,
@@ -263,7 +271,7 @@ class StepThroughPanel(Panel):
         self.batch_html = widgets.HTML()
         self.message = widgets.HTML()
 
-        self.figure_box = widgets.Box()
+        self.figure_box = widgets.Box([self.plot])
         left = widgets.VBox([self.steps_html, self.detail_html],
                             layout=widgets.Layout(width="470px", flex="0 0 auto"))
         self.single_box = widgets.HBox([left, self.figure_box], layout=widgets.Layout(align_items="flex-start"))
@@ -466,65 +474,45 @@ class StepThroughPanel(Panel):
 
     # ------------------------------------------------------------ the drawing
     def _build_figure(self) -> None:
+        """The structure of the drawing (sent when the network changes): where everything goes.
+
+        The axes' data coordinates are its pixels (y pointing down), so positions are pixels.
+        """
         net = self.state.network
         sizes, L = net.sizes, net.L
-        drawn = [min(n, MAX_NODES) if n <= MAX_NODES else 1 for n in sizes]
-        height = 1.5 + 1.1 * max(drawn)
-        width = max(4.6, 1.9 * L + 0.6)
-        if getattr(self, "fig", None) is not None:
-            self.fig.canvas.close()
-        self.node_texts, self.matrix_texts, self.target_texts = {}, {}, {}
-        fig = self.fig = live_figure(width, height)
-        fig.set_layout_engine("none")
-        ax = self.ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        ax.set_axis_off()
-        ax.set_xlim(-0.55, L - 0.35)
+        drawn = self._drawn = [n if n <= MAX_NODES else 1 for n in sizes]
+        top = 46
         rows = max(min(sizes[l - 1], 4) + (sizes[l - 1] > 4) for l in net.layers)
-        ax.set_ylim(-max(drawn) / 2 - 0.75 - 0.2 * rows, max(drawn) / 2 + 0.35)
-        self.positions = {}
-        for l in range(1, L + 1):
-            count = drawn[l - 1]
-            for j in range(count):
-                self.positions[(l, j)] = (l - 1, (count - 1) / 2 - j)
-        # edges, one collection per layer of weights
-        self.edges = {}
+        width = max(460, COLUMN * (L - 1) + 2 * MARGIN)
+        bottom = top + ROW * max(drawn)
+        height = bottom + 40 + 15 * (rows + 1)
+        middle = top + ROW * max(drawn) / 2
+        self.positions = {(l, j): (MARGIN + COLUMN * (l - 1), middle + ROW * ((drawn[l - 1] - 1) / 2 - j) * -1)
+                          for l in range(1, L + 1) for j in range(drawn[l - 1])}
+        self._matrix_top = bottom + 32
+        self.edge_ids = {}
+        edges = []
         for l in net.layers:
-            segs = [(self.positions[(l - 1, k)], self.positions[(l, j)])
-                    for j in range(drawn[l - 1]) for k in range(drawn[l - 2])]
-            lc = LineCollection(segs, colors=EDGE_GREY, linewidths=1.0, zorder=1)
-            ax.add_collection(lc)
-            self.edges[l] = lc
-        # neurons
-        xy = np.array([self.positions[key] for key in sorted(self.positions)])
-        self.node_keys = sorted(self.positions)
-        self.nodes = ax.scatter(xy[:, 0], xy[:, 1], s=520, facecolors="white", edgecolors="#444",
-                                linewidths=1.4, zorder=3)
-        for (l, j) in self.node_keys:
-            x, y = self.positions[(l, j)]
-            big = sizes[l - 1] > MAX_NODES
-            ax.text(x, y, f"{sizes[l - 1]}" if big else f"{j + 1}", ha="center", va="center",
-                    fontsize=9, zorder=4, color="#444")
-            quantities = ("a",) if l == 1 else ("z", "a", "delta", "nabla_b")
-            for i, q in enumerate(quantities):
-                self.node_texts[(q, l, j)] = ax.annotate(
-                    "", (x, y), xytext=(0, -16 - 10.5 * i), textcoords="offset points", ha="center",
-                    va="top", fontsize=8.5, zorder=5, family="DejaVu Sans",
-                    bbox=dict(boxstyle="square,pad=0.12", fc="white", ec="none"),
-                )
-        for l in range(1, L + 1):
-            name = "input" if l == 1 else ("output" if l == L else "hidden")
-            ax.text(l - 1, max(drawn) / 2 + 0.18, f"l = {l} · {name}", ha="center", fontsize=9.5, color="#333")
-        # the target beside the output layer (known from the start: the algorithm's other input)
-        for j in range(drawn[L - 1]):
-            self.target_texts[j] = ax.annotate("", self.positions[(L, j)], xytext=(15, 0), textcoords="offset points",
-                                               va="center", fontsize=8.5, color="#555")
-        # ∂C/∂w^l as a matrix under the gap between layers l − 1 and l
-        bottom = -max(drawn) / 2 - 0.55
-        for l in net.layers:
-            self.matrix_texts[l] = ax.text(l - 1.5, bottom, "", ha="center", va="top", fontsize=8,
-                                           family="DejaVu Sans Mono", color=UNKNOWN_COLOR)
-        self.figure_box.children = [fig.canvas]
-        self._drawn_once = False
+            for j in range(drawn[l - 1]):
+                for k in range(drawn[l - 2]):
+                    self.edge_ids[(l, j, k)] = f"w{l}_{j}_{k}"
+                    edges.append({"id": f"w{l}_{j}_{k}", "type": "line", "color": EDGE_GREY, "width": 1})
+        marks = edges + [
+            {"id": "nodes", "type": "points", "color": "#ffffff", "stroke": "#444444", "r": NODE_R},
+            {"id": "active", "type": "points", "color": ACTIVE_FILL, "stroke": "#444444", "r": NODE_R},
+            {"id": "names", "type": "text", "color": "#444444"},
+            {"id": "labels", "type": "text"},
+        ]
+        self.plot.spec = {
+            "name": "backprop-step-by-step", "width": width, "height": height,
+            "description": "the network, with each quantity the algorithm has computed so far and ? for the rest",
+            "axes": [{"id": "net", "left": 0, "top": 0, "width": width, "height": height, "frame": False,
+                      "xticks": False, "yticks": False, "xlim": [0, width], "ylim": [height, 0], "marks": marks}],
+        }
+        self.node_texts, self.matrix_texts, self.target_texts = {}, {}, {}
+        for (l, j) in self.positions:
+            for q in (("a",) if l == 1 else ("z", "a", "delta", "nabla_b")):
+                self.node_texts[(q, l, j)] = ""
 
     def _label(self, q: str, l: int, j: int, value) -> str:
         name = {"z": "z", "a": "a", "delta": "δ", "nabla_b": "∂C/∂b"}[q]
@@ -536,46 +524,83 @@ class StepThroughPanel(Panel):
         return f"{name} = {fmt(value[j], 3)}"
 
     def _update_figure(self, current: Step | None) -> None:
+        """The numbers of this step: labels, colours and widths, in one message to the browser."""
         sizes, L = self._sizes, len(self._sizes)
         new = set(current.computes) if current else set()
-        fills = []
-        for (l, j) in self.node_keys:
-            touched = current is not None and current.layer == l and current.kind != "gradient"
-            fills.append(ACTIVE_FILL if touched else "white")
-        self.nodes.set_facecolors(fills)
-        for (q, l, j), text in self.node_texts.items():
+        pos = self.positions
+        data: dict[str, dict] = {}
+        keys = sorted(pos)
+        touched = [key for key in keys if current is not None and current.layer == key[0] and current.kind != "gradient"]
+        data["nodes"] = {"x": [pos[key][0] for key in keys], "y": [pos[key][1] for key in keys]}
+        data["active"] = {"x": [pos[key][0] for key in touched], "y": [pos[key][1] for key in touched]}
+        data["names"] = {"items": [
+            {"x": x, "y": y + 4, "anchor": "middle", "text": f"{sizes[l - 1]}" if sizes[l - 1] > MAX_NODES else f"{j + 1}"}
+            for (l, j), (x, y) in sorted(pos.items())]}
+        items = []
+        for l in range(1, L + 1):
+            name = "input" if l == 1 else ("output" if l == L else "hidden")
+            items.append({"x": pos[(l, 0)][0], "y": 18, "anchor": "middle", "text": f"l = {l} · {name}", "color": "#333333"})
+        for (q, l, j) in self.node_texts:
             value = self.shown.get((q, l))
-            text.set_text(self._label(q, l, j, value))
-            text.set_color(NEW_COLOR if (q, l) in new else (UNKNOWN_COLOR if value is None else KNOWN_COLOR))
-            text.set_fontweight("bold" if (q, l) in new else "normal")
+            text = self._label(q, l, j, value)
+            self.node_texts[(q, l, j)] = text
+            i = (("a",) if l == 1 else ("z", "a", "delta", "nabla_b")).index(q)
+            x, y = pos[(l, j)]
+            colour = NEW_COLOR if (q, l) in new else (UNKNOWN_COLOR if value is None else KNOWN_COLOR)
+            items.append({"x": x, "y": y + NODE_R + 13 + 12 * i, "anchor": "middle", "text": text, "color": colour})
         y = self.state.trace.y[:, 0]
-        for j, text in self.target_texts.items():
-            text.set_text(f"y = {fmt(y[j], 3)}" if sizes[L - 1] <= MAX_NODES else f"y = [{fmt(y[0], 2)}, …]")
+        for j in range(self._drawn[L - 1]):
+            text = f"y = {fmt(y[j], 3)}" if sizes[L - 1] <= MAX_NODES else f"y = [{fmt(y[0], 2)}, …]"
+            self.target_texts[j] = text
+            x, yy = pos[(L, j)]
+            items.append({"x": x + NODE_R + 6, "y": yy + 4, "text": text, "color": "#555555"})
         # one width scale for every ∂C/∂w known so far, so that layers can be compared
-        known_g = [np.abs(self.shown[("nabla_w", l)]).max() for l in self.edges if self.shown.get(("nabla_w", l)) is not None]
+        known_g = [np.abs(self.shown[("nabla_w", l)]).max() for l in range(2, L + 1)
+                   if self.shown.get(("nabla_w", l)) is not None]
         top = float(max(known_g, default=0.0)) or 1.0
-        for l, lc in self.edges.items():
+        for l in range(2, L + 1):
             g = self.shown.get(("nabla_w", l))
-            text = self.matrix_texts[l]
             is_new = ("nabla_w", l) in new
+            centre = (pos[(l - 1, 0)][0] + pos[(l, 0)][0]) / 2
             if g is None:
-                lc.set_colors(EDGE_GREY)
-                lc.set_linewidths(1.0)
-                text.set_text(f"∂C/∂w{_superscript(l)} = ?")
-                text.set_color(UNKNOWN_COLOR)
+                self.matrix_texts[l] = f"∂C/∂w{_superscript(l)} = ?"
+                items.append({"x": centre, "y": self._matrix_top, "anchor": "middle",
+                              "text": f"∂C/∂w^{l} = ?", "color": UNKNOWN_COLOR})
             else:
-                text.set_text(f"∂C/∂w{_superscript(l)} =\n" + self._matrix_text(g))
-                text.set_color(NEW_COLOR if is_new else KNOWN_COLOR)
-                if sizes[l - 1] <= MAX_NODES and sizes[l - 2] <= MAX_NODES:
-                    flat = np.asarray(g).ravel()  # rows j, columns k: the order the segments were made in
-                    lc.set_colors([POSITIVE if v > 0 else NEGATIVE for v in flat])
-                    lc.set_linewidths(0.8 + 4.2 * np.abs(flat) / top)
-            text.set_fontweight("bold" if is_new else "normal")
-        if not self._drawn_once or self.state.render_now:
-            self._drawn_once = True
-            render_now(self.fig)
-        else:
-            self.fig.canvas.draw_idle()
+                self.matrix_texts[l] = f"∂C/∂w{_superscript(l)} =\n" + self._matrix_text(g)
+                items.extend(self._matrix_items(g, l, centre, NEW_COLOR if is_new else KNOWN_COLOR))
+            small = sizes[l - 1] <= MAX_NODES and sizes[l - 2] <= MAX_NODES
+            for (el, j, k), mark in self.edge_ids.items():
+                if el != l:
+                    continue
+                (x1, y1), (x2, y2) = pos[(l - 1, k)], pos[(l, j)]
+                edge = {"x": [x1, x2], "y": [y1, y2], "color": EDGE_GREY, "width": 1.0}
+                if g is not None and small:
+                    v = float(np.asarray(g)[j, k])  # rows j, columns k
+                    edge.update(color=POSITIVE if v > 0 else NEGATIVE, width=round(0.8 + 4.2 * abs(v) / top, 2))
+                data[mark] = edge
+        data["labels"] = {"items": items}
+        self.plot.show(**data)
+
+    def _matrix_items(self, g, l: int, centre: float, colour: str) -> list[dict]:
+        """∂C/∂w^l under the gap between layers l − 1 and l: one text per entry, right-aligned."""
+        g = np.atleast_2d(np.asarray(g))
+        columns = g.shape[1] if g.shape[1] <= 4 else 2
+        block = g[:4, :columns]
+        cell = 54
+        left = centre - cell * columns / 2
+        items = [{"x": centre, "y": self._matrix_top, "anchor": "middle", "text": f"∂C/∂w^{l} =", "color": colour}]
+        for r, row in enumerate(block):
+            for c, v in enumerate(row):
+                items.append({"x": left + cell * (c + 1) - 4, "y": self._matrix_top + 15 * (r + 1), "anchor": "end",
+                              "text": fmt(v, 2), "color": colour})
+            if g.shape[1] > columns:
+                items.append({"x": left + cell * columns + 2, "y": self._matrix_top + 15 * (r + 1), "text": "…",
+                              "color": colour})
+        if g.shape[0] > 4:
+            items.append({"x": centre, "y": self._matrix_top + 15 * 5, "anchor": "middle",
+                          "text": f"… ({g.shape[0]} rows)", "color": colour})
+        return items
 
     @staticmethod
     def _matrix_text(g) -> str:

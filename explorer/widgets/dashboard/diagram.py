@@ -139,6 +139,8 @@ class DiagramView(anywidget.AnyWidget):
     edge_by = traitlets.Enum(EDGE_BY, default_value="w").tag(sync=True)
     selection = traitlets.Dict().tag(sync=True)
     marks = traitlets.List().tag(sync=True)
+    #: The line shown above the marks ("" says how many values differ, for the exercises).
+    marks_caption = traitlets.Unicode("").tag(sync=True)
 
 
 def _shown(v) -> str:
@@ -186,8 +188,12 @@ class NetworkDiagram(Panel):
         """The marks shown, as ``set_marks`` made them (copies)."""
         return [dict(m) for m in self.view.marks]
 
-    def set_marks(self, marks) -> None:
+    def set_marks(self, marks, caption: str = "") -> None:
         """Mark neurons, biases or weights: an iterable of dicts, one per mark.
+
+        ``caption`` is the line shown above the drawing while there are marks; by default it
+        counts the values that differ (the exercises' use). A panel that marks something else
+        (a path, say) says what its marks show.
 
         Each has ``kind`` ("neuron", "bias" or "weight"), the book's ``layer`` l, the 0-based
         ``j`` (and ``k`` for a weight), and optionally ``label`` (the book's name shown, e.g.
@@ -253,7 +259,9 @@ class NetworkDiagram(Panel):
                         expected=None if expected is None else _r(expected),
                         got=None if got is None or not np.isfinite(got) else _r(got))
             built.append(mark)
-        self.view.marks = built
+        with self.view.hold_sync():
+            self.view.marks_caption = str(caption)
+            self.view.marks = built
 
     def clear_marks(self) -> None:
         """Remove every mark."""

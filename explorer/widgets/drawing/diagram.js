@@ -340,8 +340,9 @@ function render({ model, el: root }) {
     g.replaceChildren();
     const data = model.get("data");
     const marks = model.get("marks") || [];
+    const caption = model.get("marks_caption"); // what the marks mean, when they are no differences
     parts.marksNote.textContent = marks.length
-      ? `red: ${marks.length === 1 ? "1 value differs" : `${marks.length} values differ`} (hover to compare)`
+      ? caption || `red: ${marks.length === 1 ? "1 value differs" : `${marks.length} values differ`} (hover to compare)`
       : "";
     if (!data || !data.layers) return;
     const ringed = new Set();
@@ -562,9 +563,10 @@ function render({ model, el: root }) {
     refreshTip();
   };
   handlers.push(
-    ["change:data", onData], ["change:image", onImage], ["change:selection", onSelection], ["change:marks", onMarks]
+    ["change:data", onData], ["change:image", onImage], ["change:selection", onSelection], ["change:marks", onMarks],
+    ["change:marks_caption", onMarks]
   );
-  for (const [event, callback] of handlers.slice(-4)) model.on(event, callback);
+  for (const [event, callback] of handlers.slice(-5)) model.on(event, callback);
   paint();
   return () => {
     for (const [event, callback] of handlers) model.off(event, callback);

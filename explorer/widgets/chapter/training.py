@@ -922,8 +922,8 @@ class TrainingPanel(PanelBox):
         rec, ref = self.record, self.reference
         x_max, cost_top, d_lim, g_lim = self._limits = self._wanted_limits()
         marks = {
-            "cost_raw": {"x": rec.cost_x, "y": rec.cost_raw},
-            "cost": {"x": rec.cost_x, "y": rec.cost_smooth},
+            "cost_raw": {"x": rec.cost_x, "y": _float32(rec.cost_raw)},
+            "cost": {"x": rec.cost_x, "y": _float32(rec.cost_smooth)},
             "accuracy_line": {"x": rec.accuracy_x, "y": rec.accuracy},
             "accuracy": {"x": rec.accuracy_x, "y": rec.accuracy},
             **{k: {"items": v} for k, v in self._legends.items()},
@@ -937,7 +937,7 @@ class TrainingPanel(PanelBox):
             marks[f"delta_{l}"] = {"x": rec.probe_x, "y": _log10(rec.delta[l])}
             marks[f"gradient_{l}"] = {"x": rec.probe_x, "y": _log10(rec.gradient[l])}
         if ref is not None:
-            marks["ref_cost"] = {"x": ref.cost_x, "y": ref.cost_smooth}
+            marks["ref_cost"] = {"x": ref.cost_x, "y": _float32(ref.cost_smooth)}
             marks["ref_accuracy"] = marks["ref_accuracy_points"] = {"x": ref.accuracy_x, "y": ref.accuracy}
             for l in set(ref.layers) & set(self.net.layers):
                 marks[f"ref_delta_{l}"] = {"x": ref.probe_x, "y": _log10(ref.delta[l])}
@@ -1032,6 +1032,13 @@ class TrainingPanel(PanelBox):
 def _network_part(s: Settings) -> tuple:
     """What makes the network (a change resets it); η, mini-batch and epochs act on the run."""
     return s.hidden, s.weight_scale, s.activation, s.cost, s.seed
+
+
+def _float32(values) -> np.ndarray:
+    """Values as float32 can carry them: beyond its range (a diverging cost) they are ±inf,
+    which a line leaves out."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.abs(v) > np.finfo(np.float32).max, np.copysign(np.inf, v), v).astype(np.float32)
 
 
 def _log10(values) -> np.ndarray:

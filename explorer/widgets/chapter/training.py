@@ -772,7 +772,7 @@ class TrainingPanel(PanelBox):
         on every redraw, the σ' heatmap after each probe, the gallery after each evaluation.
         """
         net, rec, ref = self.net, self.record, self.reference
-        W, H, left, top, gap_x, gap_y = 300, 190, 62, 30, 320, 272
+        W, H, left, top, gap_x, gap_y = 300, 190, 62, 30, 345, 272
         frames = {"cost": (left, top), "accuracy": (left + gap_x, top),
                   "delta": (left, top + gap_y), "gradient": (left + gap_x, top + gap_y)}
         titles = {"cost": "training cost (mini-batches, smoothed)",

@@ -15,8 +15,12 @@ from helpers import sigma
 
 
 def make(**kwargs):
-    kwargs.setdefault("render_now", True)
     return TrainingPanel(**kwargs)
+
+
+def hand_accuracy(net):
+    """Percent of the test digits a hand forward pass gets right."""
+    return 100.0 * np.mean(hand_forward(net, XT)[net.L].argmax(axis=0) == LT)
 
 
 def hand_forward(net, x):
@@ -99,12 +103,20 @@ def test_reset_gives_fresh_weights_and_keeps_the_run_for_comparison():
     assert panel.digits_seen == 0 and panel.epoch == 0 and panel.state == "ready"
     assert panel.reference is trained and trained.digits_trained == 500
     assert panel.correct == fresh.evaluate((XT, LT))
-    # The dashed reference curve is drawn from that run's numbers.
-    dashed = [line for line in panel.axes["accuracy"].lines if line.get_linestyle() == "--"]
-    assert len(dashed) == 1 and list(dashed[0].get_ydata()) == trained.accuracy
+    # The dashed reference curve is that run's accuracy: at the start and after 500 digits.
+    twin = Network([784, 30, 10], seed=2)
+    start = hand_accuracy(twin)
+    twin.SGD((X[:, :500], Y[:, :500]), 1, 10, 3.0)  # not the same digits: only the start agrees
+    accuracy_marks = [m for a in panel.plot.spec["axes"] if a["id"] == "accuracy" for m in a["marks"]]
+    assert [m["id"] for m in accuracy_marks if m.get("dash")] == ["ref_accuracy"]
+    dashed = panel.plot.values("ref_accuracy", "y")
+    assert dashed[0] == pytest.approx(start, abs=1e-4) and len(dashed) == 2
+    np.testing.assert_allclose(panel.plot.values("ref_accuracy", "x"), [0, 500 / 8000], rtol=1e-6)
+    # and the solid curve restarts from the fresh network's accuracy
+    np.testing.assert_allclose(panel.plot.values("accuracy", "y"), [start], rtol=1e-6)
     panel.clear_button.click()
     assert panel.reference is None
-    assert not [line for line in panel.axes["accuracy"].lines if line.get_linestyle() == "--"]
+    assert not any(m["id"].startswith("ref_") for a in panel.plot.spec["axes"] for m in a["marks"])
 
 
 def test_pause_stops_the_live_run_and_the_loop_keeps_answering():
@@ -160,9 +172,23 @@ def test_accuracy_shown_is_what_evaluate_and_a_hand_forward_pass_give():
     correct = int(np.sum(a[panel.net.L].argmax(axis=0) == LT))
     assert correct == panel.net.evaluate((XT, LT)) == panel.correct
     assert f"{correct:,} / 2,000 = {100 * correct / 2000:.2f}%" in panel.accuracy_label.value
-    x, y = panel.accuracy_line.get_data()
+    x, y = panel.plot.values("accuracy", "x"), panel.plot.values("accuracy", "y")
     assert x[-1] == pytest.approx(1500 / 8000) and y[-1] == pytest.approx(100 * correct / 2000)
-    assert y[0] == pytest.approx(100 * Network([784, 30, 10], seed=0).evaluate((XT, LT)) / 2000)
+    assert y[0] == pytest.approx(hand_accuracy(Network([784, 30, 10], seed=0)))
+
+
+def test_accuracy_curve_is_each_epochs_accuracy_computed_by_hand():
+    panel = make(seed=5, epochs=3)
+    panel.run_epochs(3)
+    twin = Network([784, 30, 10], seed=5)
+    expected = [hand_accuracy(twin)]
+    for _ in range(3):
+        twin.SGD((X, Y), 1, 10, 3.0)  # one epoch at a time: SGD's shuffles go on from its rng
+        expected.append(hand_accuracy(twin))
+    np.testing.assert_allclose(panel.plot.values("accuracy", "y"), expected, rtol=1e-6)
+    np.testing.assert_allclose(panel.plot.values("accuracy_line", "y"), expected, rtol=1e-6)
+    np.testing.assert_array_equal(panel.plot.values("accuracy", "x"), [0, 1, 2, 3])
+    assert panel.plot.data["@accuracy"] == {"xlim": [0, 3.0], "ylim": [0, 100]}
 
 
 def test_gallery_shows_misclassified_digits_with_their_labels():
@@ -173,14 +199,24 @@ def test_gallery_shows_misclassified_digits_with_their_labels():
     shown = panel.gallery_indices
     assert len(shown) == GALLERY_ROWS * GALLERY_COLS <= len(wrong)
     np.testing.assert_array_equal(shown, wrong[: len(shown)])  # the first ones, in test order
-    mosaic = np.asarray(panel.gallery_image.get_array())
+    labels = panel.gallery_plot.values("gallery_labels", "items")
     for i, index in enumerate(shown):
         assert predicted[index] != LT[index]
         assert panel.gallery_predicted[i] == predicted[index]
-        assert panel.gallery_texts[i].get_text() == f"{LT[index]} → {predicted[index]}"
-        r, c = divmod(i, GALLERY_COLS)
-        top, left = r * 39 + 11, c * 30  # a label band of 11 pixels above each 28 × 28 digit
-        np.testing.assert_array_equal(mosaic[top : top + 28, left : left + 28], XT[:, index].reshape(28, 28))
+        assert labels[i]["text"] == f"{LT[index]} → {predicted[index]}"
+        assert panel.gallery_plot.data[f"digit_{i}"]["shape"] == [28, 28]
+        np.testing.assert_array_equal(  # the digit's pixels, row by row (row 0 at the top)
+            panel.gallery_plot.values(f"digit_{i}", "values"), XT[:, index].astype(np.float32))
+    # Each label sits above its own digit's axes, in the band of its row.
+    tiles = {a["id"]: a for a in panel.gallery_plot.spec["axes"]}
+    for i, item in enumerate(labels):
+        tile, band = tiles[f"tile_{i}"], tiles["labels"]
+        assert tile["left"] <= item["px"] <= tile["left"] + tile["width"]
+        assert tile["top"] - 16 <= band["top"] + item["py"] <= tile["top"]
+    # A training step that leaves the gallery as it is sends it nothing new.
+    revision = panel.gallery_plot.revision
+    panel.layer_dropdown.value = 3  # a redraw of the other figures
+    assert panel.gallery_plot.revision == revision
 
 
 def test_saturation_heatmap_is_sigma_prime_of_the_fixed_digits():
@@ -192,16 +228,20 @@ def test_saturation_heatmap_is_sigma_prime_of_the_fixed_digits():
     net = panel.net
     z2 = net.weights[2] @ XT[:, idx] + net.biases[2]
     sp = sigma(z2) * (1 - sigma(z2))
-    np.testing.assert_allclose(np.asarray(panel.heatmap.get_array()), sp, rtol=1e-10, atol=1e-15)
+    assert panel.heatmap_plot.data["sigma_prime"]["shape"] == [30, 50]
+    sent = panel.heatmap_plot.values("sigma_prime", "values").reshape(30, 50)
+    np.testing.assert_allclose(sent, sp, rtol=1e-6, atol=1e-9)  # float32 on the wire
+    np.testing.assert_allclose(panel.heatmap_values, sp, rtol=1e-10, atol=1e-15)
+    # The white line of the colour bar is the saturation threshold 0.1 × max σ' = 0.025.
+    assert panel.heatmap_plot.values("threshold", "y") == pytest.approx([0.025])
     fraction = float(np.mean(sp < 0.1 * 0.25))
     assert panel.saturated_fraction == pytest.approx(fraction)
     assert f"<b>{100 * fraction:.0f}%</b>" in panel.saturation_label.value
     # Another layer from the dropdown: the output layer's σ'(z^3).
     panel.layer_dropdown.value = 3
     z3 = net.weights[3] @ sigma(z2) + net.biases[3]
-    np.testing.assert_allclose(
-        np.asarray(panel.heatmap.get_array()), sigma(z3) * (1 - sigma(z3)), rtol=1e-10, atol=1e-15
-    )
+    sent = panel.heatmap_plot.values("sigma_prime", "values").reshape(10, 50)
+    np.testing.assert_allclose(sent, sigma(z3) * (1 - sigma(z3)), rtol=1e-6, atol=1e-9)
 
 
 def test_delta_and_gradient_curves_are_the_probe_traces_numbers():
@@ -214,10 +254,19 @@ def test_delta_and_gradient_curves_are_the_probe_traces_numbers():
     d3 = (a[3] - Ys) * a[3] * (1 - a[3])
     d2 = (net.weights[3].T @ d3) * a[2] * (1 - a[2])
     g3, g2 = d3 @ a[2].T / 50, d2 @ a[1].T / 50
-    assert panel.delta_lines[3].get_ydata()[-1] == pytest.approx(np.abs(d3).mean(), rel=1e-9)
-    assert panel.delta_lines[2].get_ydata()[-1] == pytest.approx(np.abs(d2).mean(), rel=1e-9)
-    assert panel.gradient_lines[3].get_ydata()[-1] == pytest.approx(np.linalg.norm(g3) / np.sqrt(300), rel=1e-9)
-    assert panel.gradient_lines[2].get_ydata()[-1] == pytest.approx(np.linalg.norm(g2) / np.sqrt(784 * 30), rel=1e-9)
+    # The curves are sent as log10 of the values (the axes are logarithmic).
+    last = lambda mark: 10.0 ** float(panel.plot.values(mark, "y")[-1])  # noqa: E731
+    assert last("delta_3") == pytest.approx(np.abs(d3).mean(), rel=1e-5)
+    assert last("delta_2") == pytest.approx(np.abs(d2).mean(), rel=1e-5)
+    assert last("gradient_3") == pytest.approx(np.linalg.norm(g3) / np.sqrt(300), rel=1e-5)
+    assert last("gradient_2") == pytest.approx(np.linalg.norm(g2) / np.sqrt(784 * 30), rel=1e-5)
+    assert panel.record.delta[2][-1] == pytest.approx(np.abs(d2).mean(), rel=1e-9)
+    # The log axis spans whole decades holding every value, with a tick at each.
+    lo, hi = panel.plot.data["@delta"]["ylim"]
+    every = np.log10([v for vs in panel.record.delta.values() for v in vs])
+    assert lo <= every.min() and every.max() <= hi and lo == int(lo) and hi == int(hi)
+    delta_axes = next(a for a in panel.plot.spec["axes"] if a["id"] == "delta")
+    assert [k for k, _ in delta_axes["yticks"]][0] == lo
 
 
 def test_cost_curve_samples_are_mini_batch_costs_before_the_step():
@@ -230,7 +279,8 @@ def test_cost_curve_samples_are_mini_batch_costs_before_the_step():
     cost = 0.5 * np.sum((a - Y[:, first]) ** 2) / 10  # eq. 26 over the mini-batch
     assert panel.record.cost_x[0] == 0.0
     assert panel.record.cost_raw[0] == pytest.approx(cost, rel=1e-12)
-    assert panel.cost_line.get_ydata()[0] == pytest.approx(cost, rel=1e-12)
+    assert panel.plot.values("cost", "y")[0] == pytest.approx(cost, rel=1e-6)
+    assert panel.plot.values("cost_raw", "y")[0] == pytest.approx(cost, rel=1e-6)
 
 
 def test_progress_and_readouts_follow_training():
@@ -260,9 +310,11 @@ def test_changing_the_hidden_layers_resets_with_the_new_shape():
     panel.hidden_text.value = "40, 20"
     assert panel.net.sizes == (784, 40, 20, 10)
     assert max_difference(panel.net, Network([784, 40, 20, 10], seed=0)) == 0.0
-    assert set(panel.delta_lines) == set(panel.gradient_lines) == {2, 3, 4}
+    curves = {m["id"] for a in panel.plot.spec["axes"] for m in a["marks"]}
+    assert {"delta_2", "delta_3", "delta_4", "gradient_2", "gradient_3", "gradient_4"} <= curves
+    assert "delta_5" not in curves
     assert [v for _, v in panel.layer_dropdown.options] == [2, 3, 4]
-    assert panel.heatmap.get_array().shape == (40, 50)
+    assert panel.heatmap_plot.data["sigma_prime"]["shape"] == [40, 50]
     panel.hidden_text.value = "forty"
     assert "hidden layers" in panel.status.value and panel.net.sizes == (784, 40, 20, 10)
     with pytest.raises(ValueError):

@@ -4,8 +4,8 @@ Both train the same network from the same seed on the same 8,000 digits with the
 mini-batches (the panel ends with the same weights, checked here). The core's epoch is
 ``SGD``'s own per-epoch time; the panel's is the wall time of its live run on an asyncio loop,
 as in a notebook: chunks of mini-batches, a yield to the loop after each, the test set after
-each epoch, the probe traces, and the figure redrawn (Agg drawing and ipympl's PNG frame
-included) every ``REDRAW_SECONDS``. Repetitions are interleaved; medians are printed.
+each epoch, the probe traces, and the figures' numbers sent (the browser draws them) every
+``REDRAW_SECONDS``. Repetitions are interleaved; medians are printed.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _panel_epochs(panel: TrainingPanel, batch: int, epochs: int, seed: int) -> t
 
 def measure(repeats: int = 5, epochs: int = EPOCHS, batches=BATCHES, seed: int = 0) -> list[dict]:
     training, test = load_mnist(format="arrays")
-    panel = TrainingPanel(seed=seed, render_now=True)
+    panel = TrainingPanel(seed=seed)
     rows = []
     bar = ProgressBar(repeats * len(batches), "training panel")
     for b_i, batch in enumerate(batches):
@@ -98,7 +98,7 @@ def run(repeats: int = 5) -> str:
         f"medians of {repeats} interleaved runs of {EPOCHS} epochs each; the panel redraws every "
         f"{REDRAW_SECONDS:g} s while it trains",
         "",
-        "   batch | SGD epoch | SGD + test set | panel epoch (live, drawing) | panel / SGD | redraws per run | max |Δw|",
+        "   batch | SGD epoch | SGD + test set | panel epoch (live, sending)  | panel / SGD | redraws per run | max |Δw|",
     ]
     for r in rows:
         lines.append(

@@ -10,8 +10,10 @@ cross-entropy (δ^L = a^L − y, σ' cancels) does not.
 
 Training runs as an asyncio task on the kernel's event loop: a chunk of mini-batches (about
 ``CHUNK_SECONDS``), then a short ``await asyncio.sleep``, so the kernel keeps answering other
-widgets (a click waits for one chunk at most: measured 30 ms in a kernel). Figures are redrawn at most every
-``REDRAW_SECONDS``, by blitting the moving artists. Without a running loop (tests, scripts)
+widgets (a click waits for one chunk at most: measured 30 ms in a kernel). The figures are
+``Plot`` widgets the browser draws: at most every ``REDRAW_SECONDS`` the panel sends them the
+curves' numbers (a few kilobytes), the heatmap's after a new probe, the gallery's digits after
+an evaluation changed them. Without a running loop (tests, scripts)
 ``step()``, ``run_batches(k)`` and ``run_epochs(n)`` train synchronously through the same code.
 The training itself is the core's steppable run (``core.sgd.SGDRun``, ``panel.run``): the
 panel advances it in stretches from one recorded sample (cost, probe, epoch's end) to the next,
@@ -33,7 +35,7 @@ import numpy as np
 from ..panel import PanelBox
 from ...core import Network, load_mnist, max_sigma_prime, one_hot
 from ...core.saturation import DEFAULT_SAT_FRACTION
-from ..figures import Blitter, live_figure
+from ..drawing.plot import Plot
 from ..state import ACTIVATIONS, COSTS
 
 #: Train for about this long before yielding to the event loop (other widgets' messages).
@@ -58,7 +60,12 @@ SATURATED = DEFAULT_SAT_FRACTION
 #: The misclassified gallery: rows × columns of test digits.
 GALLERY_ROWS, GALLERY_COLS = 3, 6
 
-_TILE, _GAP, _BAND = 28, 2, 11  # gallery: digit side, gap between digits, label band (pixels)
+#: The heatmap shows at most this many neurons of a layer (an SVG cell per neuron × digit);
+#: the saturated fraction counts them all.
+HEATMAP_ROWS = 100
+#: The colour scale of σ' (matplotlib's viridis at ten equally spaced points).
+VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+           "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"]
 _LAYER_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -209,9 +216,12 @@ class TrainingPanel(PanelBox):
     ``clear_button``, ``preset_buttons``, ``hidden_text``, ``eta_text``, ``batch_text``,
     ``epochs_text``, ``scale_text``, ``activation_dropdown``, ``cost_dropdown``, ``seed_text``,
     ``layer_dropdown``, ``progress``, ``progress_label``, ``accuracy_label``, ``redraws`` (a counter),
-    ``saturation_label``, ``status``; ``fig`` and its artists (``cost_line``,
-    ``cost_raw_line``, ``accuracy_line``, ``delta_lines``, ``gradient_lines``, ``heatmap``,
-    ``gallery_image``, ``gallery_texts``), ``axes``, ``blitter``.
+    ``saturation_label``, ``status``; the figures ``plot`` (marks ``cost``, ``cost_raw``,
+    ``accuracy``, ``delta_<l>``, ``gradient_<l>`` and, with a reference, ``ref_…``; the δ and
+    gradient curves are sent as log10 of the values, on log axes), ``heatmap_plot`` (mark
+    ``sigma_prime``: σ'(z^l), neurons × probe digits) and ``gallery_plot`` (marks
+    ``digit_<i>``, 28 × 28 pixels, and ``gallery_labels``); ``plot.values(mark, field)`` gives
+    back what was sent.
     """
 
     def __init__(
@@ -226,15 +236,10 @@ class TrainingPanel(PanelBox):
         seed: int = 9,
         n_train: int = 8000,
         n_test: int = 2000,
-        render_now: bool = False,
     ):
         super().__init__()
-        #: Render figures at once (tests, benchmark) instead of when the browser asks.
-        self.render_now = render_now
-        #: How many times the figure and readouts were brought up to date (the benchmark counts).
+        #: How many times the figures and readouts were brought up to date (the benchmark counts).
         self.redraws = 0
-        self._building = False
-        self._applying = False
         (X, Y), (Xt, labels) = load_mnist(n_train=n_train, n_test=n_test, format="arrays")
         self.n_train, self.n_test = X.shape[1], Xt.shape[1]
         self._training = (X, Y)
@@ -252,13 +257,12 @@ class TrainingPanel(PanelBox):
         self._task: asyncio.Task | None = None
         self._token = None
         self.state = "ready"
-        self.fig = live_figure(11.0, 6.3, dpi=90)
-        self.fig.set_layout_engine("none")  # positions by hand: rebuilt figures keep them
-        self.blitter = _CachingBlitter(self.fig)
-        self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
+        self.plot, self.heatmap_plot, self.gallery_plot = Plot(), Plot(), Plot()
+        self._heat_layer = None
         self._new_network(self._read_settings())
+        figures = widgets.HBox([self.plot, widgets.VBox([self.heatmap_plot, self.gallery_plot])])
         self.widget = widgets.VBox(
-            [self._controls_box, self.fig.canvas, self._progress_box, self.status],
+            [self._controls_box, figures, self._progress_box, self.status],
             layout=widgets.Layout(width="1010px"),
         )
 
@@ -367,34 +371,39 @@ class TrainingPanel(PanelBox):
                        epochs=int(self.epochs_text.value))
 
     def _set_controls(self, s: Settings) -> None:
-        self._applying = True
-        try:
-            self.hidden_text.value = ", ".join(map(str, s.hidden))
-            self.eta_text.value = s.eta
-            self.batch_text.value = s.batch
-            self.epochs_text.value = s.epochs
-            self.scale_text.value = s.weight_scale
-            self.activation_dropdown.value = s.activation
-            self.cost_dropdown.value = s.cost
-            self.seed_text.value = s.seed
-        finally:
-            self._applying = False
+        """Show ``s`` in the controls; the caller makes the network (``reset``, ``_new_network``).
+
+        The panel's settings become ``s`` first, so the controls' handlers find nothing changed.
+        """
+        self._settings = s
+        self.hidden_text.value = ", ".join(map(str, s.hidden))
+        self.eta_text.value = s.eta
+        self.batch_text.value = s.batch
+        self.epochs_text.value = s.epochs
+        self.scale_text.value = s.weight_scale
+        self.activation_dropdown.value = s.activation
+        self.cost_dropdown.value = s.cost
+        self.seed_text.value = s.seed
 
     def _on_network_setting(self, change) -> None:
-        if not self._applying:
+        """A control that defines the network: reset, unless it shows what the network has."""
+        try:
+            wanted = self._read_settings()
+        except ValueError:
+            wanted = None  # reset says what is wrong
+        if wanted is None or _network_part(wanted) != _network_part(self._settings):
             self.reset()
 
     def _on_epochs(self, change) -> None:
-        if self._applying:
-            return
         if self.state == "done" and self.epoch < self.epochs_text.value:
             self.state = "paused"
-        self._redraw(full=True)
+        self._redraw()
 
     def _on_layer(self, change) -> None:
-        if change["new"] is not None and not self._building:
-            self._build_figure()
-            self._redraw(full=True)
+        if change["new"] is not None and change["new"] != self._heat_layer:
+            self._heat_layer = change["new"]
+            self._build_heatmap()
+            self._redraw()
 
     # ------------------------------------------------------------------ runs
     def _new_network(self, settings: Settings) -> None:
@@ -419,14 +428,12 @@ class TrainingPanel(PanelBox):
         self._probe()
         self._initial_cost = self._probe_trace.cost
         self._evaluate()
-        self._building = True
-        try:
-            hidden = [l for l in self.net.layers if l < self.net.L] or [self.net.L]
-            options = [(f"{l} ({'output' if l == self.net.L else 'hidden'})", l) for l in self.net.layers]
-            self.layer_dropdown.options = options
-            self.layer_dropdown.value = hidden[0]
-        finally:
-            self._building = False
+        # The first hidden layer; the heatmap is built below, so the dropdown's handler has
+        # nothing to do (a new list of options first selects the first layer: that one).
+        self._heat_layer = ([l for l in self.net.layers if l < self.net.L] or [self.net.L])[0]
+        options = [(f"{l} ({'output' if l == self.net.L else 'hidden'})", l) for l in self.net.layers]
+        self.layer_dropdown.options = options
+        self.layer_dropdown.value = self._heat_layer
         self._build_figure()
         self._redraw(full=True)
 
@@ -757,136 +764,132 @@ class TrainingPanel(PanelBox):
         self._token = None
         self._task = None
 
-    # ------------------------------------------------------------------ figure
+    # ------------------------------------------------------------------ figures
     def _build_figure(self) -> None:
-        """All axes and artists, for the current network and reference."""
-        fig = self.fig
-        fig.clear()
-        self.blitter.artists.clear()
-        self.blitter.add_cached(None)
+        """The figures' structure (axes and marks) for the current network and reference.
+
+        Three ``Plot`` widgets, each sent numbers only when its own numbers change: the curves
+        on every redraw, the σ' heatmap after each probe, the gallery after each evaluation.
+        """
         net, rec, ref = self.net, self.record, self.reference
-        gs = fig.add_gridspec(2, 3, left=0.065, right=0.955, bottom=0.085, top=0.94,
-                              wspace=0.3, hspace=0.42, width_ratios=[1.0, 1.0, 1.25])
-        ax_cost = fig.add_subplot(gs[0, 0])
-        ax_acc = fig.add_subplot(gs[0, 1])
-        ax_heat = fig.add_subplot(gs[0, 2])
-        ax_delta = fig.add_subplot(gs[1, 0])
-        ax_grad = fig.add_subplot(gs[1, 1])
-        ax_gal = fig.add_subplot(gs[1, 2])
-        self.axes = {"cost": ax_cost, "accuracy": ax_acc, "heatmap": ax_heat,
-                     "delta": ax_delta, "gradient": ax_grad, "gallery": ax_gal}
-        title = dict(fontsize=11, loc="left", pad=4)
-        ax_cost.set_title("training cost (mini-batches, smoothed)", **title)
-        ax_acc.set_title(f"test accuracy (%), {self.n_test:,} digits", **title)
-        ax_delta.set_title(r"mean $|\delta^l|$ over 50 digits", **title)
-        ax_grad.set_title(r"$\|\partial C/\partial w^l\|\,/\,\sqrt{\#\mathrm{weights}}$", **title)
-        for ax in (ax_cost, ax_acc, ax_delta, ax_grad):
-            ax.set_xlabel("epoch", fontsize=10, labelpad=1)
-            ax.tick_params(labelsize=9)
-            ax.grid(alpha=0.25)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-        ax_delta.set_yscale("log")
-        ax_grad.set_yscale("log")
-        ax_acc.set_ylim(0, 100)
-
-        # Reference (dashed) first, so the current run draws on top.
+        W, H, left, top, gap_x, gap_y = 300, 190, 62, 30, 345, 272
+        frames = {"cost": (left, top), "accuracy": (left + gap_x, top),
+                  "delta": (left, top + gap_y), "gradient": (left + gap_x, top + gap_y)}
+        titles = {"cost": "training cost (mini-batches, smoothed)",
+                  "accuracy": f"test accuracy (%), {self.n_test:,} digits",
+                  "delta": f"mean |δ^{{l}}| over {len(self.probe_labels)} digits (log scale)",
+                  "gradient": "‖∂C/∂w^{l}‖ / √#weights (log scale)"}
+        marks = {name: [] for name in frames}
+        legend_right = lambda i: {"px": W - 6, "py": 16 + 15 * i, "anchor": "end"}  # noqa: E731
+        grey = "#8c8c8c"
+        if ref is not None:  # dashed first, so the current run draws on top
+            marks["cost"].append({"id": "ref_cost", "type": "line", "color": grey, "width": 1.6, "dash": "6,4"})
+            marks["accuracy"] += [
+                {"id": "ref_accuracy", "type": "line", "color": grey, "width": 1.4, "dash": "6,4"},
+                {"id": "ref_accuracy_points", "type": "points", "color": grey, "r": 2.5},
+            ]
+        marks["cost"] += [{"id": "cost_raw", "type": "line", "color": "#9ecae1", "width": 0.8},
+                          {"id": "cost", "type": "line", "color": "#08519c", "width": 2}]
+        marks["accuracy"] += [{"id": "accuracy_line", "type": "line", "color": "#08519c", "width": 1.8},
+                              {"id": "accuracy", "type": "points", "color": "#08519c", "r": 3}]
+        legend = [{**legend_right(0), "text": rec.settings.short_label(), "color": "#08519c"}]
         if ref is not None:
-            grey = "0.55"
-            ax_cost.plot(ref.cost_x, ref.cost_smooth, "--", color=grey, lw=1.6, label=ref.settings.short_label())
-            ax_acc.plot(ref.accuracy_x, ref.accuracy, "--o", color=grey, lw=1.4, ms=3, label=ref.settings.short_label())
-            for i, l in enumerate(ref.layers):
-                c = _LAYER_COLOURS[i % len(_LAYER_COLOURS)]
-                ax_delta.plot(ref.probe_x, ref.delta[l], "--", color=c, lw=1.2, alpha=0.5)
-                ax_grad.plot(ref.probe_x, ref.gradient[l], "--", color=c, lw=1.2, alpha=0.5)
-        label = rec.settings.short_label()
-        self.cost_raw_line, = ax_cost.plot([], [], color="#9ecae1", lw=0.8)
-        self.cost_line, = ax_cost.plot([], [], color="#08519c", lw=2.0, label=label)
-        self.accuracy_line, = ax_acc.plot([], [], "-o", color="#08519c", lw=1.8, ms=3.5, label=label)
-        self.delta_lines, self.gradient_lines = {}, {}
+            legend.append({**legend_right(1), "text": ref.settings.short_label(), "color": grey})
+        layer_legend = []
         for i, l in enumerate(net.layers):
-            c = _LAYER_COLOURS[i % len(_LAYER_COLOURS)]
-            name = f"l = {l}" + (" (output)" if l == net.L else "")
-            self.delta_lines[l], = ax_delta.plot([], [], color=c, lw=1.8, label=name)
-            self.gradient_lines[l], = ax_grad.plot([], [], color=c, lw=1.8, label=name)
-        ax_cost.legend(fontsize=8, loc="upper right", frameon=False)
-        ax_acc.legend(fontsize=8, loc="lower right", frameon=False)
+            colour = _LAYER_COLOURS[i % len(_LAYER_COLOURS)]
+            for name in ("delta", "gradient"):
+                if ref is not None and l in ref.layers:
+                    marks[name].append({"id": f"ref_{name}_{l}", "type": "line", "color": colour,
+                                        "width": 1.2, "dash": "6,4"})
+                marks[name].append({"id": f"{name}_{l}", "type": "line", "color": colour, "width": 1.8})
+            layer_legend.append({"px": 6 + 92 * (i % 3), "py": H - 8 - 15 * (i // 3), "color": colour,
+                                 "text": f"l = {l}" + (" (output)" if l == net.L else "")})
         if ref is not None:
-            ax_delta.plot([], [], "--", color="0.5", lw=1.2, label="dashed: the earlier run")
-        ax_delta.legend(fontsize=8, loc="lower left", frameon=False, ncol=2)
-        self.blitter.add(self.cost_raw_line, self.cost_line, self.accuracy_line,
-                         *self.delta_lines.values(), *self.gradient_lines.values())
+            layer_legend.append({"px": 6, "py": 16, "color": grey, "text": "dashed: the earlier run"})
+        self._legends = {"cost_legend": legend, "accuracy_legend": legend, "delta_legend": layer_legend}
+        for name in ("cost", "accuracy", "delta"):
+            marks[name].append({"id": f"{name}_legend", "type": "text"})
+        axes = [
+            {"id": name, "left": x, "top": y, "width": W, "height": H, "title": titles[name],
+             "xlabel": "epoch", "grid": True, "marks": marks[name],
+             **({"ylim": [0, 100]} if name == "accuracy" else {})}
+            for name, (x, y) in frames.items()
+        ]
+        self.plot.spec = {"name": "training-curves", "width": 2 * gap_x + 20, "height": 2 * gap_y + 20,
+                          "description": "training cost, test accuracy, |δ^l| and ∂C/∂w^l per epoch",
+                          "axes": axes}
+        self.plot.data = {}
+        self._limits = None
+        self._build_heatmap()
+        self._build_gallery()
 
-        # Saturation heatmap: σ'(z^l), neurons × probe digits (grouped by label).
-        l = self.heatmap_layer
-        vmax = max_sigma_prime(net.activation(l))
-        self._heat_vmax = vmax
+    def _build_heatmap(self) -> None:
+        """σ'(z^l): neurons (rows, at most ``HEATMAP_ROWS``) × the probe digits, grouped by label,
+        and a colour bar with the saturation threshold."""
+        net, l = self.net, self.heatmap_layer
+        self._heat_vmax = vmax = max_sigma_prime(net.activation(l))
         n_l = net.sizes[l - 1]
-        self.heatmap = ax_heat.imshow(
-            np.zeros((n_l, len(self.probe_labels))), cmap="viridis", vmin=0.0, vmax=vmax,
-            aspect="auto", interpolation="nearest",
-        )
+        rows = min(n_l, HEATMAP_ROWS)
+        n = len(self.probe_labels)
         labels = self.probe_labels
         starts = [int(np.searchsorted(labels, d)) for d in range(10)]
         ends = [int(np.searchsorted(labels, d, side="right")) for d in range(10)]
-        centres = [(s + e - 1) / 2 for s, e in zip(starts, ends) if e > s]
-        ax_heat.set_xticks(centres, [str(d) for d, s, e in zip(range(10), starts, ends) if e > s])
-        for s in starts[1:]:
-            ax_heat.axvline(s - 0.5, color="white", lw=0.6)
-        ax_heat.tick_params(labelsize=8, length=2)
-        ax_heat.set_xlabel("50 test digits, by label", fontsize=9, labelpad=1)
-        ax_heat.set_ylabel(f"neuron j of layer {l}", fontsize=9)
-        n_rows = self.heatmap.get_array().shape[0]
-        rows = sorted({0, n_rows - 1, *range(4, n_rows - 1, 5)})  # the book counts from 1
-        ax_heat.set_yticks(rows, [str(r + 1) for r in rows])
-        cbar = fig.colorbar(self.heatmap, ax=ax_heat, fraction=0.05, pad=0.02)
-        cbar.ax.tick_params(labelsize=8)
-        cbar.ax.axhline(SATURATED * vmax, color="white", lw=2)
-        ax_heat.set_title(rf"$\sigma'(z^{{{l}}})$: saturated below the white line", **title)
-        self.blitter.add(self.heatmap)
+        xticks = [[(s + e) / 2, str(d)] for d, s, e in zip(range(10), starts, ends) if e > s]
+        yrows = sorted({0, rows - 1, *range(4, rows - 1, 5 if rows <= 40 else 10)})
+        shown = f"neuron j of layer {l}" + ("" if rows == n_l else f" (first {rows} of {n_l})")
+        self._separators = np.array([s for s in starts[1:] if 0 < s < n], dtype=float)
+        self.heatmap_plot.spec = {
+            "name": "training-saturation", "width": 370, "height": 272,
+            "description": f"σ'(z^{l}) of layer {l} over the probe digits",
+            "axes": [
+                {"id": "heat", "left": 50, "top": 30, "width": 250, "height": 190, "xlim": [0, n],
+                 "ylim": [rows, 0], "xticks": xticks, "yticks": [[r + 0.5, str(r + 1)] for r in yrows],
+                 "title": f"σ'(z^{l}): saturated below the white line",
+                 "xlabel": f"{n} test digits, by label", "ylabel": shown, "ylabelOffset": 34,
+                 "marks": [{"id": "sigma_prime", "type": "heatmap", "stops": VIRIDIS, "domain": [0, vmax],
+                            "rowNames": [f"σ'(z^{l}_{j + 1})" for j in range(rows)], "columnName": "digit"},
+                           {"id": "separators", "type": "rule", "color": "#ffffff", "width": 1}]},
+                # the colour bar's tick labels are on its left, in the gap after the heatmap
+                {"id": "colourbar", "left": 345, "top": 30, "width": 12, "height": 190, "ylim": [0, vmax],
+                 "xticks": False, "frame": False, "yticks": [[v, f"{v:.2g}"] for v in
+                                                             np.linspace(0, vmax, 5)],
+                 "marks": [{"id": "colours", "type": "heatmap", "stops": VIRIDIS, "domain": [0, vmax]},
+                           {"id": "threshold", "type": "rule", "color": "#ffffff", "width": 2}]},
+            ],
+        }
+        self.heatmap_plot.data = {}
+        steps = np.linspace(vmax, 0, 64)
+        self.heatmap_plot.show(colours={"shape": [64, 1], "values": steps},
+                               threshold={"y": [SATURATED * vmax]},
+                               separators={"x": self._separators})
+        self._heat_shown = None
 
-        # Gallery of misclassified test digits: one image, labels in bands above the digits.
-        h = GALLERY_ROWS * (_TILE + _BAND)
-        w = GALLERY_COLS * (_TILE + _GAP) - _GAP
-        self._mosaic = np.zeros((h, w))
-        self.gallery_image = ax_gal.imshow(self._mosaic, cmap="gray_r", vmin=0, vmax=1,
-                                           interpolation="nearest", aspect="equal")
-        ax_gal.set_xticks([])
-        ax_gal.set_yticks([])
-        for side in ax_gal.spines.values():
-            side.set_visible(False)
-        ax_gal.set_title("misclassified test digits (true → said)", **title)
-        self.gallery_texts = []
-        for r in range(GALLERY_ROWS):
-            for c in range(GALLERY_COLS):
-                x = c * (_TILE + _GAP) + _TILE / 2
-                y = r * (_TILE + _BAND) + _BAND / 2 - 0.5
-                self.gallery_texts.append(
-                    ax_gal.text(x, y, "", ha="center", va="center", fontsize=9, color="#b00")
-                )
-        self.blitter.add_cached(ax_gal, self.gallery_image, *self.gallery_texts)
-        self._limits = None
-        self._gallery_key = None
-        self._needs_full = True
-
-    def _on_full_draw(self, event) -> None:
-        self._needs_full = False
-
-    def _gallery_mosaic(self) -> np.ndarray:
-        mosaic = self._mosaic
-        mosaic[:] = 0.0
-        for i, index in enumerate(self.gallery_indices):
+    def _build_gallery(self) -> None:
+        """The misclassified test digits: one small axes per digit, a label band above each."""
+        side, gap, band = 42, 6, 16  # pixels: a digit at 1.5×, the gap between, the label band
+        axes = [{"id": "labels", "left": 0, "top": 24, "width": GALLERY_COLS * (side + gap),
+                 "height": GALLERY_ROWS * (side + band), "frame": False, "xticks": False, "yticks": False,
+                 "title": "misclassified test digits (true → said)",
+                 "marks": [{"id": "gallery_labels", "type": "text", "color": "#bb0000"}]}]
+        for i in range(GALLERY_ROWS * GALLERY_COLS):
             r, c = divmod(i, GALLERY_COLS)
-            top = r * (_TILE + _BAND) + _BAND
-            left = c * (_TILE + _GAP)
-            mosaic[top : top + _TILE, left : left + _TILE] = self.test_x[:, index].reshape(_TILE, _TILE)
-        return mosaic
+            axes.append({"id": f"tile_{i}", "left": c * (side + gap) + gap / 2,
+                         "top": 24 + r * (side + band) + band, "width": side, "height": side,
+                         "xticks": False, "yticks": False,
+                         "marks": [{"id": f"digit_{i}", "type": "heatmap", "stops": ["#ffffff", "#000000"],
+                                    "domain": [0, 1], "columnName": "pixel column"}]})
+        self._gallery_geometry = (side, gap, band)
+        self.gallery_plot.spec = {"name": "training-misclassified", "width": GALLERY_COLS * (side + gap),
+                                  "height": 24 + GALLERY_ROWS * (side + band) + 4,
+                                  "description": "test digits the network gets wrong", "axes": axes}
+        self.gallery_plot.data = {}
+        self._gallery_shown = None
 
     def _wanted_limits(self) -> tuple:
-        """Axis limits for the data so far. They change rarely, since each change costs a full
-        redraw (about 150 ms, against 20 ms for a blit): the epoch axis spans the whole run,
-        the cost axis starts from the initial cost with room above, and the log axes only grow.
-        """
+        """Axis limits for the data so far: the epoch axis spans the whole run, the cost axis
+        starts from the initial cost with room above, and the log axes' decades only grow, so
+        curves do not jump about while the network learns."""
         rec, ref, old = self.record, self.reference, self._limits
         reach = self._x_now()
         costs = [self._initial_cost, *rec.cost_smooth]
@@ -910,41 +913,73 @@ class TrainingPanel(PanelBox):
         )
 
     def _redraw(self, full: bool = False) -> None:
-        """Bring every artist and readout up to date; blit unless limits changed."""
+        """Send the numbers of every figure whose numbers changed, and update the readouts.
+
+        The curves go on every redraw; the heatmap when there is a new probe trace (or
+        layer), the gallery when an evaluation changed the digits shown. ``full`` sends all.
+        """
         self.redraws += 1
-        rec = self.record
-        limits = self._wanted_limits()
-        if limits != self._limits:
-            x_max, cost_top, d_lim, g_lim = limits
-            for name in ("cost", "accuracy", "delta", "gradient"):
-                self.axes[name].set_xlim(0, x_max)
-            self.axes["cost"].set_ylim(0, cost_top)
-            self.axes["delta"].set_ylim(*d_lim)
-            self.axes["gradient"].set_ylim(*g_lim)
-            self._limits = limits
-            full = True
-        self.cost_raw_line.set_data(rec.cost_x, rec.cost_raw)
-        self.cost_line.set_data(rec.cost_x, rec.cost_smooth)
-        self.accuracy_line.set_data(rec.accuracy_x, rec.accuracy)
-        for l, line in self.delta_lines.items():
-            line.set_data(rec.probe_x, rec.delta[l])
-        for l, line in self.gradient_lines.items():
-            line.set_data(rec.probe_x, rec.gradient[l])
+        rec, ref = self.record, self.reference
+        x_max, cost_top, d_lim, g_lim = self._limits = self._wanted_limits()
+        marks = {
+            "cost_raw": {"x": rec.cost_x, "y": _float32(rec.cost_raw)},
+            "cost": {"x": rec.cost_x, "y": _float32(rec.cost_smooth)},
+            "accuracy_line": {"x": rec.accuracy_x, "y": rec.accuracy},
+            "accuracy": {"x": rec.accuracy_x, "y": rec.accuracy},
+            **{k: {"items": v} for k, v in self._legends.items()},
+            "@cost": {"xlim": [0, x_max], "ylim": [0, cost_top]},
+            "@accuracy": {"xlim": [0, x_max], "ylim": [0, 100]},
+            "@delta": {"xlim": [0, x_max], "ylim": _decades(d_lim)},
+            "@gradient": {"xlim": [0, x_max], "ylim": _decades(g_lim)},
+        }
+        self._set_log_ticks({"delta": _decades(d_lim), "gradient": _decades(g_lim)})
+        for l in self.net.layers:
+            marks[f"delta_{l}"] = {"x": rec.probe_x, "y": _log10(rec.delta[l])}
+            marks[f"gradient_{l}"] = {"x": rec.probe_x, "y": _log10(rec.gradient[l])}
+        if ref is not None:
+            marks["ref_cost"] = {"x": ref.cost_x, "y": _float32(ref.cost_smooth)}
+            marks["ref_accuracy"] = marks["ref_accuracy_points"] = {"x": ref.accuracy_x, "y": ref.accuracy}
+            for l in set(ref.layers) & set(self.net.layers):
+                marks[f"ref_delta_{l}"] = {"x": ref.probe_x, "y": _log10(ref.delta[l])}
+                marks[f"ref_gradient_{l}"] = {"x": ref.probe_x, "y": _log10(ref.gradient[l])}
+        self.plot.show(**marks)
+
         sp = self.heatmap_values
-        self.heatmap.set_data(sp)
-        saturated = float(np.mean(sp < SATURATED * self._heat_vmax))
-        self.saturated_fraction = saturated
-        gallery_key = (self.gallery_indices.tobytes(), self.gallery_predicted.tobytes())
-        if gallery_key != self._gallery_key:
-            self._gallery_key = gallery_key
-            self.gallery_image.set_data(self._gallery_mosaic())
-            shown = [f"{int(self.test_labels[i])} → {int(p)}"
-                     for i, p in zip(self.gallery_indices, self.gallery_predicted)]
-            for i, text in enumerate(self.gallery_texts):
-                text.set_text(shown[i] if i < len(shown) else "")
-            self.blitter.invalidate_cache()
+        self.saturated_fraction = float(np.mean(sp < SATURATED * self._heat_vmax))
+        # A trace is never changed once made: a new probe is a new object.
+        if full or self._heat_shown is not self._probe_trace:
+            self._heat_shown = self._probe_trace
+            rows = sp[:HEATMAP_ROWS]
+            self.heatmap_plot.show(sigma_prime={"shape": list(rows.shape), "values": rows})
+
+        shown = (self.gallery_indices.tolist(), self.gallery_predicted.tolist())
+        if full or shown != self._gallery_shown:
+            self._gallery_shown = shown
+            self._show_gallery()
         self._update_readouts()
-        self.blitter.update(full=full or self._needs_full, now=self.render_now)
+
+    def _set_log_ticks(self, exponents: dict) -> None:
+        """Ticks are part of the figure's structure: a log axis that gained a decade (rare,
+        limits only grow) gets a new spec with ticks at its decades."""
+        spec = self.plot.spec
+        axes = [dict(a, yticks=_decade_ticks(exponents[a["id"]])) if a["id"] in exponents else a
+                for a in spec["axes"]]
+        if axes != spec["axes"]:
+            self.plot.spec = {**spec, "axes": axes}
+
+    def _show_gallery(self) -> None:
+        side, gap, band = self._gallery_geometry
+        tiles, items = {}, []
+        for i in range(GALLERY_ROWS * GALLERY_COLS):
+            if i < len(self.gallery_indices):
+                index, said = int(self.gallery_indices[i]), int(self.gallery_predicted[i])
+                tiles[f"digit_{i}"] = {"shape": [28, 28], "values": self.test_x[:, index]}
+                r, c = divmod(i, GALLERY_COLS)
+                items.append({"px": c * (side + gap) + (side + gap) / 2, "py": r * (side + band) + band - 4,
+                              "anchor": "middle", "text": f"{int(self.test_labels[index])} → {said}"})
+            else:
+                tiles[f"digit_{i}"] = {"shape": [28, 28], "values": np.zeros(784), "hidden": True}
+        self.gallery_plot.show(gallery_labels={"items": items}, **tiles)
 
     def _update_readouts(self) -> None:
         n_batches = -(-self.n_train // int(self.batch_text.value))
@@ -994,42 +1029,35 @@ class TrainingPanel(PanelBox):
 
 
 
-class _CachingBlitter(Blitter):
-    """A Blitter that also keeps a rendered copy of artists that change rarely.
+def _network_part(s: Settings) -> tuple:
+    """What makes the network (a change resets it); η, mini-batch and epochs act on the run."""
+    return s.hidden, s.weight_scale, s.activation, s.cost, s.seed
 
-    The gallery's eighteen labels cost 11 ms to draw, more than everything else that moves;
-    they change only when the test set is evaluated. Registered with ``add_cached``, they are
-    drawn once into the frame, the pixels of their axes are kept, and later blits paste those
-    pixels back (0.1 ms) until ``invalidate_cache()``.
-    """
 
-    def __init__(self, fig):
-        super().__init__(fig)
-        self._cached_axes = None
-        self._cached_artists: list = []
-        self._cache = None
+def _float32(values) -> np.ndarray:
+    """Values as float32 can carry them: beyond its range (a diverging cost) they are ±inf,
+    which a line leaves out."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.abs(v) > np.finfo(np.float32).max, np.copysign(np.inf, v), v).astype(np.float32)
 
-    def add_cached(self, ax, *artists):
-        for artist in artists:
-            artist.set_animated(True)
-        self._cached_axes = ax
-        self._cached_artists = list(artists)
-        self._cache = None
 
-    def invalidate_cache(self):
-        self._cache = None
+def _log10(values) -> np.ndarray:
+    """Values for a log axis (plot.js draws linear axes): log10, NaN where not positive."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
 
-    def _paint(self):
-        super()._paint()
-        if not self._cached_artists:
-            return
-        canvas = self.fig.canvas
-        if self._cache is None:
-            for artist in self._cached_artists:
-                self.fig.draw_artist(artist)
-            self._cache = canvas.copy_from_bbox(self._cached_axes.bbox)
-        else:
-            canvas.restore_region(self._cache)
+
+def _decades(limits: tuple[float, float]) -> list[int]:
+    """A log axis's limits (whole decades) as exponents: [lo, hi]."""
+    return [round(math.log10(v)) for v in limits]
+
+
+def _decade_ticks(exponents: list[int]) -> list:
+    """A tick at each decade (every other one or more when there are many), labelled 10^k."""
+    lo, hi = exponents
+    step = max(1, math.ceil((hi - lo) / 6))
+    return [[k, "10^{" + str(k).replace("-", "−") + "}"] for k in range(lo, hi + 1, step)]
 
 
 def _running_loop():

@@ -29,8 +29,8 @@ from conftest import CHROMIUM_ARGS, free_port, start_server, stop_server  # noqa
 STEPS, WARM_UP = 30, 5
 
 # Resolves with {key, svg, eq}: ms from the keydown to the animation frame after each target
-# changed. A DOM target is watched with a MutationObserver; a canvas (ipympl draws its frames
-# into one, which changes no DOM) by comparing a sample of its pixels on every frame.
+# changed. A DOM target is watched with a MutationObserver; a canvas (which changes no DOM when
+# drawn into) by comparing a sample of its pixels on every frame.
 WATCH = """
 ([svgSel, eqSel]) => {
   const target = document.querySelector(svgSel);

@@ -121,6 +121,12 @@ def test_the_wheel_carries_the_data_and_only_the_package(installed):
         "explorer/assets/MNIST-SOURCE.md",
         "explorer/widgets/drawing/diagram.js",
         "explorer/widgets/drawing/diagram.css",
+        "explorer/widgets/drawing/plot.js",
+        "explorer/widgets/drawing/equations.js",
+        "explorer/widgets/drawing/katex/katex.min.js",
+        "explorer/widgets/drawing/katex/katex.css",
+        "explorer/widgets/drawing/katex/LICENSE",
+        "explorer/widgets/apps/voila-template.html.j2",
         "explorer/notebooks/classroom.ipynb",
         "explorer/scenario.schema.json",
     ):
@@ -133,8 +139,9 @@ def test_the_wheel_carries_the_data_and_only_the_package(installed):
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     requires = re.findall(r"^Requires-Dist: (.+)$", text, flags=re.M)
     base = [r for r in requires if "extra ==" not in r]
-    for package in ("numpy", "ipywidgets", "anywidget", "matplotlib", "ipympl", "jsonschema", "pillow"):
+    for package in ("numpy", "ipywidgets", "anywidget", "matplotlib", "jsonschema"):
         assert any(r.lower().startswith(package) for r in base), package
+    assert not any(r.lower().startswith("ipympl") for r in requires)  # the browser draws every live figure
     for package, extra in (("jupyterlab", "lab"), ("voila", "classroom"), ("pytest", "test")):
         assert not any(r.startswith(package) for r in base)
         assert any(r.startswith(package) and f'extra == "{extra}"' in r for r in requires)

@@ -26,7 +26,6 @@ YB = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
 def make(cost="quadratic", sizes=(2, 3, 2), batch=(XB, YB), x=X0, y=Y0, **kw):
     # copies: the state writes slider values into the arrays it was given
     state = ExplorerState(Network(list(sizes), seed=1, cost=cost), np.array(x), np.array(y))
-    state.render_now = True
     return state, CostAssumptionsPanel(state, batch=batch, **kw)
 
 

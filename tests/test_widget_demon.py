@@ -19,7 +19,6 @@ Y = np.array([1.0, 0.0, 0.0])
 
 def make(sizes=(4, 6, 6, 3), seed=3, cost="quadratic", x=X, y=Y):
     state = ExplorerState(Network(list(sizes), seed=seed, cost=cost), x, y)
-    state.render_now = True
     return state, DemonPanel(state)
 
 

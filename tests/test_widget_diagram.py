@@ -36,7 +36,6 @@ def setup():
     x = np.array([[0.2], [0.0], [0.9], [0.4]])  # x_2 = 0 makes ∂C/∂w^2_j2 = δ^2_j · 0 = 0
     y = np.array([[1.0], [0.0], [0.0]])
     state = ExplorerState(net, x, y)
-    state.render_now = True
     return net, x, y, state, NetworkDiagram(state)
 
 

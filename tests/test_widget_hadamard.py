@@ -98,7 +98,6 @@ def hand_trace(net, x, y):
 
 def make_state():
     state = ExplorerState(Network([2, 3, 3, 2], seed=4), np.array([0.8, -0.4]), np.array([1.0, 0.0]))
-    state.render_now = True
     return state
 
 

@@ -21,7 +21,6 @@ NUM = re.compile(r'<span class="num" data-q="(\w+)" data-value="([^"]*)">')
 
 def make(sizes=(3, 4, 3, 2), seed=5, cost="quadratic", x=X, y=Y, **kw):
     state = ExplorerState(Network(list(sizes), seed=seed, cost=cost), x, y)
-    state.render_now = True
     return state, PathsPanel(state, **kw)
 
 

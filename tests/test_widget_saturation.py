@@ -20,7 +20,6 @@ X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])
 def state():
     net = Network([4, 6, 6, 3], seed=1, weight_scale=2.0)
     st = ExplorerState(net, np.array([0.5, -0.2, 0.9, 0.0]), 1)
-    st.render_now = True
     return st
 
 

@@ -19,7 +19,6 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 def saturated():
     state = ExplorerState(Network([2, 3, 2], seed=0), np.array([0.1, 0.2]), np.array([0.0, 1.0]))
-    state.render_now = True
     panel = SlopePanel(state)
     load_scenario(state, SCENARIOS / "saturated_output.json")
     return state, panel

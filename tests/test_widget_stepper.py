@@ -19,7 +19,6 @@ Y0 = np.array([1.0, 0.0])
 
 def make(sizes=(3, 4, 3, 2), seed=2, **kw):
     state = ExplorerState(Network(list(sizes), seed=seed), X0, Y0)
-    state.render_now = True
     return state, StepThroughPanel(state, **kw)
 
 
@@ -207,7 +206,6 @@ def test_a_wide_input_layer_is_drawn_as_one_box():
     net = Network([784, 5, 3], seed=0)
     x = np.linspace(0, 1, 784)
     state = ExplorerState(net, x, 1)
-    state.render_now = True
     panel = StepThroughPanel(state)
     panel.play.value = 1
     assert [k for k in panel.node_texts if k[1] == 1] == [("a", 1, 0)]
@@ -288,7 +286,6 @@ def test_the_matrix_side_shows_each_step_for_every_column_with_its_shape():
 def test_mini_batch_from_a_toy_dataset_and_another_m():
     X, Y = toy_dataset("xor", 12, seed=1)
     state = ExplorerState(Network([2, 3, 2], seed=0), X[:, 0], Y[:, 0])
-    state.render_now = True
     panel = StepThroughPanel(state, m=6, batch=(X, Y))
     panel.mode.value = "batch"
     assert panel.m_dropdown.value == 6 and panel.play.max == 6 * 7

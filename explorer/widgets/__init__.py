@@ -1,4 +1,4 @@
-"""Live widget panels over the core (ipywidgets, ipympl, anywidget).
+"""Live widget panels over the core (ipywidgets and anywidget; the browser draws them).
 
 Every panel observes one shared ``ExplorerState`` and updates in place when it changes.
 """

@@ -2,8 +2,7 @@
 
 Drives an ``Explorer`` from Python with the slider changes a student makes (dragging a weight,
 a bias, an input, the demon's Δz; clicking another neuron) and times each event: from the new
-slider value to every visible panel brought up to date, Agg drawing (and ipympl's image diff)
-included. Prints median and 95th percentile per network, and what the kernel sends to the
+slider value until every panel's message is sent (the browser draws; nothing is drawn here). Prints median and 95th percentile per network, and what the kernel sends to the
 browser per event (messages and bytes: JSON plus binary buffers), counted where every widget's
 comm publishes its messages.
 """
@@ -80,7 +79,6 @@ def measure(sizes, n_events: int = 200, seed: int = 0) -> dict:
     x = rng.uniform(-1, 1, sizes[0])
     y = np.eye(sizes[-1])[0]
     ex = Explorer(net, x, y)
-    ex.state.render_now = True
     for _, event in _events(ex, 20, np.random.default_rng(seed + 1)):  # warm-up: first draws
         event()
     times: dict[str, list[float]] = {}

@@ -47,9 +47,6 @@ class ExplorerState(traitlets.HasTraits):
     dz = traitlets.Float(0.0, help="the demon's Δz, added to the selected neuron's z")
     dw = traitlets.Float(0.0, help="a nudge Δw of the selected weight")
     diverged = traitlets.Unicode("", help="why the numbers could not be computed, if they could not")
-    render_now = traitlets.Bool(
-        False, help="panels render their figures at once (tests, benchmark) instead of on request"
-    )
 
     def __init__(self, network: Network, x, y, batch=None, seed: int = 0):
         super().__init__()

@@ -92,3 +92,14 @@ def formula_number(value: float, digits: int = 4, paren: bool = False) -> str:
         text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
     text = text.replace("-", "−", 1) if text.startswith("-") else text
     return f"({text})" if paren and value < 0 else text
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def plain_name(name: str) -> str:
+    """'w^3_24' as plain text with raised and lowered digits, 'w³₂₄', for places that show
+    text only (a slider's label): the same name, readable without HTML or TeX."""
+    head, _, rest = name.partition("^")
+    sup, _, sub = rest.partition("_")
+    return f"{head}{sup.translate(_SUPERSCRIPT)}{sub.translate(_SUB)}" if rest else head

@@ -67,6 +67,17 @@ def test_weight_drag_updates_diagram_and_equations(page, voila_url):
     t = net.trace(scenario.x, scenario.y)
     assert number(page, 'span.num[data-q="BP4"]') == pytest.approx(t.nabla_w[l][j, k], rel=1e-9, abs=1e-12)
     assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
+    # and an oracle that knows nothing of backprop: central differences of the cost itself
+    def cost_with(dw):
+        other = scenario.network()
+        other.weights[l][j, k] = new_w + dw
+        return other.cost_of(scenario.x, scenario.y)
+
+    h = 1e-6
+    oracle = (cost_with(h) - cost_with(-h)) / (2 * h)
+    assert number(page, 'span.num[data-q="BP4"]') == pytest.approx(oracle, rel=1e-5, abs=1e-10)
+    # the typeset equation holds the same number as its check line, and no raw TeX is shown
+    assert "\\frac" not in page.locator(".equations-panel").inner_text()
     assert diagram.screenshot() != before
     assert own_errors(page) == []
 
@@ -100,6 +111,18 @@ def test_scenario_chosen_by_address(page, voila_url, name):
     menu = page.locator(".backprop-classroom select").first.input_value()
     assert menu == scenario.title
     shot(page, f"voila-scenario-{name}")
+    assert own_errors(page) == []
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_projector_sizes(page, voila_url, size):
+    """The app at a projector's sizes: every figure drawn as SVG, crisp at any zoom."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_classroom(page, voila_url, "healthy")
+    for name in ("demon", "saturation"):
+        assert page.locator(f'.bpx-plot[data-name="{name}"] svg').count() == 1
+    assert page.locator("canvas").count() == 0  # nothing raster: no ipympl frames
+    page.screenshot(path=str(ARTIFACTS / f"voila-{size[0]}x{size[1]}.png"))
     assert own_errors(page) == []
 
 

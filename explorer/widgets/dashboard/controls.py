@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ...core.notation import neuron_name, weight_name
-from ..markup import html_name
+from ..markup import plain_name
 from ..panel import Panel
 from ..state import ACTIVATIONS, COSTS, ExplorerState
 
@@ -30,7 +30,6 @@ def _slider(description: str, value: float, limit: float, minimum: float | None 
         max=limit,
         step=0.01,
         description=description,
-        description_allow_html=True,  # the book's names as HTML: no MathJax on the page
         continuous_update=True,
         readout_format=".2f",
         style={"description_width": "5em"},
@@ -98,13 +97,13 @@ class ControlsPanel(Panel):
         else:
             ks = range(min(net.sizes[l - 2], MAX_SLIDERS))
         for k in ks:
-            s = _slider(html_name(weight_name(l, j, k)), float(net.weights[l][j, k]), PARAMETER_RANGE)
+            s = _slider(plain_name(weight_name(l, j, k)), float(net.weights[l][j, k]), PARAMETER_RANGE)
             s.observe(self._on_weight(l, j, k), names="value")
             self.weight_sliders[(l, j, k)] = s
             children.append(s)
         if sel["kind"] == "neuron" and net.sizes[l - 2] > MAX_SLIDERS:
             children.append(widgets.HTML(f"(first {MAX_SLIDERS} of {net.sizes[l - 2]} incoming weights)"))
-        self.bias_slider = _slider(html_name(neuron_name("b", l, j)), float(net.biases[l][j, 0]), PARAMETER_RANGE)
+        self.bias_slider = _slider(plain_name(neuron_name("b", l, j)), float(net.biases[l][j, 0]), PARAMETER_RANGE)
         self.bias_slider.observe(self._on_bias(l, j), names="value")
         children.append(self.bias_slider)
         _close_all(self.parameter_box.children)
@@ -121,7 +120,7 @@ class ControlsPanel(Panel):
         children = []
         if net.sizes[0] <= MAX_SLIDERS:
             for i in range(net.sizes[0]):
-                s = _slider(f"x<sub>{i + 1}</sub>", float(x[i, 0]), INPUT_RANGE)
+                s = _slider(plain_name(f"x^_{i + 1}"), float(x[i, 0]), INPUT_RANGE)
                 s.observe(self._on_input(i), names="value")
                 self.input_sliders.append(s)
                 children.append(s)
@@ -129,7 +128,7 @@ class ControlsPanel(Panel):
             children.append(widgets.HTML(f"input: {net.sizes[0]} values (set with state.set_example)"))
         if net.sizes[-1] <= MAX_SLIDERS:
             for i in range(net.sizes[-1]):
-                s = _slider(f"y<sub>{i + 1}</sub>", float(y[i, 0]), 1.0, minimum=0.0)
+                s = _slider(plain_name(f"y^_{i + 1}"), float(y[i, 0]), 1.0, minimum=0.0)
                 s.observe(self._on_target(i), names="value")
                 self.target_sliders.append(s)
                 children.append(s)

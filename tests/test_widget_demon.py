@@ -208,14 +208,16 @@ def test_a_slider_drag_sends_the_point_only_and_never_recomputes_the_curve(monke
     curves = []
     real_curve = Network.demon_curve
     monkeypatch.setattr(Network, "demon_curve", lambda *a, **k: curves.append(1) or real_curve(*a, **k))
-    sent = []
-    panel.plot.observe(lambda change: sent.append(change["new"]), names="data")
+    sent = []  # what goes over the wire: the custom messages of the plot's comm
+    send = panel.plot.comm.send
+    panel.plot.comm.send = lambda data=None, buffers=None, **kw: (sent.append((data, buffers)), send(data=data, buffers=buffers, **kw))
     for value in np.linspace(-2, 2, 9):
         panel.dz_slider.value = float(value)
-    assert curves == [] and len(sent) == 9
-    # each message carries the new point; the curve's buffer is the same object as before
-    assert all(s["curve"]["y"] is sent[0]["curve"]["y"] for s in sent)
-    assert sent[-1]["point"]["x"].tolist() == pytest.approx([2.0])
+    assert curves == [] and len(sent) == 9  # one message per move
+    for data, buffers in sent:  # each carries the new point and gap, not the curve again
+        assert set(data["content"]["marks"]) == {"point", "gap"}
+        assert sum(memoryview(b).nbytes for b in buffers) == 4 * (1 + 1 + 2 + 2)  # float32 x, y
+    assert np.frombuffer(sent[-1][1][0], np.float32).tolist() == pytest.approx([2.0])
     state.set_weight(4, 0, 1, state.network.weights[4][0, 1] + 1e-4)  # the trace changes a little
     assert curves == [1]
     state.select_neuron(4, 0)

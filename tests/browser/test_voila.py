@@ -122,6 +122,10 @@ def test_projector_sizes(page, voila_url, size):
     for name in ("demon", "saturation"):
         assert page.locator(f'.bpx-plot[data-name="{name}"] svg').count() == 1
     assert page.locator("canvas").count() == 0  # nothing raster: no ipympl frames
+    # the page asked the kernel for the figures' numbers when it opened, and drew them
+    d = page.get_attribute('.bpx-plot[data-name="demon"] [data-mark="curve"] path', "d")
+    assert d and d.count("L") >= 50  # the 101-point curve
+    assert page.locator('.bpx-plot[data-name="saturation"] [data-mark="batch2_h"] rect[data-r]').count() == 3 * 99
     page.screenshot(path=str(ARTIFACTS / f"voila-{size[0]}x{size[1]}.png"))
     assert own_errors(page) == []
 

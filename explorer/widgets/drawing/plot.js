@@ -389,6 +389,16 @@ function download(name, href) {
   a.remove();
 }
 
+// Buffers travel beside a message; in the message each is {"$buffer": index}.
+function unpack(value, buffers) {
+  if (Array.isArray(value)) return value.map((v) => unpack(v, buffers));
+  if (value && typeof value === "object") {
+    if (typeof value.$buffer === "number") return buffers[value.$buffer];
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unpack(v, buffers)]));
+  }
+  return value;
+}
+
 function render({ model, el: root }) {
   addStyle();
   const box = document.createElement("div");
@@ -396,6 +406,7 @@ function render({ model, el: root }) {
   root.appendChild(box);
   const tooltip = new Tooltip(box);
   let svg = null, axes = [], pending = false;
+  let current = model.get("data") ?? {}, revision = model.get("revision") ?? 0;
 
   const build = () => {
     const spec = model.get("spec") ?? {};
@@ -409,9 +420,9 @@ function render({ model, el: root }) {
   };
   const paint = () => {
     pending = false;
-    const data = model.get("data") ?? {};
+    const data = current;
     for (const ax of axes) ax.draw(data);
-    box.dataset.painted = String(model.get("revision"));
+    box.dataset.painted = String(revision);
   };
   const schedule = () => {
     if (!pending) {
@@ -459,7 +470,17 @@ function render({ model, el: root }) {
   build();
   paint();
   model.on("change:spec", () => { build(); schedule(); });
-  model.on("change:data", schedule);
+  // A page with the numbers in the model's state (a saved notebook, the tests' stand-in).
+  model.on("change:data", () => { current = model.get("data") ?? {}; revision = model.get("revision"); schedule(); });
+  // The kernel's messages carry only the marks that changed ("reset": all of them).
+  model.on("msg:custom", (msg, buffers) => {
+    if (!msg || msg.kind !== "marks") return;
+    const marks = unpack(msg.marks, buffers ?? []);
+    current = msg.reset ? marks : { ...current, ...marks };
+    revision = msg.revision;
+    schedule();
+  });
+  if (model.send) model.send({ kind: "ask" }); // a new view asks for every mark's numbers
   return () => box.remove();
 }
 

@@ -3,8 +3,10 @@
 A figure is a ``spec`` (its axes and marks: lines, points, bars, rules, text, heatmaps; their
 colours and labels) and ``data`` (each mark's numbers, arrays as binary float32 buffers, and
 the axes' current limits under ``"@<axes id>"``). A panel sets the spec when the structure
-changes and calls ``show(...)`` on every event: one message with just the numbers, and the
-browser moves what it has already drawn. Labels use the book's names ("δ^2_1").
+changes and calls ``show(...)`` on every event: one message with the numbers of just the marks
+named (a custom message, its arrays as binary buffers), and the browser moves what it has
+already drawn. ``data`` itself is kept in the kernel: a view that opens later (a reload, a
+second view) asks for all of it. Labels use the book's names ("δ^2_1").
 
 matplotlib remains for static figures (``explorer.plots``); nothing here draws in the kernel.
 """
@@ -34,21 +36,44 @@ class Plot(anywidget.AnyWidget):
 
     _esm = source("plot.js")
     spec = traitlets.Dict().tag(sync=True)
-    data = traitlets.Dict().tag(sync=True)
-    revision = traitlets.Int(0).tag(sync=True)
+    #: Every mark's numbers as the browser has them (not a synced trait: see ``show``).
+    data = traitlets.Dict()
+    revision = traitlets.Int(0)
+
+    def __init__(self, **kwargs):
+        self._patching = False
+        super().__init__(**kwargs)
+        self.on_msg(self._on_view_message)
 
     def show(self, **marks) -> None:
         """Send new numbers: ``show(curve={"x": xs, "y": ys}, **{"@ax": {"ylim": [0, 1]}})``.
 
         numpy arrays (and lists of numbers) travel as float32 buffers; other values (limits,
-        colours, text items, shapes) as JSON. Marks not named keep their previous numbers.
+        colours, text items, shapes) as JSON. Marks not named keep their previous numbers and
+        are not sent again.
         """
-        data = dict(self.data)
-        for name, fields in marks.items():
-            data[name] = {k: _encode(k, v) for k, v in fields.items()}
-        with self.hold_sync():
-            self.data = data
+        patch = {name: {k: _encode(k, v) for k, v in fields.items()} for name, fields in marks.items()}
+        self._patching = True
+        try:
+            self.data = {**self.data, **patch}
+        finally:
+            self._patching = False
+        self.revision += 1
+        self._send_marks(patch, reset=False)
+
+    @traitlets.observe("data")
+    def _on_data(self, change) -> None:
+        if not self._patching:  # the whole data replaced (``plot.data = {}``): the page too
             self.revision += 1
+            self._send_marks(self.data, reset=True)
+
+    def _on_view_message(self, widget, content, buffers) -> None:
+        if isinstance(content, dict) and content.get("kind") == "ask":
+            self._send_marks(self.data, reset=True)
+
+    def _send_marks(self, marks: dict, reset: bool) -> None:
+        buffers: list[memoryview] = []
+        self.send({"kind": "marks", "reset": reset, "revision": self.revision, "marks": _pack(marks, buffers)}, buffers)
 
     def values(self, mark: str, field: str):
         """What was last sent for ``mark``'s ``field``, as the browser reads it."""
@@ -59,6 +84,18 @@ class Plot(anywidget.AnyWidget):
 
 
 _ARRAY_FIELDS = {"x", "y", "values"}
+
+
+def _pack(value, buffers: list):
+    """The marks with every buffer replaced by {"$buffer": its index in ``buffers``}."""
+    if isinstance(value, memoryview):
+        buffers.append(value)
+        return {"$buffer": len(buffers) - 1}
+    if isinstance(value, dict):
+        return {k: _pack(v, buffers) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_pack(v, buffers) for v in value]
+    return value
 
 
 def _encode(field: str, value):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...core.finite_differences import agrees, partial_derivative
 from ...core.notation import neuron_name, weight_name
+from ..drawing.axes import nice_ceil, y_limits
 from ..drawing.plot import Plot
 from ..markup import agreement_mark, html_name, num_span, number as _g
 from ..panel import Panel, diverged_html
@@ -31,8 +32,6 @@ GRID = 81
 SHOWN_EVERY = 2
 #: C_x = 0 dark blue, large C_x light (the landscape's colour scale).
 _LANDSCAPE_STOPS = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#f7fbff")
-#: The "nice" numbers axis limits are rounded up to.
-_LADDER = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 _BAR = "#4c72b0"
 _CURRENT = "#d62728"
@@ -43,25 +42,6 @@ _MEAN = "#222222"
 
 def _span(q: str, value: float, digits: int = 6) -> str:
     return num_span(q, value, digits)
-
-
-def _nice_ceil(value: float) -> float:
-    """The smallest number of the form ladder × 10^n that is ≥ value (value > 0)."""
-    exponent = math.floor(math.log10(value))
-    for exp in (exponent - 1, exponent, exponent + 1):
-        for step in _LADDER:
-            if step * 10.0**exp >= value:
-                return step * 10.0**exp
-    return value
-
-
-def _y_limits(values: np.ndarray, floor: float) -> tuple[float, float]:
-    """Limits that hold the values and 0 with a little headroom, on the nice ladder."""
-    finite = values[np.isfinite(values)]
-    hi = max(float(finite.max(initial=0.0)), 0.0)
-    lo = min(float(finite.min(initial=0.0)), 0.0)
-    side = max(floor, 0.1 * min(max(hi, -lo, floor), 1e300))
-    return -_nice_ceil(max(min(-lo, 1e300) * 1.08, side)), _nice_ceil(max(min(hi, 1e300) * 1.08, side))
 
 
 def parameter_of(selection: dict) -> tuple[str, int, int, int | None]:
@@ -241,9 +221,9 @@ class CostAssumptionsPanel(Panel):
             mean = float(np.mean(shown))
             # "Nice" limits that stay put while the bars move a little.
             if (shown >= 0).all():
-                limits = (0.0, _nice_ceil(max(float(shown.max()) * 1.1, 1e-6)))
+                limits = (0.0, nice_ceil(max(float(shown.max()) * 1.1, 1e-6)))
             else:
-                limits = _y_limits(shown, 1e-6)
+                limits = y_limits(shown, 1e-6)
             marks[f"{id_}_bars"] = {"x": xs, "y": shown}
             marks[f"{id_}_mean"] = {"y": [mean]}
             marks[f"{id_}_zero"] = {"y": [0.0]}

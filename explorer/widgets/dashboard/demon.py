@@ -17,7 +17,8 @@ import numpy as np
 
 from ...core.notation import neuron_name, weight_name
 from ..drawing import Plot
-from ..markup import html_name, number
+from ..drawing.axes import nice_ceil, y_limits
+from ..markup import html_name
 from ..markup import num_span as markup_num_span
 from ..markup import vector_span as markup_vector_span
 from ..panel import Panel
@@ -33,18 +34,9 @@ DW_RANGE = 2.0
 #: At most this many entries of a Δa^l vector are written out.
 MAX_VECTOR = 8
 
-# Nice axis ends: the y-limits are the smallest of these (times a power of ten) that hold the
-# curve, so they stay put while the curve moves a little, and are a function of the curve
-# alone (a panel updated in place shows what a fresh one would).
-_LADDER = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
 # ---------------------------------------------------------------------- formatting
-def fmt(value: float, digits: int = 5) -> str:
-    """A signed number as the demon's readouts show it (``markup.number`` with a sign)."""
-    return number(value, digits, signed=True)
-
-
 def num_span(name: str, value: float, digits: int = 5) -> str:
     """A signed live number (``markup.num_span``)."""
     return markup_num_span(name, value, digits, signed=True)
@@ -53,33 +45,6 @@ def num_span(name: str, value: float, digits: int = 5) -> str:
 def vector_span(name: str, values) -> str:
     """A signed short vector (``markup.vector_span``)."""
     return markup_vector_span(name, values, 3, signed=True, limit=MAX_VECTOR)
-
-
-def nice_ceil(value: float) -> float:
-    """The smallest number of the form ladder × 10^n that is ≥ value (value > 0)."""
-    exponent = math.floor(math.log10(value))
-    for exp in (exponent - 1, exponent, exponent + 1):
-        for step in _LADDER:
-            candidate = step * 10.0**exp
-            if candidate >= value:
-                return candidate
-    return value  # not reached for finite positive values
-
-
-def y_limits(curve: np.ndarray, floor: float) -> tuple[float, float]:
-    """Axis limits that hold the curve (and 0) with a little headroom, on the nice ladder.
-
-    Each side is at least ``floor`` (and a tenth of the other side), so a nearly flat curve
-    stays flat-looking instead of being magnified into noise.
-    """
-    finite = curve[np.isfinite(curve)]
-    hi = max(float(finite.max(initial=0.0)), 0.0)
-    lo = min(float(finite.min(initial=0.0)), 0.0)
-    big = min(max(hi, -lo, floor), 1e300)
-    side = max(floor, 0.1 * big)
-    top = nice_ceil(max(min(hi, 1e300) * 1.08, side))
-    bottom = -nice_ceil(max(min(-lo, 1e300) * 1.08, side))
-    return bottom, top
 
 
 # ---------------------------------------------------------------------- the panel
@@ -358,4 +323,4 @@ class DemonPanel(Panel):
         )
 
 
-__all__ = ["DemonPanel", "fmt", "html_name", "num_span", "vector_span", "y_limits"]
+__all__ = ["DemonPanel", "nice_ceil", "y_limits"]

@@ -149,8 +149,8 @@ def test_a_right_bp2_is_solved_and_the_panel_says_what_check_says():
 def test_the_task_is_shown_typeset():
     panel = ExerciseCheck("BP2", auto=False, namespace={})
     ex = EXERCISES["BP2"]
-    assert panel.equation.value == f"$$ {ex.task_latex} $$"  # HTMLMath typesets $$ … $$
-    assert "(w^{l+1})^T" in panel.equation.value
+    assert panel.equation.template == f'<div class="tex display">{ex.task_latex}</div>'  # KaTeX typesets it
+    assert "(w^{l+1})^T" in panel.equation.template
     assert ex.title in panel.children[0].value
     assert "def" not in panel.signature.value and "bp2(w_next, delta_next, z, sigma_prime)" in panel.signature.value
     assert panel.button.description == "Check"

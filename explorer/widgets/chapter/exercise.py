@@ -27,6 +27,8 @@ import traitlets
 from ...core import Network
 from ...exercises import EXERCISES, check
 from ..dashboard.diagram import NetworkDiagram
+from ..drawing import Formula
+from ..drawing.formula import display
 from ..state import ExplorerState
 
 #: Colours of the verdict: solved, not yet, and the quiet grey of "nothing to check".
@@ -158,7 +160,8 @@ class ExerciseCheck(widgets.VBox):
         head = widgets.HTML(
             f"<h3 style='margin:4px 0'>{_esc(ex.title)} "
             f"<span style='font-weight:normal;color:#555'>· practises {_esc(ex.equation)}</span></h3>")
-        self.equation = widgets.HTMLMath(f"$$ {ex.task_latex} $$")
+        self.equation = Formula()  # typeset by the bundled KaTeX, like every equation of ours
+        self.equation.show(display(ex.task_latex), {})
         self.task = widgets.HTML(f"<p style='margin:2px 0;max-width:760px'>{_esc(ex.task_text)}</p>")
         self.signature = widgets.HTML(
             "<p style='margin:2px 0'>Write: <code style='font-size:105%'>"

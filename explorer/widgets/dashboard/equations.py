@@ -24,7 +24,7 @@ from ...core.activations import get_activation
 from ...core.finite_differences import agrees, delta_by_nudging, partial_derivative
 from ...core.notation import neuron_latex, neuron_name, weight_latex, weight_name
 from ..drawing import Formula
-from ..drawing.formula import html_slot, slot
+from ..drawing.formula import display, html_slot, inline, slot
 from ..markup import formula_number, html_name, number
 from ..panel import Panel
 from ..state import ExplorerState
@@ -58,15 +58,6 @@ def colored(role: str, tex: str) -> str:
 def name(role: str, tex: str) -> str:
     """A symbol in its role's colour."""
     return colored(role, tex)
-
-
-def display(tex: str) -> str:
-    """Display maths in the template (escaped for HTML; the browser typesets it)."""
-    return f'<div class="tex display">{html.escape(tex, quote=False)}</div>'
-
-
-def inline(tex: str) -> str:
-    return f'<span class="tex">{html.escape(tex, quote=False)}</span>'
 
 
 class Page:

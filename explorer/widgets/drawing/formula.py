@@ -15,6 +15,7 @@ KaTeX itself (script and CSS with its fonts) travels once per page, in one share
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -46,6 +47,16 @@ class KatexAssets(anywidget.AnyWidget):
                 version=source("katex/VERSION").strip(),
             )
         return _shared
+
+
+def display(tex: str) -> str:
+    """Display maths in a template (escaped for HTML; the browser typesets it)."""
+    return f'<div class="tex display">{html.escape(tex, quote=False)}</div>'
+
+
+def inline(tex: str) -> str:
+    """Inline maths in a template."""
+    return f'<span class="tex">{html.escape(tex, quote=False)}</span>'
 
 
 def slot(key: str) -> str:

@@ -27,7 +27,8 @@ def test_a_chosen_path_is_marked_in_the_diagram_and_on_the_running_sum(page, voi
     # a^2_1 → a^3_2 → a^4_2 (0-based neurons 0, 1, 1)
     page.locator(f"{panel} .paths-list select").first.select_option(index=3)
     page.wait_for_function(
-        f"document.querySelector('{panel}').querySelectorAll('[data-role=marks] [data-mark=weight]').length === 3",
+        # the new path's marks, not the first path's (which also has three weights)
+        f"document.querySelector('{panel}').querySelector('[data-role=marks] [data-mark=weight][data-l=\"4\"][data-j=\"1\"][data-k=\"1\"]') !== null",
         timeout=30_000)
     first = page.locator(panel).first
     weights = first.locator("[data-role=marks] [data-mark=weight]").evaluate_all(

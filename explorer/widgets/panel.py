@@ -53,7 +53,7 @@ class Panel(PanelBox):
     """Subclasses build ``self.widget`` in ``__init__`` and implement ``refresh()``.
 
     ``refresh`` is called after every change of the state (its ``revision``); it reads the
-    state's trace and updates widgets and artists in place. ``DemonPanel(state)`` alone in a
+    state's trace and updates its widgets in place (a figure gets new numbers, not a new picture). ``DemonPanel(state)`` alone in a
     cell shows the panel; ``HBox([DemonPanel(state), my_plot])`` puts it beside something else.
     """
 

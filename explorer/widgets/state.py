@@ -2,7 +2,7 @@
 
 Panels never call each other. They observe the state's ``revision`` trait, which goes up by
 one after every change, once the new trace (and the demon's effect, and the weight nudge) are
-in place; a panel then reads what it needs and updates its artists in place. Changes made
+in place; a panel then reads what it needs and updates its widgets in place. Changes made
 inside ``with state.hold():`` produce a single revision. ``trace_revision`` goes up only when
 a new Trace replaces the old one (a Trace is never mutated), so a panel that draws the trace
 alone compares that number to know whether anything it shows changed: no fingerprints.

@@ -35,7 +35,7 @@ import numpy as np
 from ..panel import PanelBox
 from ...core import Network, load_mnist, max_sigma_prime, one_hot
 from ...core.saturation import DEFAULT_SAT_FRACTION
-from ..drawing.plot import Plot
+from ..drawing.plot import Plot, VIRIDIS
 from ..state import ACTIVATIONS, COSTS
 
 #: Train for about this long before yielding to the event loop (other widgets' messages).
@@ -63,9 +63,6 @@ GALLERY_ROWS, GALLERY_COLS = 3, 6
 #: The heatmap shows at most this many neurons of a layer (an SVG cell per neuron × digit);
 #: the saturated fraction counts them all.
 HEATMAP_ROWS = 100
-#: The colour scale of σ' (matplotlib's viridis at ten equally spaced points).
-VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e",
-           "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"]
 _LAYER_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -847,14 +844,14 @@ class TrainingPanel(PanelBox):
                  "ylim": [rows, 0], "xticks": xticks, "yticks": [[r + 0.5, str(r + 1)] for r in yrows],
                  "title": f"σ'(z^{l}): saturated below the white line",
                  "xlabel": f"{n} test digits, by label", "ylabel": shown, "ylabelOffset": 34,
-                 "marks": [{"id": "sigma_prime", "type": "heatmap", "stops": VIRIDIS, "domain": [0, vmax],
+                 "marks": [{"id": "sigma_prime", "type": "heatmap", "stops": list(VIRIDIS), "domain": [0, vmax],
                             "rowNames": [f"σ'(z^{l}_{j + 1})" for j in range(rows)], "columnName": "digit"},
                            {"id": "separators", "type": "rule", "color": "#ffffff", "width": 1}]},
                 # the colour bar's tick labels are on its left, in the gap after the heatmap
                 {"id": "colourbar", "left": 345, "top": 30, "width": 12, "height": 190, "ylim": [0, vmax],
                  "xticks": False, "frame": False, "yticks": [[v, f"{v:.2g}"] for v in
                                                              np.linspace(0, vmax, 5)],
-                 "marks": [{"id": "colours", "type": "heatmap", "stops": VIRIDIS, "domain": [0, vmax]},
+                 "marks": [{"id": "colours", "type": "heatmap", "stops": list(VIRIDIS), "domain": [0, vmax]},
                            {"id": "threshold", "type": "rule", "color": "#ffffff", "width": 2}]},
             ],
         }

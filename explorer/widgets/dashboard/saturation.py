@@ -20,6 +20,7 @@ from ...core import saturation as rules
 from ...core.notation import neuron_name
 from ...core.saturation import DEFAULT_A_THRESHOLD, DEFAULT_SAT_FRACTION, WeightVerdict, max_sigma_prime
 from ..drawing import Plot
+from ..drawing.plot import VIRIDIS
 from ..markup import number
 from ..panel import Panel
 from ..state import ExplorerState
@@ -71,8 +72,6 @@ def verdict_table_html(
 
 # ----------------------------------------------------------------------------- the panel
 
-#: viridis, sampled at ten points: dark for σ' ≈ 0 (saturated), yellow for the largest σ'.
-VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
 CURRENT = "#ff3b30"  # the current example's outline
 SELECTED = "#ff9500"  # the selected neuron's row
 #: Layout in pixels: the current example's column, the batch, the bars, the colour bar.

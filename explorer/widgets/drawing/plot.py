@@ -20,6 +20,11 @@ import traitlets
 from . import source
 
 
+#: The colour scale of σ' in every heatmap: viridis at ten equally spaced points, dark for
+#: σ' ≈ 0 (a saturated neuron), yellow for the largest σ'.
+VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+
+
 def as_buffer(values, dtype=np.float32) -> memoryview:
     """An array as the bytes the browser reads (C order, float32 unless told)."""
     return memoryview(np.ascontiguousarray(np.asarray(values, dtype=dtype)).reshape(-1))

@@ -52,18 +52,6 @@ def html_name(name: str) -> str:
     return f"{head}<sup>{sup}</sup><sub>{sub}</sub>" if rest else head
 
 
-def tex_number(value: float, digits: int = 4) -> str:
-    """A number for TeX with ``digits`` significant digits: 0.1234, -0.05, 1.2\\times10^{-5}."""
-    value = float(value)
-    if not math.isfinite(value):
-        return r"\text{—}"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa}\times10^{{{int(exponent)}}}"
-    return text
-
-
 def agreement_mark(ok: bool, computable: bool = True) -> str:
     """✓ agrees / ✗ differs, or a "?" when the finite-difference side could not be computed."""
     if not computable:
@@ -80,8 +68,8 @@ def formula_number(value: float, digits: int = 4, paren: bool = False) -> str:
     """A number as it appears inside a typeset formula: 0.1234, −0.05, 1.2×10⁻⁵, "—".
 
     ``paren`` puts a negative number in parentheses, as a factor in a product is written.
-    The same digits as ``tex_number``, as plain text, so a formula's numbers can be written
-    in place without typesetting again.
+    Plain text, so a formula's numbers can be written into the typeset formula in place,
+    without typesetting again.
     """
     value = float(value)
     if not math.isfinite(value):

@@ -127,3 +127,20 @@ def test_formula_typesets_once_and_then_only_writes_numbers(page):
     assert slot.inner_text() == "(−2.5)" and slot.get_attribute("data-value") == "-2.5"
     assert page.get_attribute('#eq [data-q="BP3_mark"]', "data-state") == "bad"
     shot(page, "drawing-formula")
+
+
+def test_bars_stand_on_zero_upright_or_lying(page):
+    spec = {"name": "bars", "width": 300, "height": 200, "axes": [
+        {"id": "up", "left": 0, "top": 0, "width": 100, "height": 100, "xlim": [0, 4], "ylim": [-1, 1],
+         "marks": [{"id": "v", "type": "bars", "barWidth": 1.0}]},
+        {"id": "side", "left": 150, "top": 0, "width": 100, "height": 100, "xlim": [0, 2], "ylim": [0, 4],
+         "marks": [{"id": "h", "type": "bars", "horizontal": True, "barWidth": 1.0}]},
+    ]}
+    data = {"v": {"x": f32([1, 3]), "y": f32([0.5, -1])}, "h": {"x": f32([1.5]), "y": f32([2])}}
+    mount(page, "fig", "plot.js", {"spec": spec, "data": data, "revision": 1})
+    rects = lambda mark: page.eval_on_selector_all(
+        f'#fig [data-mark="{mark}"] rect', "rs => rs.map(r => ['x', 'y', 'width', 'height'].map(a => +r.getAttribute(a)))")
+    # by hand: 25 px per x unit, 50 px per y unit, zero at y = 50 px; the second bar hangs down
+    assert rects("v") == [[12.5, 25.0, 25.0, 25.0], [62.5, 50.0, 25.0, 50.0]]
+    # lying: from x = 0 to 1.5 (50 px per unit), centred on y = 2 (25 px per unit, y up)
+    assert rects("h") == [[0.0, 37.5, 75.0, 25.0]]

@@ -272,17 +272,7 @@ class DemonPanel(Panel):
         demon = self.state.demon
         delta = html_name(neuron_name("δ", l, j))
         z = html_name(neuron_name("z", l, j))
-        ratio = demon.actual / demon.predicted if demon.predicted != 0 else math.nan
-        rows = [
-            (f"predicted ΔC = {delta} · Δz", num_span("predicted", demon.predicted, 6)),
-            ("actual ΔC", num_span("actual", demon.actual, 6)),
-            ("actual − predicted", num_span("difference", demon.error, 4)),
-            ("actual / predicted", num_span("ratio", ratio, 4)),
-        ]
-        table = "".join(
-            f'<tr><td style="padding:1px 12px 1px 0">{label}</td><td style="text-align:right">{value}</td></tr>'
-            for label, value in rows
-        )
+        table = _comparison_table(demon, f"predicted ΔC = {delta} · Δz", "")
         travel = "".join(
             f'<div>Δa<sup>{m}</sup> = {vector_span(f"da{m}", demon.delta_a[m])}</div>'
             for m in sorted(demon.delta_a)
@@ -303,17 +293,7 @@ class DemonPanel(Panel):
             return ""
         l, j, k = nudge.layer, nudge.j, nudge.k
         w = html_name(weight_name(l, j, k))
-        ratio = nudge.actual / nudge.predicted if nudge.predicted != 0 else math.nan
-        rows = [
-            (f"predicted ΔC ≈ ∂C/∂{w} · Δw (eq. 47)", num_span("w_predicted", nudge.predicted, 6)),
-            ("actual ΔC", num_span("w_actual", nudge.actual, 6)),
-            ("actual − predicted", num_span("w_difference", nudge.error, 4)),
-            ("actual / predicted", num_span("w_ratio", ratio, 4)),
-        ]
-        table = "".join(
-            f'<tr><td style="padding:1px 12px 1px 0">{label}</td><td style="text-align:right">{value}</td></tr>'
-            for label, value in rows
-        )
+        table = _comparison_table(nudge, f"predicted ΔC ≈ ∂C/∂{w} · Δw (eq. 47)", "w_")
         gradient = self.state.trace.nabla_w[l][j, k]
         return (
             '<div class="weight-readout" style="font-size:15px;line-height:1.45">'
@@ -321,6 +301,21 @@ class DemonPanel(Panel):
             f"∂C/∂{w} = {num_span('dC_dw', gradient, 6)}</div>"
             f"<table>{table}</table></div>"
         )
+
+
+def _comparison_table(effect, predicted_label: str, prefix: str) -> str:
+    """Predicted against actual ΔC, their difference and ratio (a demon's Δz or a nudge's Δw)."""
+    ratio = effect.actual / effect.predicted if effect.predicted != 0 else math.nan
+    rows = [
+        (predicted_label, num_span(f"{prefix}predicted", effect.predicted, 6)),
+        ("actual ΔC", num_span(f"{prefix}actual", effect.actual, 6)),
+        ("actual − predicted", num_span(f"{prefix}difference", effect.error, 4)),
+        ("actual / predicted", num_span(f"{prefix}ratio", ratio, 4)),
+    ]
+    return "".join(
+        f'<tr><td style="padding:1px 12px 1px 0">{label}</td><td style="text-align:right">{value}</td></tr>'
+        for label, value in rows
+    )
 
 
 __all__ = ["DemonPanel", "nice_ceil", "y_limits"]

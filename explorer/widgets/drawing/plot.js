@@ -213,21 +213,18 @@ const DRAW = {
     const horizontal = mark.spec.horizontal;
     const nodes = ensure(mark, horizontal ? x.length : y.length, "rect");
     const clampTo = (lim) => Math.max(Math.min(lim[0], lim[1]), Math.min(Math.max(lim[0], lim[1]), 0));
+    // A rect between two x and two y pixel positions, whichever way round they come.
+    const place = (r, x0, x1, y0, y1) => {
+      r.setAttribute("x", Math.min(x0, x1).toFixed(1));
+      r.setAttribute("width", Math.abs(x1 - x0).toFixed(1));
+      r.setAttribute("y", Math.min(y0, y1).toFixed(1));
+      r.setAttribute("height", Math.abs(y1 - y0).toFixed(1));
+    };
     nodes.forEach((r, i) => {
       if (horizontal) {
-        const base = ax.sx(clampTo(ax.xlim)), end = ax.sx(x[i]);
-        const a = ax.sy(y[i] - width / 2), b = ax.sy(y[i] + width / 2);
-        r.setAttribute("x", Math.min(base, end).toFixed(1));
-        r.setAttribute("width", Math.abs(end - base).toFixed(1));
-        r.setAttribute("y", Math.min(a, b).toFixed(1));
-        r.setAttribute("height", Math.abs(b - a).toFixed(1));
+        place(r, ax.sx(clampTo(ax.xlim)), ax.sx(x[i]), ax.sy(y[i] - width / 2), ax.sy(y[i] + width / 2));
       } else {
-        const base = ax.sy(clampTo(ax.ylim)), top = ax.sy(y[i]);
-        const left = ax.sx(x[i] - width / 2), right = ax.sx(x[i] + width / 2);
-        r.setAttribute("x", Math.min(left, right).toFixed(1));
-        r.setAttribute("width", Math.abs(right - left).toFixed(1));
-        r.setAttribute("y", Math.min(top, base).toFixed(1));
-        r.setAttribute("height", Math.abs(base - top).toFixed(1));
+        place(r, ax.sx(x[i] - width / 2), ax.sx(x[i] + width / 2), ax.sy(clampTo(ax.ylim)), ax.sy(y[i]));
       }
       style(r, mark.spec, d);
       if (colors) r.setAttribute("fill", colors[i % colors.length]);

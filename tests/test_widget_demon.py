@@ -72,7 +72,7 @@ def test_dz_slider_moves_the_demon_and_the_readouts_match_a_hand_computation():
     actual = cost_from_layer(net, 3, z_after, t.y) - cost_from_layer(net, 3, np.array(t.z[3]), t.y)
     predicted = t.delta[3][1, 0] * 0.7
 
-    n = numbers(panel.readout.value)
+    n = numbers(panel.readout.filled())
     assert_shown(n["delta"], t.delta[3][1, 0], 6)
     assert_shown(n["predicted"], predicted, 6)
     assert n["actual"][0] == pytest.approx(actual, rel=1e-9)
@@ -81,8 +81,8 @@ def test_dz_slider_moves_the_demon_and_the_readouts_match_a_hand_computation():
     assert n["ratio"][0] == pytest.approx(actual / predicted, rel=1e-8)
     assert n["dz"][0] == 0.7
     # labelled with the book's names
-    assert "δ<sup>3</sup><sub>2</sub>" in panel.readout.value
-    assert "z<sup>3</sup><sub>2</sub>" in panel.readout.value
+    assert "δ<sup>3</sup><sub>2</sub>" in panel.readout.filled()
+    assert "z<sup>3</sup><sub>2</sub>" in panel.readout.filled()
 
 
 def test_how_the_change_travels_lists_delta_a_of_each_later_layer():
@@ -96,7 +96,7 @@ def test_how_the_change_travels_lists_delta_a_of_each_later_layer():
     for l in (3, 4):
         a = net.activation(l)(net.weights[l] @ a + net.biases[l])
         expected[l] = a - t.a[l]
-    v = vectors(panel.readout.value)
+    v = vectors(panel.readout.filled())
     assert sorted(v) == ["da2", "da3", "da4"]
     for l, exp in expected.items():
         exact, texts = v[f"da{l}"]
@@ -113,7 +113,7 @@ def test_slider_and_state_are_bound_both_ways():
     assert state.dz == 2.25
     state.dz = -1.25
     assert panel.dz_slider.value == -1.25
-    assert numbers(panel.readout.value)["dz"][0] == -1.25
+    assert numbers(panel.readout.filled())["dz"][0] == -1.25
     assert state.demon.dz == -1.25
     assert (panel.dz_slider.min, panel.dz_slider.max, panel.dz_slider.step) == (-5, 5, 0.01)
     assert panel.dz_slider.continuous_update
@@ -241,12 +241,12 @@ def test_weight_nudge_row_shows_eq_47_against_the_actual_change():
     actual = net.cost_of(state.x, state.y) - before
     predicted = t.nabla_w[3][1, 4] * 0.8
 
-    n = numbers(panel.weight_readout.value)
+    n = numbers(panel.weight_readout.filled())
     assert_shown(n["dC_dw"], t.nabla_w[3][1, 4], 6)
     assert_shown(n["w_predicted"], predicted, 6)
     assert n["w_actual"][0] == pytest.approx(actual, rel=1e-9)
     assert n["w_difference"][0] == pytest.approx(actual - predicted, rel=1e-7, abs=1e-14)
-    assert "w<sup>3</sup><sub>25</sub>" in panel.weight_readout.value
+    assert "w<sup>3</sup><sub>25</sub>" in panel.weight_readout.filled()
     state.dw = -0.3
     assert panel.dw_slider.value == -0.3
     state.select_neuron(3, 1)
@@ -284,12 +284,12 @@ def test_diverged_state_shows_the_message_and_recovers():
     state.set_activation(4, "linear")  # outputs leave [0, 1]: the cross-entropy is undefined
     state.set_bias(4, 0, 40.0)
     assert state.diverged
-    text = html.unescape(panel.readout.value)
+    text = html.unescape(panel.readout.filled())
     assert "diverged" in text and not SPAN.findall(text)
     assert panel.plot.values("curve", "hidden") is True
     state.set_activation(4, "sigmoid")
     assert not state.diverged
-    assert "predicted" in numbers(panel.readout.value)
+    assert "predicted" in numbers(panel.readout.filled())
     assert panel.plot.values("curve", "hidden") is False
 
 

@@ -53,7 +53,7 @@ def edge(data, l, j, k):
 
 def test_one_node_per_neuron_with_book_labels(setup):
     net, x, y, state, diagram = setup
-    data = diagram.view.data
+    data = diagram.scene()
     assert sorted((n["l"], n["j"]) for n in data["nodes"]) == [
         (l, j) for l in range(1, 5) for j in range(net.sizes[l - 1])
     ]
@@ -70,7 +70,7 @@ def test_node_values_are_the_cores(setup):
     net, x, y, state, diagram = setup
     trace = net.trace(x, y)  # independently of the state
     numeric_delta = {l: numeric_dC_dz(net, trace, l) for l in net.layers}  # eq. 29 by finite differences
-    data = diagram.view.data
+    data = diagram.scene()
     for l in net.layers:
         for j in range(net.sizes[l - 1]):
             n = node(data, l, j)
@@ -90,7 +90,7 @@ def test_node_values_are_the_cores(setup):
 def test_weight_tooltip_names_w_and_its_gradient(setup):
     net, x, y, state, diagram = setup
     diagram.view.edge_by = "nabla_w"
-    label = edge(diagram.view.data, 3, 1, 3)["label"]
+    label = edge(diagram.scene(), 3, 1, 3)["label"]
     assert "w^3_24" in label and "∂C/∂w^3_24" in label
     assert number_after(label, "w^3_24") == pytest.approx(net.weights[3][1, 3], rel=1e-3)
     h, w0 = 1e-6, net.weights[3][1, 3]
@@ -119,7 +119,7 @@ def test_delta_colours_follow_sign_and_largest_magnitude(setup):
     net, x, y, state, diagram = setup
     diagram.view.color_by = "delta"  # as the toolbar's choice does
     trace = net.trace(x, y)
-    data = diagram.view.data
+    data = diagram.scene()
     deltas = {(l, j): trace.delta[l][j, 0] for l in net.layers for j in range(net.sizes[l - 1])}
     biggest = max(abs(v) for v in deltas.values())
     for (l, j), d in deltas.items():
@@ -140,10 +140,10 @@ def test_delta_colours_follow_sign_and_largest_magnitude(setup):
 def test_changing_color_by_recolours_by_that_quantity(setup):
     net, x, y, state, diagram = setup
     trace = net.trace(x, y)
-    before = [n["color"] for n in diagram.view.data["nodes"]]
+    before = [n["color"] for n in diagram.scene()["nodes"]]
     for choice, source in [("z", trace.z), ("sigma_prime", trace.sigma_prime), ("a", trace.a)]:
         diagram.view.color_by = choice
-        data = diagram.view.data
+        data = diagram.scene()
         assert data["color_by"] == choice
         values = {(l, j): source[l][j, 0] for l in net.layers for j in range(net.sizes[l - 1])}
         if choice == "a":  # the (non-negative) input is coloured too
@@ -157,19 +157,19 @@ def test_changing_color_by_recolours_by_that_quantity(setup):
             assert node(data, *top)["color"] == PURPLE_END
             lightest = min(values, key=lambda key: values[key])
             assert sum(rgb(node(data, *lightest)["color"])) > sum(rgb(PURPLE_END))
-    assert [n["color"] for n in diagram.view.data["nodes"]] == before  # back to a: same colours
+    assert [n["color"] for n in diagram.scene()["nodes"]] == before  # back to a: same colours
 
 
 def test_edges_follow_w_or_gradient(setup):
     net, x, y, state, diagram = setup
-    data = diagram.view.data
+    data = diagram.scene()
     weights = {(l, j, k): net.weights[l][j, k] for l in net.layers
                for j in range(net.sizes[l - 1]) for k in range(net.sizes[l - 2])}
     top = max(weights, key=lambda key: abs(weights[key]))
     assert edge(data, *top)["color"] == (RED_END if weights[top] > 0 else BLUE_END)
     assert edge(data, *top)["width"] == max(e["width"] for e in data["edges"])
     diagram.view.edge_by = "nabla_w"
-    data = diagram.view.data
+    data = diagram.scene()
     # ∂C/∂w^2_j2 = δ^2_j · x_2 = 0 (BP4): neutral grey and the thinnest width
     for j in range(6):
         e = edge(data, 2, j, 1)
@@ -191,7 +191,7 @@ def test_click_in_the_browser_selects_in_the_state(setup):
     net, x, y, state, diagram = setup
     diagram.view.selection = {"kind": "neuron", "layer": 2, "j": 4}  # what diagram.js sends
     assert state.selection == {"kind": "neuron", "layer": 2, "j": 4}
-    assert node(diagram.view.data, 2, 4)["selected"]
+    assert node(diagram.scene(), 2, 4)["selected"]
     diagram.view.selection = {"kind": "weight", "layer": 4, "j": 2, "k": 5}
     assert state.selection == {"kind": "weight", "layer": 4, "j": 2, "k": 5}
     assert state.nudge is not None and (state.nudge.layer, state.nudge.j, state.nudge.k) == (4, 2, 5)
@@ -204,12 +204,12 @@ def test_click_in_the_browser_selects_in_the_state(setup):
 def test_selection_in_python_moves_the_highlight(setup):
     net, x, y, state, diagram = setup
     state.select_weight(3, 1, 3)
-    data = diagram.view.data
+    data = diagram.scene()
     assert [(e["l"], e["j"], e["k"]) for e in data["edges"] if e["selected"]] == [(3, 1, 3)]
     assert not any(n["selected"] for n in data["nodes"])
     assert data["selection"] == diagram.view.selection == {"kind": "weight", "layer": 3, "j": 1, "k": 3}
     state.select_neuron(4, 0)
-    data = diagram.view.data
+    data = diagram.scene()
     assert [(n["l"], n["j"]) for n in data["nodes"] if n["selected"]] == [(4, 0)]
     assert not any(e["selected"] for e in data["edges"])
 
@@ -217,13 +217,13 @@ def test_selection_in_python_moves_the_highlight(setup):
 def test_refresh_rebuilds_only_on_change_and_sends_once(setup):
     net, x, y, state, diagram = setup
     sent = []
-    diagram.view.observe(sent.append, names="data")
+    diagram.view.observe(sent.append, names="frame")
     builds = diagram.builds
     state.dz = 0.3  # the demon moves: nothing the diagram shows changes
     assert diagram.builds == builds and sent == []
     state.set_input(0, 0.7)
     assert diagram.builds == builds + 1 and len(sent) == 1
-    assert node(diagram.view.data, 1, 0)["a"] == pytest.approx(0.7)
+    assert node(diagram.scene(), 1, 0)["a"] == pytest.approx(0.7)
     diagram.refresh()
     assert diagram.builds == builds + 1
 
@@ -235,9 +235,9 @@ def test_mnist_input_is_one_image_of_784_ints():
     diagram = NetworkDiagram(state)
     image = diagram.view.image
     assert (image["width"], image["height"]) == (28, 28)
-    assert image["pixels"] == load_mnist_raw()[0][0].astype(int).tolist()  # the stored digit itself
-    assert image["pixels"] == np.rint(255 * X[:, 0]).astype(int).tolist()
-    data = diagram.view.data
+    assert list(image["pixels"]) == load_mnist_raw()[0][0].astype(int).tolist()  # the stored digit itself
+    assert list(image["pixels"]) == np.rint(255 * X[:, 0]).astype(int).tolist()
+    data = diagram.scene()
     assert data["input"] == "image" and data["layers"][0]["kind"] == "image"
     assert {n["l"] for n in data["nodes"]} == {2, 3} and len(data["nodes"]) == 20
     assert {e["l"] for e in data["edges"]} == {3} and len(data["edges"]) == 100
@@ -246,7 +246,7 @@ def test_mnist_input_is_one_image_of_784_ints():
     state.set_weight(3, 0, 0, 0.5)  # same x: the image is not sent again
     assert sent == []
     state.set_example(X[:, 1:2], Y[:, 1:2])
-    assert len(sent) == 1 and diagram.view.image["pixels"] == load_mnist_raw()[0][1].astype(int).tolist()
+    assert len(sent) == 1 and list(diagram.view.image["pixels"]) == load_mnist_raw()[0][1].astype(int).tolist()
     state.select_weight(2, 3, 300)  # a weight from a pixel: its neuron is still highlighted via selection
     assert diagram.view.selection == {"kind": "weight", "layer": 2, "j": 3, "k": 300}
 
@@ -255,7 +255,7 @@ def test_wide_input_is_a_bar():
     net = Network([30, 4, 2], activation="tanh", seed=0)
     x = np.linspace(-1, 1, 30)
     state = ExplorerState(net, x, np.array([0.0, 1.0]))
-    data = NetworkDiagram(state).view.data
+    data = NetworkDiagram(state).scene()
     assert data["input"] == "bar" and len(data["bar"]["colors"]) == 30
     assert data["bar"]["colors"][0] == BLUE_END and data["bar"]["colors"][-1] == RED_END
     assert number_after(data["bar"]["labels"][29], "x_30") == pytest.approx(1.0)
@@ -270,13 +270,13 @@ def test_diverged_state_is_shown(setup):
         for k in range(4):
             state.set_weight(2, 0, k, 1e308)
     assert state.diverged
-    data = diagram.view.data
+    data = diagram.scene()
     assert data["diverged"] == state.diverged and data["diverged"].startswith("diverged")
     assert data["cost_text"] == "C = ?"
     with state.hold():
         for k in range(4):
             state.set_weight(2, 0, k, 0.1)
-    assert diagram.view.data["diverged"] == "" and diagram.view.data["cost"] == pytest.approx(
+    assert diagram.scene()["diverged"] == "" and diagram.scene()["cost"] == pytest.approx(
         net.cost_of(x, y), rel=1e-3
     )
 

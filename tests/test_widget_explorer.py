@@ -98,7 +98,7 @@ def _all_text(ex):
         v = getattr(w, "value", None)
         if isinstance(v, str):
             parts.append(v)
-    parts.append(str(getattr(ex.diagram.view, "data", "")))
+    parts.append(str(ex.diagram.scene()))
     return "\n".join(parts)
 
 

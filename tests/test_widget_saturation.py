@@ -128,6 +128,32 @@ def test_thresholds_are_relative_to_each_neurons_activation(state):
     assert expected2[0].any() and expected2[1:].any()
 
 
+def test_only_the_layers_a_change_reaches_are_sent_again(state):
+    panel = SaturationPanel(state)
+    sent = []  # the names of the marks in each message of the plot's comm
+    send = panel.plot.comm.send
+    panel.plot.comm.send = lambda data=None, buffers=None, **kw: (
+        sent.append(set(data["content"]["marks"])), send(data=data, buffers=buffers, **kw))
+    heatmaps = lambda names: {n for n in names if n.endswith("_h")}  # noqa: E731
+    # a weight of the output layer (l = 4) changes z^4 only: BP's forward pass starts there
+    state.set_weight(4, 0, 1, state.network.weights[4][0, 1] + 0.5)
+    assert len(sent) == 1 and heatmaps(sent[0]) == {"cur4_h", "batch4_h"}
+    # a weight of layer 2 reaches every layer after it
+    state.set_weight(2, 1, 0, state.network.weights[2][1, 0] + 0.5)
+    assert heatmaps(sent[1]) == {f"{kind}{l}_h" for kind in ("cur", "batch") for l in (2, 3, 4)}
+    # the input is the current example's only: the rest of the batch stays as it was
+    state.set_input(0, -0.7)
+    assert heatmaps(sent[2]) == {"cur2_h", "cur3_h", "cur4_h"}
+    # what was skipped is still what a fresh panel computes
+    fresh, expected = SaturationPanel(state), batch_sigma_prime(state)
+    for l in state.network.layers:
+        np.testing.assert_array_equal(heat(panel, l), heat(fresh, l))
+        np.testing.assert_allclose(heat(panel, l), expected[l], rtol=1e-6, atol=1e-9)
+    n = len(sent)
+    state.dz = 0.4  # the demon's Δz moves nothing here: no message at all
+    assert len(sent) == n
+
+
 def test_network_change_rebuilds(state):
     panel = SaturationPanel(state)
     height = panel.plot.spec["height"]

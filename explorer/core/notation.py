@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 
-def _subscript(*indices: int) -> str:
+def subscript(*indices: int) -> str:
+    """The book's 1-based subscript of 0-based indices: '24' for (1, 3), '12,3' for (11, 2)."""
     # The book writes w^3_24; with a two-digit index that would be ambiguous, so use commas.
     one_based = [str(i + 1) for i in indices]
     if all(len(s) == 1 for s in one_based):
@@ -19,22 +20,22 @@ def _subscript(*indices: int) -> str:
 
 def weight_name(l: int, j: int, k: int, symbol: str = "w") -> str:
     """'w^3_24' for layer l and 0-based j, k."""
-    return f"{symbol}^{l}_{_subscript(j, k)}"
+    return f"{symbol}^{l}_{subscript(j, k)}"
 
 
 def neuron_name(symbol: str, l: int, j: int) -> str:
     """'δ^2_1', 'a^3_2', 'b^2_3' ... for layer l and 0-based neuron j."""
-    return f"{symbol}^{l}_{_subscript(j)}"
+    return f"{symbol}^{l}_{subscript(j)}"
 
 
 def weight_latex(l: int, j: int, k: int, symbol: str = "w") -> str:
     """The same name as LaTeX: 'w^{3}_{24}'."""
-    return f"{symbol}^{{{l}}}_{{{_subscript(j, k)}}}"
+    return f"{symbol}^{{{l}}}_{{{subscript(j, k)}}}"
 
 
 def neuron_latex(symbol: str, l: int, j: int) -> str:
     """'\\delta^{2}_{1}' style names as LaTeX."""
-    return f"{symbol}^{{{l}}}_{{{_subscript(j)}}}"
+    return f"{symbol}^{{{l}}}_{{{subscript(j)}}}"
 
 
 def number(value: float, digits: int = 4) -> str:

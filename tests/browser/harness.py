@@ -2,12 +2,13 @@
 
 The stand-in has what anywidget gives a module (``get``, ``on``, ``widget_manager.get_model``);
 ``window.bpx.set(name, key, value)`` changes a trait and fires its change event, as a message
-from the kernel would. Arrays are given as lists and arrive as DataViews of float32, as the
-binary buffers of a real message do.
+from the kernel would. Arrays are given as lists and arrive as DataViews of float32 (``f32``), and
+Python bytes as DataViews of those bytes (``wire``), as the binary buffers of a real message do.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from importlib.resources import files
 
@@ -15,6 +16,14 @@ SETUP = """
 async ([name, source, state, assets]) => {
   window.bpx ??= { models: {}, toView(v) {
       if (v && typeof v === "object" && v.__f32__) return new DataView(new Float32Array(v.__f32__).buffer);
+      if (v && typeof v === "object" && typeof v.__bytes__ === "string") {
+        // bytes sent by Python (base64): the DataView over a larger buffer, at an odd offset, as a
+        // real message may place it
+        const raw = Uint8Array.from(atob(v.__bytes__), (c) => c.charCodeAt(0));
+        const whole = new Uint8Array(raw.length + 3);
+        whole.set(raw, 3);
+        return new DataView(whole.buffer, 3, raw.length);
+      }
       if (Array.isArray(v)) return v.map((x) => bpx.toView(x));
       if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bpx.toView(x)]));
       return v;
@@ -43,6 +52,17 @@ async ([name, source, state, assets]) => {
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 }
 """
+
+
+def wire(value):
+    """A widget trait's value for the stand-in model: bytes become DataViews, as buffers do."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"__bytes__": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dict):
+        return {k: wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [wire(v) for v in value]
+    return value
 
 
 def f32(values) -> dict:

@@ -10,6 +10,7 @@ change travels through the later layers. For a selected weight it does the same 
 
 from __future__ import annotations
 
+import html
 import math
 
 import ipywidgets as widgets
@@ -18,9 +19,8 @@ import numpy as np
 from ...core.notation import neuron_name, weight_name
 from ..drawing import Plot
 from ..drawing.axes import nice_ceil, y_limits
-from ..markup import html_name
-from ..markup import num_span as markup_num_span
-from ..markup import vector_span as markup_vector_span
+from ..drawing.formula import Formula, html_slot, vector_slot
+from ..markup import html_name, number
 from ..panel import Panel
 from ..state import ExplorerState
 
@@ -37,14 +37,16 @@ MAX_VECTOR = 8
 
 
 # ---------------------------------------------------------------------- formatting
-def num_span(name: str, value: float, digits: int = 5) -> str:
-    """A signed live number (``markup.num_span``)."""
-    return markup_num_span(name, value, digits, signed=True)
+def signed(value: float, digits: int) -> list:
+    """A signed live number for a readout's slot: [shown text, exact value]."""
+    return [number(value, digits, signed=True), value]
 
 
-def vector_span(name: str, values) -> str:
-    """A signed short vector (``markup.vector_span``)."""
-    return markup_vector_span(name, values, 3, signed=True, limit=MAX_VECTOR)
+def signed_vector(values) -> list:
+    """A signed short vector for a slot: "[+0.012, −0.004, …]" and every entry."""
+    values = np.asarray(values, dtype=float).reshape(-1)
+    shown = [number(v, 3, signed=True) for v in values[:MAX_VECTOR]] + (["…"] if values.size > MAX_VECTOR else [])
+    return [f"[{', '.join(shown)}]", [float(v) if math.isfinite(v) else None for v in values]]
 
 
 # ---------------------------------------------------------------------- the panel
@@ -52,7 +54,8 @@ class DemonPanel(Panel):
     """The demon at the selected neuron: a Δz slider, ΔC against δ·Δz, and how Δz travels.
 
     Widgets other code and tests use: ``layer_dropdown``, ``neuron_dropdown``, ``dz_slider``,
-    ``readout`` (HTML), ``dw_slider``, ``weight_readout`` and ``weight_box`` (shown only when a
+    ``readout`` (a ``Formula``: its template changes with the neuron, then only its numbers),
+    ``dw_slider``, ``weight_readout`` (a ``Formula``) and ``weight_box`` (shown only when a
     weight is selected), and ``plot`` (a ``Plot`` the browser draws: marks ``curve`` (actual
     ΔC over Δz), ``tangent`` (δ·Δz), ``point`` (this Δz), ``gap`` (actual − predicted) and
     ``labels`` (the title with the neuron's name), axes ``demon``); ``curve``, ``slope`` and
@@ -81,8 +84,8 @@ class DemonPanel(Panel):
             value=state.dw, min=-DW_RANGE, max=DW_RANGE, step=0.01, description="Δw",
             continuous_update=True, readout_format="+.2f", layout=widgets.Layout(width="420px"),
         )
-        self.readout = widgets.HTML()
-        self.weight_readout = widgets.HTML()
+        self.readout = Formula()
+        self.weight_readout = Formula()
         self.weight_box = widgets.VBox([self.dw_slider, self.weight_readout])
 
         self._build_figure()
@@ -205,8 +208,8 @@ class DemonPanel(Panel):
             self._point_key = point_key
             marks.update(self._update_point())
             self.plot.show(**marks)
-        self.readout.value = self._readout_html(l, j)
-        self.weight_readout.value = self._weight_html() if weight_selected else ""
+        self._show_readout(l, j)
+        self._show_weight_readout(weight_selected)
 
     def _update_curve(self, l: int, j: int) -> dict:
         """The marks that change with the trace or the neuron: curve, tangent, title, limits."""
@@ -255,8 +258,8 @@ class DemonPanel(Panel):
         }
 
     def _show_diverged(self, message: str) -> None:
-        self.readout.value = f'<div class="diverged" style="color:#b00020;font-size:15px">⚠ {message}</div>'
-        self.weight_readout.value = ""
+        self.readout.show(f'<div class="diverged" style="color:#b00020;font-size:15px">⚠ {html.escape(message)}</div>', {})
+        self._show_weight_readout(False)
         if self._diverged_shown != message:
             self._diverged_shown = message
             hidden = {"x": [], "y": [], "hidden": True}
@@ -268,54 +271,59 @@ class DemonPanel(Panel):
             self._point_key = None
 
     # ------------------------------------------------------------ readouts
-    def _readout_html(self, l: int, j: int) -> str:
+    def _show_readout(self, l: int, j: int) -> None:
+        """The demon's numbers: a template per neuron (and the layers after it), then slots."""
         demon = self.state.demon
         delta = html_name(neuron_name("δ", l, j))
         z = html_name(neuron_name("z", l, j))
-        table = _comparison_table(demon, f"predicted ΔC = {delta} · Δz", "")
-        travel = "".join(
-            f'<div>Δa<sup>{m}</sup> = {vector_span(f"da{m}", demon.delta_a[m])}</div>'
-            for m in sorted(demon.delta_a)
-        )
-        return (
+        travel = "".join(f'<div>Δa<sup>{m}</sup> = {vector_slot(f"da{m}")}</div>' for m in sorted(demon.delta_a))
+        template = (
             '<div class="demon-readout" style="font-size:15px;line-height:1.45">'
-            f"<div>The demon adds Δz = {num_span('dz', demon.dz, 4)} to {z}, where "
-            f"{delta} = {num_span('delta', self.slope, 6)}</div>"
-            f"<table>{table}</table>"
+            f"<div>The demon adds Δz = {html_slot('dz')} to {z}, where {delta} = {html_slot('delta')}</div>"
+            f"<table>{_comparison_rows(f'predicted ΔC = {delta} · Δz', '')}</table>"
             f'<div style="margin-top:4px"><b>How the change travels</b> (a after minus before):</div>'
             f'<div class="travel" style="font-family:monospace;font-size:14px">{travel}</div>'
             "</div>"
         )
+        numbers = {"dz": signed(demon.dz, 4), "delta": signed(self.slope, 6), **_comparison_numbers(demon, "")}
+        numbers.update({f"da{m}": signed_vector(v) for m, v in demon.delta_a.items()})
+        self.readout.show(template, numbers)
 
-    def _weight_html(self) -> str:
-        nudge = self.state.nudge
+    def _show_weight_readout(self, weight_selected: bool) -> None:
+        nudge = self.state.nudge if weight_selected else None
         if nudge is None:
-            return ""
+            if self.weight_readout.template:
+                self.weight_readout.show("", {})
+            return
         l, j, k = nudge.layer, nudge.j, nudge.k
         w = html_name(weight_name(l, j, k))
-        table = _comparison_table(nudge, f"predicted ΔC ≈ ∂C/∂{w} · Δw (eq. 47)", "w_")
-        gradient = self.state.trace.nabla_w[l][j, k]
-        return (
+        template = (
             '<div class="weight-readout" style="font-size:15px;line-height:1.45">'
-            f"<div>Nudge {w} by Δw = {num_span('dw', nudge.dw, 4)}; "
-            f"∂C/∂{w} = {num_span('dC_dw', gradient, 6)}</div>"
-            f"<table>{table}</table></div>"
+            f"<div>Nudge {w} by Δw = {html_slot('dw')}; ∂C/∂{w} = {html_slot('dC_dw')}</div>"
+            f"<table>{_comparison_rows(f'predicted ΔC ≈ ∂C/∂{w} · Δw (eq. 47)', 'w_')}</table></div>"
         )
+        numbers = {"dw": signed(nudge.dw, 4), "dC_dw": signed(self.state.trace.nabla_w[l][j, k], 6),
+                   **_comparison_numbers(nudge, "w_")}
+        self.weight_readout.show(template, numbers)
 
 
-def _comparison_table(effect, predicted_label: str, prefix: str) -> str:
+_COMPARISON = (("predicted", None, 6), ("actual", "actual ΔC", 6), ("difference", "actual − predicted", 4),
+               ("ratio", "actual / predicted", 4))
+
+
+def _comparison_rows(predicted_label: str, prefix: str) -> str:
     """Predicted against actual ΔC, their difference and ratio (a demon's Δz or a nudge's Δw)."""
-    ratio = effect.actual / effect.predicted if effect.predicted != 0 else math.nan
-    rows = [
-        (predicted_label, num_span(f"{prefix}predicted", effect.predicted, 6)),
-        ("actual ΔC", num_span(f"{prefix}actual", effect.actual, 6)),
-        ("actual − predicted", num_span(f"{prefix}difference", effect.error, 4)),
-        ("actual / predicted", num_span(f"{prefix}ratio", ratio, 4)),
-    ]
     return "".join(
-        f'<tr><td style="padding:1px 12px 1px 0">{label}</td><td style="text-align:right">{value}</td></tr>'
-        for label, value in rows
+        f'<tr><td style="padding:1px 12px 1px 0">{label or predicted_label}</td>'
+        f'<td style="text-align:right">{html_slot(prefix + key)}</td></tr>'
+        for key, label, _ in _COMPARISON
     )
+
+
+def _comparison_numbers(effect, prefix: str) -> dict:
+    ratio = effect.actual / effect.predicted if effect.predicted != 0 else math.nan
+    values = {"predicted": effect.predicted, "actual": effect.actual, "difference": effect.error, "ratio": ratio}
+    return {prefix + key: signed(values[key], digits) for key, _, digits in _COMPARISON}
 
 
 __all__ = ["DemonPanel", "nice_ceil", "y_limits"]

@@ -1,9 +1,12 @@
 """The network diagram: every neuron and weight of a small net, drawn in the browser as SVG.
 
-Python turns the state's Trace into a small JSON (values, colours, widths and the tooltip text
-in the book's notation); the ES module ``diagram.js`` only draws it, answers hover by itself,
-and sends a click back as the synced ``selection``. Colours are computed here so that tests
-can check them and so that the browser never has to know what the numbers mean.
+Python sends two things: the ``structure`` (layers, neurons, weights and their book names), only
+when the sizes change, and each moment's ``frame``: the numbers, colours and widths as small
+binary buffers, plus captions and legends. The ES module ``diagram.js`` draws them, writes the
+tooltips from the frame's numbers in the book's notation (``node_label`` and ``edge_label`` here
+say the same words; a browser test holds the two equal), answers hover by itself, and sends a
+click back as the synced ``selection``. Colours are computed here so that tests can check them
+and so that the browser never has to know what the numbers mean.
 
 ``NetworkDiagram.set_marks`` rings neurons (a dashed ring for a bias) and outlines weights in
 red, each with a tooltip line "yours: …   expected: …": the exercises show with it where a
@@ -18,7 +21,8 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ...core.notation import neuron_name, weight_name
+from ...core.notation import subscript, neuron_name, weight_name
+from ..markup import number
 from ..panel import Panel
 from ..state import ExplorerState
 
@@ -50,6 +54,10 @@ MARK_KINDS = ("neuron", "weight", "bias")
 MIN_EDGE_WIDTH = 1.0
 MAX_EDGE_WIDTH = 7.0
 
+#: A neuron's numbers in the frame, in this order (NaN where it has none: an input has no z).
+NODE_FIELDS = ("a", "z", "sp", "delta", "b", "y")
+_NODE_FIELD = {"a": "a", "z": "z", "sigma_prime": "sp", "delta": "delta"}
+
 _NODE_TITLES = {"a": "a^l_j", "z": "z^l_j", "sigma_prime": "σ'(z^l_j)", "delta": "δ^l_j"}
 _EDGE_TITLES = {"w": "w^l_jk", "nabla_w": "∂C/∂w^l_jk"}
 
@@ -74,6 +82,20 @@ def _rgb(t, ramp: str) -> np.ndarray:
     return np.rint(np.stack([np.interp(t, pos, rgb[:, c]) for c in range(3)], axis=-1)).astype(int)
 
 
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+
+_NO_VALUE_RGB = _hex_rgb(NO_VALUE)
+
+
+def _scale_rgb(values, vmax: float, signed: bool, ramp: str) -> np.ndarray:
+    """0–255 RGB rows of a scale symmetric about 0 (signed) or from 0 (see ``scale_colors``)."""
+    values = np.asarray(values, dtype=float)
+    ratio = values / vmax if vmax > 0 else np.zeros_like(values)
+    return _rgb((ratio + 1.0) / 2.0, ramp) if signed else _rgb(ratio, "sequential")
+
+
 def _hex(rows: np.ndarray) -> list[str]:
     return ["#%02x%02x%02x" % (r, g, b) for r, g, b in rows.tolist()]
 
@@ -84,12 +106,7 @@ def scale_colors(values, vmax: float, signed: bool, ramp: str = "node") -> tuple
     A signed scale runs blue (−vmax) → white/grey (0) → red (+vmax); an unsigned one white (0)
     → purple (vmax). The text colour is white on dark fills, black on light ones.
     """
-    values = np.asarray(values, dtype=float)
-    ratio = values / vmax if vmax > 0 else np.zeros_like(values)
-    if signed:
-        rows = _rgb((ratio + 1.0) / 2.0, ramp)
-    else:
-        rows = _rgb(ratio, "sequential")
+    rows = _scale_rgb(values, vmax, signed, ramp)
     dark = rows @ np.array([0.299, 0.587, 0.114]) < 140
     return _hex(rows), ["#ffffff" if d else "#111111" for d in dark.tolist()]
 
@@ -101,13 +118,8 @@ def _stops(signed: bool, ramp: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- numbers
-def _g(v: float) -> str:
-    """4 significant digits with a true minus sign, as shown to people."""
-    return f"{v:.4g}".replace("-", "−")
-
-
 def _r(v: float) -> float:
-    """A float rounded to 4 significant digits, to keep the JSON small."""
+    """A float rounded to 4 significant digits, to keep a mark's JSON small."""
     return float(f"{v:.4g}")
 
 
@@ -122,18 +134,22 @@ def _short(v: float) -> str:
 
 
 def _signed_end(v: float) -> str:
-    return "0" if v == 0 else ("+" if v > 0 else "") + _g(v)
+    return "0" if v == 0 else ("+" if v > 0 else "") + number(v)
 
 
 # ---------------------------------------------------------------------------- the anywidget
 class DiagramView(anywidget.AnyWidget):
-    """The browser side: draws ``data`` as SVG, shows tooltips, sends clicks as ``selection``."""
+    """The browser side: draws ``structure`` and ``frame`` as SVG, writes the tooltips from the
+    frame's numbers, sends clicks as ``selection``."""
 
     # Package files, read through importlib.resources so an installed wheel finds them too.
     _esm = files("explorer.widgets.drawing").joinpath("diagram.js").read_text(encoding="utf-8")
     _css = files("explorer.widgets.drawing").joinpath("diagram.css").read_text(encoding="utf-8")
 
-    data = traitlets.Dict().tag(sync=True)
+    #: What only the sizes decide (layers, neurons, weights, names): sent when they change.
+    structure = traitlets.Dict().tag(sync=True)
+    #: This moment's numbers, colours and captions, arrays as binary buffers (NetworkDiagram._frame).
+    frame = traitlets.Dict().tag(sync=True)
     image = traitlets.Dict().tag(sync=True)
     color_by = traitlets.Enum(COLOR_BY, default_value="a").tag(sync=True)
     edge_by = traitlets.Enum(EDGE_BY, default_value="w").tag(sync=True)
@@ -152,7 +168,7 @@ def _shown(v) -> str:
         return "NaN"
     if np.isinf(v):
         return "∞" if v > 0 else "−∞"
-    return _g(v)
+    return number(v)
 
 
 def _index(value, name: str) -> int:
@@ -165,8 +181,8 @@ class NetworkDiagram(Panel):
     """Every neuron and weight of the state's network, coloured by a, z, σ'(z) or δ and w or ∂C/∂w.
 
     ``widget`` (= ``view``) is the anywidget to display; it carries its own toolbar (colour
-    choices and "Save SVG"). ``view.data`` is the JSON it draws, rebuilt by ``refresh`` only
-    when something it shows changed. Clicking a neuron or weight selects it in the state.
+    choices and "Save SVG"). ``refresh`` sends a new frame only when something it shows
+    changed; ``scene()`` reads back what is shown. Clicking a neuron or weight selects it in the state.
     ``set_marks`` marks neurons, biases and weights in red (``view.marks``, its own trait, so
     marking never rebuilds the picture).
     """
@@ -177,7 +193,7 @@ class NetworkDiagram(Panel):
         self.widget = self.view
         self._key = None
         self._image_key = None
-        self.builds = 0  # how many times the JSON was rebuilt (tests check the cache with it)
+        self.builds = 0  # how many frames were built (tests check the cache with it)
         self.view.observe(self._on_choice, names=["color_by", "edge_by"])
         self.view.observe(self._on_click, names="selection")
         self.refresh()
@@ -292,35 +308,35 @@ class NetworkDiagram(Panel):
     def _content_key(self):
         # Everything the picture shows comes from the trace (a new one, with a new
         # trace_revision, whenever parameters, example, activations or cost change) and from
-        # the view's own choices; a Δz changes none of it.
+        # the view's own choices; a Δz changes none of it. The selection is the view's own
+        # trait (the browser draws its highlight), so selecting sends no frame.
         st = self.state
-        return (
-            tuple(st.network.sizes),
-            st.diverged,
-            tuple(sorted(st.selection.items())),
-            self.view.color_by,
-            self.view.edge_by,
-            st.trace_revision,
-        )
+        return (tuple(st.network.sizes), st.diverged, self.view.color_by, self.view.edge_by, st.trace_revision)
 
     def refresh(self) -> None:
-        """Rebuild the JSON if anything it shows changed, and send it in one message."""
+        """Send what changed in one message: the structure (new sizes only), the frame, the selection."""
         key = self._content_key()
+        selection = dict(self.state.selection)
         if key == self._key:
+            if self.view.selection != selection:
+                self.view.selection = selection
             return
         self._key = key
-        data = self.build_data()
+        structure = self._structure()
+        frame = self._frame()
         self.builds += 1
         image = self._image()
         with self.view.hold_sync():
             if image is not None:
                 self.view.image = image
-            self.view.data = data
-            if self.view.selection != self.state.selection:
-                self.view.selection = dict(self.state.selection)
+            if structure != self.view.structure:
+                self.view.structure = structure
+            self.view.frame = frame
+            if self.view.selection != selection:
+                self.view.selection = selection
 
     def _image(self):
-        """The 28×28 input as 0–255 ints, only when the input changed (None otherwise)."""
+        """The 28×28 input as 0–255 bytes, only when the input changed (None otherwise)."""
         net, trace = self.state.network, self.state.trace
         if net.sizes[0] != IMAGE_SIZE or trace is None:
             return None
@@ -328,112 +344,114 @@ class NetworkDiagram(Panel):
         if self._image_key is not None and np.array_equal(self._image_key, x):
             return None
         self._image_key = x.copy()
-        pixels = np.clip(np.rint(255.0 * x), 0, 255).astype(int)
-        return {"width": IMAGE_SIDE, "height": IMAGE_SIDE, "pixels": pixels.tolist()}
+        pixels = np.clip(np.rint(255.0 * x), 0, 255).astype(np.uint8)
+        return {"width": IMAGE_SIDE, "height": IMAGE_SIDE, "pixels": pixels.tobytes()}
 
-    # ------------------------------------------------------------ the JSON
-    def build_data(self) -> dict:
-        """The JSON the browser draws: layers, nodes, edges, colours, labels, legend, cost."""
-        st, net, trace = self.state, self.state.network, self.state.trace
+    # ------------------------------------------------------------ what is sent
+    def _input_kind(self) -> str:
+        n = self.state.network.sizes[0]
+        return "image" if n == IMAGE_SIZE else "bar" if n > MAX_DRAWN_INPUTS else "neurons"
+
+    def _structure(self) -> dict:
+        """What only the sizes decide: layers, the drawn neurons and weights with their names."""
+        sizes, L = self.state.network.sizes, self.state.network.L
+        input_kind = self._input_kind()
+        first = 1 if input_kind == "neurons" else 2
+        layers = [{"l": l, "n": sizes[l - 1], "kind": input_kind if l == 1 else "neurons", "label": f"l = {l}"}
+                  for l in range(1, L + 1)]
+        nodes = [[l, j, subscript(j)] for l in range(first, L + 1) for j in range(sizes[l - 1])]
+        edges = [[l, j, k, weight_name(l, j, k)] for l in range(max(first + 1, 2), L + 1)
+                 for j in range(sizes[l - 1]) for k in range(sizes[l - 2])]
+        return {"layers": layers, "input": input_kind, "nodes": nodes, "edges": edges}
+
+    def _frame(self) -> dict:
+        """Every number, colour and caption of this moment, arrays as binary buffers.
+
+        ``node_values`` holds, per drawn neuron (the structure's order), a, z, σ'(z), δ, b and
+        the target y as float64 (NaN where a neuron has none), ``edge_values`` w and ∂C/∂w per
+        drawn weight: the browser writes its tooltips from them. Colours are 0–255 RGB bytes.
+        """
+        st, net = self.state, self.state.network
+        trace = st.trace
         sizes, L = net.sizes, net.L
         color_by, edge_by = self.view.color_by, self.view.edge_by
-        sel = st.selection
-        input_kind = "neurons"
-        if sizes[0] == IMAGE_SIZE:
-            input_kind = "image"
-        elif sizes[0] > MAX_DRAWN_INPUTS:
-            input_kind = "bar"
+        input_kind = self._input_kind()
+        first = 1 if input_kind == "neurons" else 2
         if trace is not None and tuple(trace.sizes) != tuple(sizes):
             trace = None  # a new network that diverged at once: nothing computed for it yet
 
-        layers = []
+        captions = []
         for l in range(1, L + 1):
             if l == 1:
-                caption = "input"
-                if input_kind == "image":
-                    caption = f"input: {IMAGE_SIDE}×{IMAGE_SIDE} image"
-                elif input_kind == "bar":
-                    caption = f"input: {sizes[0]} neurons"
+                caption = {"image": f"input: {IMAGE_SIDE}×{IMAGE_SIDE} image",
+                           "bar": f"input: {sizes[0]} neurons"}.get(input_kind, "input")
             else:
                 # A star marks a layer where some neuron uses its own activation.
                 name = net.base_activation(l).name + ("*" if net.activation_overrides(l) else "")
                 caption = ("output" if l == L else "hidden") + f" · {name}"
-            layers.append({"l": l, "n": sizes[l - 1], "kind": input_kind if l == 1 else "neurons",
-                           "label": f"l = {l}", "caption": caption})
+            captions.append(caption)
 
-        # ---- nodes: the chosen quantity, one colour scale for the whole network
-        per_layer = {}  # l -> the chosen quantity, for the drawn layers that have it
+        drawn = range(first, L + 1)
+        n_nodes = sum(sizes[l - 1] for l in drawn)
+        values = np.full((n_nodes, len(NODE_FIELDS)), np.nan)
         if trace is not None:
-            source = {"a": trace.a, "z": trace.z, "sigma_prime": trace.sigma_prime, "delta": trace.delta}[color_by]
-            for l in range(1, L + 1):
-                if l in source and not (l == 1 and input_kind != "neurons"):
-                    per_layer[l] = np.asarray(source[l][:, 0], dtype=float)
-        allv = np.concatenate(list(per_layer.values())) if per_layer else np.zeros(0)
+            row = 0
+            for l in drawn:
+                n = sizes[l - 1]
+                block = values[row : row + n]
+                block[:, 0] = trace.a[l][:, 0]
+                if l >= 2:
+                    block[:, 1] = trace.z[l][:, 0]
+                    block[:, 2] = trace.sigma_prime[l][:, 0]
+                    block[:, 3] = trace.delta[l][:, 0]
+                    block[:, 4] = net.biases[l][:, 0]
+                if l == L:
+                    block[:, 5] = trace.y[:, 0]
+                row += n
+        chosen = values[:, NODE_FIELDS.index(_NODE_FIELD[color_by])]
+        known = ~np.isnan(chosen)
+        allv = chosen[known]
         node_signed = color_by in ("z", "delta") or bool((allv < 0).any())
         node_vmax = float(np.abs(allv).max()) if allv.size else 0.0
-        colors = {}
-        for l, v in per_layer.items():
-            colors[l] = scale_colors(v, node_vmax, node_signed, "node")
+        rgb = np.tile(np.array(_NO_VALUE_RGB, dtype=np.uint8), (n_nodes, 1))
+        if allv.size:
+            rgb[known] = _scale_rgb(allv, node_vmax, node_signed, "node")
+        ink = (rgb @ np.array([0.299, 0.587, 0.114]) < 140).astype(np.uint8)
+        # the value written in the circle: the chosen quantity, or an input neuron's x
+        shown = np.where(known, chosen, values[:, 0])
+        texts = ["" if np.isnan(v) else _short(v) for v in shown.tolist()]
 
-        nodes = []
-        first = 1 if input_kind == "neurons" else 2
-        for l in range(first, L + 1):
-            for j in range(sizes[l - 1]):
-                nodes.append(self._node(trace, l, j, color_by, per_layer, colors, sel))
-
-        # ---- edges: w or ∂C/∂w of every drawn weight
-        edge_layers = [l for l in net.layers if l - 1 >= first]
-        if edge_by == "w":
-            evals = {l: np.asarray(net.weights[l], dtype=float) for l in edge_layers}
-        elif trace is not None:
-            evals = {l: np.asarray(trace.nabla_w[l], dtype=float) for l in edge_layers}
+        edge_layers = [l for l in range(max(first + 1, 2), L + 1)]
+        w = np.concatenate([net.weights[l].ravel() for l in edge_layers]) if edge_layers else np.zeros(0)
+        g = (np.concatenate([trace.nabla_w[l].ravel() for l in edge_layers])
+             if edge_layers and trace is not None else np.full(w.size, np.nan))
+        evals = w if edge_by == "w" else g
+        if edge_by == "nabla_w" and trace is None:  # no gradient yet: thin grey lines
+            edge_vmax = 0.0
+            edge_rgb = np.tile(np.array(_hex_rgb(EDGE_ZERO), dtype=np.uint8), (w.size, 1))
+            widths = np.full(w.size, MIN_EDGE_WIDTH)
         else:
-            evals = {}
-        flat = np.concatenate([v.ravel() for v in evals.values()]) if evals else np.zeros(0)
-        edge_vmax = float(np.abs(flat).max()) if flat.size else 0.0
-        edges = []
-        for l in edge_layers:
-            w = net.weights[l]
-            g = trace.nabla_w[l] if trace is not None else None
-            if l in evals:
-                ecol, _ = scale_colors(evals[l].ravel(), edge_vmax, True, "edge")
-                ratio = np.abs(evals[l].ravel()) / edge_vmax if edge_vmax > 0 else np.zeros(evals[l].size)
-                widths = (MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * ratio).tolist()
-            else:
-                ecol, widths = [EDGE_ZERO] * w.size, [MIN_EDGE_WIDTH] * w.size
-            wl, gl = w.tolist(), (g.tolist() if g is not None else None)
-            n_in = sizes[l - 2]
-            for j in range(sizes[l - 1]):
-                for k in range(n_in):
-                    wv = wl[j][k]
-                    name = weight_name(l, j, k)
-                    label = f"{name} = {_g(wv)}"
-                    edge = {"l": l, "j": j, "k": k, "w": _r(wv)}
-                    if gl is not None:
-                        gv = gl[j][k]
-                        edge["g"] = _r(gv)
-                        label += f" · ∂C/∂{name} = {_g(gv)}"
-                    i = j * n_in + k
-                    edge.update(color=ecol[i], width=round(widths[i], 2), label=label,
-                                selected=sel.get("kind") == "weight" and sel["layer"] == l
-                                and sel["j"] == j and sel["k"] == k)
-                    edges.append(edge)
+            edge_vmax = float(np.abs(evals).max()) if evals.size else 0.0
+            edge_rgb = _scale_rgb(evals, edge_vmax, True, "edge")
+            ratio = np.abs(evals) / edge_vmax if edge_vmax > 0 else np.zeros(evals.size)
+            widths = np.round(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * ratio, 2)
 
-        data = {
-            "sizes": list(sizes),
-            "layers": layers,
-            "input": input_kind,
-            "nodes": nodes,
-            "edges": edges,
-            "selection": dict(sel),
-            "color_by": color_by,
-            "edge_by": edge_by,
+        frame = {
+            "captions": captions,
+            "computed": trace is not None,
+            "node_values": values.astype("<f8").tobytes(),
+            "node_rgb": rgb.astype(np.uint8).tobytes(),
+            "node_ink": ink.tobytes(),
+            "node_text": texts,
+            "edge_values": np.stack([w, g], axis=-1).astype("<f8").tobytes(),
+            "edge_rgb": edge_rgb.astype(np.uint8).tobytes(),
+            "edge_width": widths.astype("<f4").tobytes(),
             "legend": {
                 "nodes": self._legend(_NODE_TITLES[color_by], node_vmax, node_signed, "node"),
                 "edges": self._legend(_EDGE_TITLES[edge_by], edge_vmax, True, "edge"),
             },
-            "cost": None if trace is None else _r(trace.cost),
-            "cost_text": "C = ?" if trace is None or st.diverged else f"C = {_g(trace.cost)}",
+            "cost": None if trace is None else float(trace.cost),
+            "cost_text": "C = ?" if trace is None or st.diverged else f"C = {number(trace.cost)}",
             "cost_caption": (
                 "diverged: showing the last numbers computed"
                 if st.diverged else f"{net.cost.name.replace('_', '-')} cost, this example"
@@ -443,11 +461,9 @@ class NetworkDiagram(Panel):
         if input_kind == "bar" and trace is not None:
             x = np.asarray(trace.a[1][:, 0], dtype=float)
             xmax = float(np.abs(x).max())
-            fills, _ = scale_colors(x, xmax, bool((x < 0).any()), "node")
-            data["bar"] = {"colors": fills, "labels": [
-                f"input neuron {i + 1}: {neuron_name('a', 1, i)} = x_{i + 1} = {_g(v)}" for i, v in enumerate(x.tolist())
-            ]}
-        return data
+            frame["bar_values"] = x.astype("<f8").tobytes()
+            frame["bar_rgb"] = _scale_rgb(x, xmax, bool((x < 0).any()), "node").astype(np.uint8).tobytes()
+        return frame
 
     @staticmethod
     def _legend(title: str, vmax: float, signed: bool, ramp: str) -> dict:
@@ -456,40 +472,80 @@ class NetworkDiagram(Panel):
             "stops": _stops(signed, ramp),
             "lo": _signed_end(-vmax) if signed else "0",
             "mid": "0" if signed else "",
-            "hi": _signed_end(vmax) if signed else _g(vmax),
+            "hi": _signed_end(vmax) if signed else number(vmax),
             "signed": signed,
         }
 
-    def _node(self, trace, l, j, color_by, per_layer, colors, sel) -> dict:
-        """One neuron: its value for the chosen quantity, colour, and tooltip in book notation."""
-        node = {"l": l, "j": j, "selectable": l >= 2,
-                "selected": sel.get("kind") == "neuron" and sel["layer"] == l and sel["j"] == j}
-        if trace is None:
-            node.update(value=None, text="", color=NO_VALUE, ink="#111111",
-                        label=f"neuron {j + 1} of layer {l}: not computed")
-            return node
-        a = float(trace.a[l][j, 0])
-        if l in per_layer:
-            v = float(per_layer[l][j])
-            fills, inks = colors[l]
-            node.update(value=_r(v), text=_short(v), color=fills[j], ink=inks[j])
-        else:  # an input neuron has no z, σ' or δ: grey, showing its x
-            node.update(value=None, text=_short(a), color=NO_VALUE, ink="#111111")
-        node["a"] = _r(a)
-        if l == 1:
-            node["label"] = f"input neuron {j + 1} (layer 1): {neuron_name('a', 1, j)} = x_{j + 1} = {_g(a)}"
-            return node
-        z = float(trace.z[l][j, 0])
-        sp = float(trace.sigma_prime[l][j, 0])
-        d = float(trace.delta[l][j, 0])
-        b = float(self.state.network.biases[l][j, 0])
-        node.update(z=_r(z), sp=_r(sp), delta=_r(d), b=_r(b))
-        zn = neuron_name("z", l, j)
-        label = (f"neuron {j + 1} of layer {l}: {zn} = {_g(z)}, {neuron_name('a', l, j)} = {_g(a)}, "
-                 f"σ'({zn}) = {_g(sp)}, {neuron_name('δ', l, j)} = {_g(d)}, {neuron_name('b', l, j)} = {_g(b)}")
-        if l == len(trace.sizes):
-            y = float(trace.y[j, 0])
-            node["y"] = _r(y)
-            label += f" (target y_{j + 1} = {_g(y)})"
-        node["label"] = label
-        return node
+    # ------------------------------------------------------------ what is shown, read back
+    def scene(self) -> dict:
+        """What the browser shows now, decoded from the sent structure and frame.
+
+        Nodes and edges as dicts with their values, colour, width, text, tooltip ``label`` (the
+        same words ``diagram.js`` writes: a browser test holds them equal) and ``selected``;
+        plus layers with captions, legend, cost. For tests and for anyone reading the picture.
+        """
+        structure, frame, sel = self.view.structure, self.view.frame, self.view.selection
+        nv = np.frombuffer(frame["node_values"], dtype="<f8").reshape(-1, len(NODE_FIELDS))
+        nrgb = np.frombuffer(frame["node_rgb"], dtype=np.uint8).reshape(-1, 3)
+        ink = np.frombuffer(frame["node_ink"], dtype=np.uint8)
+        ev = np.frombuffer(frame["edge_values"], dtype="<f8").reshape(-1, 2)
+        ergb = np.frombuffer(frame["edge_rgb"], dtype=np.uint8).reshape(-1, 3)
+        widths = np.frombuffer(frame["edge_width"], dtype="<f4")
+        L = len(structure["layers"])
+        color_field = _NODE_FIELD[self.view.color_by]
+        nodes = []
+        for i, (l, j, sub) in enumerate(structure["nodes"]):
+            fields = {name: (None if np.isnan(v) else float(v)) for name, v in zip(NODE_FIELDS, nv[i].tolist())}
+            node = {"l": l, "j": j, "selectable": l >= 2, **fields,
+                    "value": fields[color_field],
+                    "color": _hex(nrgb[i : i + 1])[0], "ink": "#ffffff" if ink[i] else "#111111",
+                    "text": frame["node_text"][i],
+                    "label": node_label(l, j, sub, fields, frame["computed"], l == L),
+                    "selected": sel.get("kind") == "neuron" and sel.get("layer") == l and sel.get("j") == j}
+            nodes.append(node)
+        edges = []
+        for i, (l, j, k, name) in enumerate(structure["edges"]):
+            wv, gv = ev[i].tolist()
+            edges.append({"l": l, "j": j, "k": k, "w": wv, "g": None if np.isnan(gv) else gv,
+                          "color": _hex(ergb[i : i + 1])[0], "width": float(round(float(widths[i]), 2)),
+                          "label": edge_label(name, wv, gv),
+                          "selected": sel.get("kind") == "weight" and (sel.get("layer"), sel.get("j"), sel.get("k")) == (l, j, k)})
+        layers = [dict(ly, caption=c) for ly, c in zip(structure["layers"], frame["captions"])]
+        scene = {"sizes": [ly["n"] for ly in layers], "layers": layers, "input": structure["input"],
+                 "nodes": nodes, "edges": edges, "selection": dict(sel),
+                 "color_by": self.view.color_by, "edge_by": self.view.edge_by,
+                 **{k: frame[k] for k in ("legend", "cost", "cost_text", "cost_caption", "diverged")}}
+        if "bar_values" in frame:
+            x = np.frombuffer(frame["bar_values"], dtype="<f8")
+            scene["bar"] = {"colors": _hex(np.frombuffer(frame["bar_rgb"], dtype=np.uint8).reshape(-1, 3)),
+                            "labels": [bar_label(i, v) for i, v in enumerate(x.tolist())]}
+        return scene
+
+
+# ---------------------------------------------------------------------------- tooltips
+# The browser writes these same words (diagram.js: nodeLabel, edgeLabel, barLabel).
+def node_label(l: int, j: int, sub: str, v: dict, computed: bool, output: bool) -> str:
+    """A neuron's tooltip: its z, a, σ'(z), δ and b in the book's names (x for an input)."""
+    if not computed:
+        return f"neuron {j + 1} of layer {l}: not computed"
+    if l == 1:
+        return f"input neuron {j + 1} (layer 1): a^1_{sub} = x_{j + 1} = {number(v['a'])}"
+    s = f"{l}_{sub}"
+    label = (f"neuron {j + 1} of layer {l}: z^{s} = {number(v['z'])}, a^{s} = {number(v['a'])}, "
+             f"σ'(z^{s}) = {number(v['sp'])}, δ^{s} = {number(v['delta'])}, b^{s} = {number(v['b'])}")
+    if output:
+        label += f" (target y_{j + 1} = {number(v['y'])})"
+    return label
+
+
+def edge_label(name: str, w: float, g: float) -> str:
+    """A weight's tooltip: w^l_jk and, once computed, ∂C/∂w^l_jk."""
+    label = f"{name} = {number(w)}"
+    if not np.isnan(g):
+        label += f" · ∂C/∂{name} = {number(g)}"
+    return label
+
+
+def bar_label(i: int, x: float) -> str:
+    """A cell of the input bar: input neuron i's a^1_i = x_i."""
+    return f"input neuron {i + 1}: a^1_{subscript(i)} = x_{i + 1} = {number(x)}"

@@ -1,6 +1,8 @@
-// The network diagram of Backprop Explorer: draws the JSON built in Python (diagram.py) as SVG.
-// Python decides every number, colour and label; this module only places and paints them,
-// shows tooltips on hover (no round trip to the kernel) and sends a click back as `selection`.
+// The network diagram of Backprop Explorer: draws what Python (diagram.py) sends as SVG.
+// `structure` (layers, neurons, weights, names) comes when the sizes change; `frame` each moment:
+// numbers, colours and widths as binary buffers. Python decides every colour and caption; this
+// module places and paints them, writes the tooltips from the frame's numbers (the same words as
+// diagram.py's node_label/edge_label), and sends a click back as `selection`.
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 960; // viewBox size; the SVG scales to the width of the cell
@@ -22,6 +24,104 @@ const EDGE_CHOICES = [
 ];
 
 let uid = 0;
+
+// ---------------------------------------------------------------- numbers as Python writes them
+// format(x, ".4g") with a true minus sign (explorer.widgets.markup.number): p significant digits,
+// ties rounded to even on the exact binary value as Python does (JavaScript rounds them up).
+function towardZero(x) {
+  const b = new DataView(new ArrayBuffer(8));
+  b.setFloat64(0, x);
+  b.setBigUint64(0, b.getBigUint64(0) - 1n);
+  return b.getFloat64(0);
+}
+
+function roundedDigits(x, p) {
+  // x > 0: the p digits and the decimal exponent of x rounded to p significant digits
+  let s = x.toExponential(p - 1);
+  const long = x.toExponential(p + 24).split("e")[0].replace(".", "");
+  if (long[p] === "5" && /^0*$/.test(long.slice(p + 1)) && Number(long[p - 1]) % 2 === 0) {
+    s = towardZero(x).toExponential(p - 1); // an exact tie after an even digit: Python keeps it
+  }
+  const [m, e] = s.split("e");
+  return [m.replace(".", ""), Number(e)];
+}
+
+function stripZeros(t) {
+  return t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t;
+}
+
+export function number(x, p = 4) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "—";
+  if (x === 0) return "0";
+  const [digits, e] = roundedDigits(Math.abs(x), p);
+  let out;
+  if (e >= -4 && e < p) {
+    out = e >= 0 ? `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}` : `0.${"0".repeat(-e - 1)}${digits}`;
+    out = stripZeros(out);
+  } else {
+    out = stripZeros(`${digits[0]}.${digits.slice(1)}`) + `e${e < 0 ? "−" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  }
+  return (x < 0 ? "−" : "") + out;
+}
+
+// A neuron's numbers in the frame (diagram.py's NODE_FIELDS), one row of six per drawn neuron.
+const FIELDS = 6;
+const [A, Z, SP, DELTA, B, Y] = [0, 1, 2, 3, 4, 5];
+
+function bytes(view) {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function floats64(view) {
+  // a copy: a buffer's offset need not be a multiple of 8
+  return new Float64Array(bytes(view).slice().buffer);
+}
+
+function floats32(view) {
+  return new Float32Array(bytes(view).slice().buffer);
+}
+
+function rgb(b, i) {
+  return `rgb(${b[3 * i]},${b[3 * i + 1]},${b[3 * i + 2]})`;
+}
+
+// What a frame holds, unpacked once per frame.
+function unpack(frame) {
+  return {
+    ...frame,
+    nodeValues: floats64(frame.node_values),
+    nodeRgb: bytes(frame.node_rgb),
+    nodeInk: bytes(frame.node_ink),
+    edgeValues: floats64(frame.edge_values),
+    edgeRgb: bytes(frame.edge_rgb),
+    edgeWidth: floats32(frame.edge_width),
+    barValues: frame.bar_values ? floats64(frame.bar_values) : null,
+    barRgb: frame.bar_rgb ? bytes(frame.bar_rgb) : null,
+  };
+}
+
+export function nodeLabel(structure, f, i) {
+  const [l, j, sub] = structure.nodes[i];
+  if (!f.computed) return `neuron ${j + 1} of layer ${l}: not computed`;
+  const v = (k) => number(f.nodeValues[FIELDS * i + k]);
+  if (l === 1) return `input neuron ${j + 1} (layer 1): a^1_${sub} = x_${j + 1} = ${v(A)}`;
+  const s = `${l}_${sub}`;
+  let label = `neuron ${j + 1} of layer ${l}: z^${s} = ${v(Z)}, a^${s} = ${v(A)}, ` +
+    `σ'(z^${s}) = ${v(SP)}, δ^${s} = ${v(DELTA)}, b^${s} = ${v(B)}`;
+  if (l === structure.layers.length) label += ` (target y_${j + 1} = ${v(Y)})`;
+  return label;
+}
+
+export function edgeLabel(structure, f, i) {
+  const name = structure.edges[i][3];
+  const w = f.edgeValues[2 * i];
+  const g = f.edgeValues[2 * i + 1];
+  return `${name} = ${number(w)}` + (Number.isNaN(g) ? "" : ` · ∂C/∂${name} = ${number(g)}`);
+}
+
+export function barLabel(f, i) {
+  return `input neuron ${i + 1}: a^1_${i + 1} = x_${i + 1} = ${number(f.barValues[i])}`;
+}
 
 function el(tag, attrs, parent) {
   const node = document.createElementNS(NS, tag);
@@ -76,8 +176,8 @@ function wrap(words, width) {
   return lines;
 }
 
-function structureKey(data) {
-  return JSON.stringify(data.layers.map((ly) => [ly.n, ly.kind]));
+function structureKey(structure) {
+  return JSON.stringify(structure.layers.map((ly) => [ly.n, ly.kind]));
 }
 
 function fmtSelection(sel) {
@@ -143,16 +243,18 @@ function render({ model, el: root }) {
 
   let key = null;
   let geo = null;
-  let parts = null; // the elements that change with the data
+  let parts = null; // the elements that change with the frame
+  let data = null; // the structure drawn
+  let f = null; // the frame drawn, unpacked
 
-  function build(data) {
+  function build() {
     svg.replaceChildren();
     geo = layout(data);
     const defs = el("defs", {}, svg);
     el("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, svg);
     const main = el("g", {}, svg);
     const gBundle = el("g", {}, main);
-    const gEdges = el("g", {}, main);
+    const gEdges = el("g", { "data-role": "edges" }, main);
     const gHits = el("g", {}, main);
     const gInput = el("g", {}, main);
     const gNodes = el("g", {}, main);
@@ -169,9 +271,7 @@ function render({ model, el: root }) {
       const ell = el("tspan", { "font-style": "italic", "font-family": "DejaVu Serif, Georgia, serif" }, t);
       ell.textContent = "l";
       el("tspan", {}, t).textContent = ` = ${ly.l}`;
-      parts.labels.push(
-        text(main, geo.xs[i], H - 14, ly.caption, { "text-anchor": "middle", "font-size": 15, fill: "#555" })
-      );
+      parts.labels.push(text(main, geo.xs[i], H - 14, "", { "text-anchor": "middle", "font-size": 15, fill: "#555" }));
     });
 
     // the input layer, when it is an image or a bar instead of circles
@@ -204,9 +304,9 @@ function render({ model, el: root }) {
     }
 
     // edges: a visible line and a wider transparent one that catches the mouse
-    data.edges.forEach((e, i) => {
-      const [x1, y1] = geo.pos(e.l - 1, e.k);
-      const [x2, y2] = geo.pos(e.l, e.j);
+    data.edges.forEach(([l, j, k], i) => {
+      const [x1, y1] = geo.pos(l - 1, k);
+      const [x2, y2] = geo.pos(l, j);
       const c = { x1: x1 + geo.r, y1, x2: x2 - geo.r, y2 };
       parts.edges.push(el("line", { ...c, "stroke-linecap": "round" }, gEdges));
       el("line", {
@@ -216,9 +316,9 @@ function render({ model, el: root }) {
     });
 
     // neurons, with their value written inside when there is room
-    data.nodes.forEach((n, i) => {
-      const [x, y] = geo.pos(n.l, n.j);
-      const g = el("g", { "data-kind": "node", "data-i": i, cursor: n.selectable ? "pointer" : "default" }, gNodes);
+    data.nodes.forEach(([l, j], i) => {
+      const [x, y] = geo.pos(l, j);
+      const g = el("g", { "data-kind": "node", "data-i": i, cursor: l >= 2 ? "pointer" : "default" }, gNodes);
       const circle = el("circle", { cx: x, cy: y, r: geo.r, stroke: "#333", "stroke-width": 1.5 }, g);
       const label = geo.r >= 17
         ? text(g, x, y, "", {
@@ -269,42 +369,49 @@ function render({ model, el: root }) {
     spec.stops.forEach((c, i) => el("stop", { offset: `${(100 * i) / (n - 1)}%`, "stop-color": c }, lg.grad));
   }
 
+  function edgeColor(i) {
+    return rgb(f.edgeRgb, i);
+  }
+
   function paint() {
-    const data = model.get("data");
-    if (!data || !data.layers) return;
-    const k = structureKey(data);
+    const structure = model.get("structure");
+    const frame = model.get("frame");
+    if (!structure || !structure.layers || !frame || !frame.node_values) return;
+    // a frame belongs to the structure it was sent with: both have one entry per neuron
+    if (frame.node_ink.byteLength !== structure.nodes.length) return;
+    data = structure;
+    f = unpack(frame);
+    const k = structureKey(structure);
     if (k !== key) {
-      build(data);
+      build();
       key = k;
       paintImage();
     }
-    data.edges.forEach((e, i) => {
-      const line = parts.edges[i];
-      line.setAttribute("stroke", e.color);
-      line.setAttribute("stroke-width", e.width);
+    parts.edges.forEach((line, i) => {
+      line.setAttribute("stroke", edgeColor(i));
+      line.setAttribute("stroke-width", Math.round(f.edgeWidth[i] * 100) / 100);
     });
-    data.nodes.forEach((n, i) => {
-      const { circle, label } = parts.nodes[i];
-      circle.setAttribute("fill", n.color);
+    parts.nodes.forEach(({ circle, label }, i) => {
+      circle.setAttribute("fill", rgb(f.nodeRgb, i));
       if (label) {
-        label.textContent = n.text;
-        label.setAttribute("fill", n.ink);
+        label.textContent = f.node_text[i];
+        label.setAttribute("fill", f.nodeInk[i] ? "#ffffff" : "#111111");
       }
     });
-    data.layers.forEach((ly, i) => (parts.labels[i].textContent = ly.caption));
-    if (parts.bar && data.bar) data.bar.colors.forEach((c, i) => parts.bar[i].setAttribute("fill", c));
-    parts.cost.textContent = data.cost_text;
-    parts.costCaption.textContent = data.cost_caption;
-    paintLegend(parts.legends[0], { ...data.legend.nodes, title: "neuron colour: " + data.legend.nodes.title });
-    paintLegend(parts.legends[1], { ...data.legend.edges, title: "edge colour, width: " + data.legend.edges.title });
+    f.captions.forEach((c, i) => (parts.labels[i].textContent = c));
+    if (parts.bar && f.barRgb) parts.bar.forEach((cell, i) => cell.setAttribute("fill", rgb(f.barRgb, i)));
+    parts.cost.textContent = f.cost_text;
+    parts.costCaption.textContent = f.cost_caption;
+    paintLegend(parts.legends[0], { ...f.legend.nodes, title: "neuron colour: " + f.legend.nodes.title });
+    paintLegend(parts.legends[1], { ...f.legend.edges, title: "edge colour, width: " + f.legend.edges.title });
 
     parts.gBanner.replaceChildren();
-    parts.main.setAttribute("opacity", data.diverged ? 0.3 : 1);
-    if (data.diverged) {
+    parts.main.setAttribute("opacity", f.diverged ? 0.3 : 1);
+    if (f.diverged) {
       // "diverged: why" as a red title and the reason wrapped below it
-      const cut = data.diverged.indexOf(": ");
-      const head = cut > 0 ? data.diverged.slice(0, cut) : data.diverged;
-      const lines = wrap(cut > 0 ? data.diverged.slice(cut + 2) : "", 62);
+      const cut = f.diverged.indexOf(": ");
+      const head = cut > 0 ? f.diverged.slice(0, cut) : f.diverged;
+      const lines = wrap(cut > 0 ? f.diverged.slice(cut + 2) : "", 62);
       const bh = 64 + 26 * lines.length;
       const y0 = (TOP + H - BOTTOM) / 2 - bh / 2;
       el("rect", {
@@ -338,30 +445,29 @@ function render({ model, el: root }) {
     if (!parts) return;
     const g = parts.gMarks;
     g.replaceChildren();
-    const data = model.get("data");
     const marks = model.get("marks") || [];
     const caption = model.get("marks_caption"); // what the marks mean, when they are no differences
     parts.marksNote.textContent = marks.length
       ? caption || `red: ${marks.length === 1 ? "1 value differs" : `${marks.length} values differ`} (hover to compare)`
       : "";
-    if (!data || !data.layers) return;
+    if (!data || !f) return;
     const ringed = new Set();
     for (const m of marks) {
       if (!data.layers[m.l - 1]) continue;
       if (m.kind === "weight") {
-        const i = data.edges.findIndex((e) => e.l === m.l && e.j === m.j && e.k === m.k);
+        const i = edgeIndex(m.l, m.j, m.k);
         if (i < 0) continue; // a weight from an image or bar: its neuron is ringed below
-        const e = data.edges[i];
+        const width = f.edgeWidth[i];
         const line = parts.edges[i];
         const c = ["x1", "y1", "x2", "y2"].reduce((o, a) => ({ ...o, [a]: line.getAttribute(a) }), {});
         el("line", {
-          ...c, stroke: MARK, "stroke-width": e.width + 7, "stroke-linecap": "round",
+          ...c, stroke: MARK, "stroke-width": width + 7, "stroke-linecap": "round",
           "data-mark": "weight", "data-l": m.l, "data-j": m.j, "data-k": m.k,
         }, g);
-        el("line", { ...c, stroke: e.color, "stroke-width": e.width, "stroke-linecap": "round" }, g);
+        el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g);
         continue;
       }
-      const node = data.nodes.findIndex((n) => n.l === m.l && n.j === m.j);
+      const node = nodeIndex(m.l, m.j);
       if (node < 0) continue;
       const key = `${m.kind} ${m.l} ${m.j}`;
       if (ringed.has(key)) continue;
@@ -376,14 +482,29 @@ function render({ model, el: root }) {
     }
   }
 
+  // where a neuron or weight is in the structure's lists (-1 when it is not drawn)
+  function nodeIndex(l, j) {
+    return data.nodes.findIndex((n) => n[0] === l && n[1] === j);
+  }
+
+  function edgeIndex(l, j, k) {
+    return data.edges.findIndex((e) => e[0] === l && e[1] === j && e[2] === k);
+  }
+
+  function pixels() {
+    const img = model.get("image");
+    return img && img.pixels ? bytes(img.pixels) : null;
+  }
+
   function paintImage() {
     if (!parts || !parts.image) return;
     const img = model.get("image");
     const { x0, y0, s, g } = parts.image;
     g.replaceChildren();
-    if (!img || !img.pixels) return;
+    const values = pixels();
+    if (!values) return;
     const c = s / img.width;
-    img.pixels.forEach((p, i) => {
+    values.forEach((p, i) => {
       if (p <= 0) return; // the white background shows through
       const v = 255 - p; // ink on paper: 0 is white, 255 is black
       el("rect", {
@@ -398,18 +519,17 @@ function render({ model, el: root }) {
     if (!parts) return;
     const g = parts.gOverlay;
     g.replaceChildren();
-    const data = model.get("data");
     const sel = model.get("selection");
-    if (!data || !sel || !sel.kind) return;
+    if (!data || !f || !sel || !sel.kind) return;
     if (sel.kind === "weight") {
-      const i = data.edges.findIndex((e) => e.l === sel.layer && e.j === sel.j && e.k === sel.k);
+      const i = edgeIndex(sel.layer, sel.j, sel.k);
       if (i >= 0) {
-        const e = data.edges[i];
+        const width = f.edgeWidth[i];
         const line = parts.edges[i];
         const c = ["x1", "y1", "x2", "y2"].reduce((o, a) => ({ ...o, [a]: line.getAttribute(a) }), {});
-        el("line", { ...c, stroke: "#111", "stroke-width": e.width + 9, "stroke-linecap": "round" }, g);
-        el("line", { ...c, stroke: HALO, "stroke-width": e.width + 5, "stroke-linecap": "round" }, g);
-        el("line", { ...c, stroke: e.color, "stroke-width": e.width, "stroke-linecap": "round" }, g);
+        el("line", { ...c, stroke: "#111", "stroke-width": width + 9, "stroke-linecap": "round" }, g);
+        el("line", { ...c, stroke: HALO, "stroke-width": width + 5, "stroke-linecap": "round" }, g);
+        el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g);
       } else if (sel.layer === 2 && data.input !== "neurons") {
         // a weight from the image or bar: mark its input pixel / cell and its neuron
         markInput(g, data, sel.k);
@@ -453,17 +573,23 @@ function render({ model, el: root }) {
   }
 
   function tipText(target) {
-    const data = model.get("data");
+    if (!data || !f) return null;
     const i = +target.getAttribute("data-i");
     switch (target.getAttribute("data-kind")) {
-      case "node": return data.nodes[i] && withMarks(data.nodes[i].label, "node", data.nodes[i]);
-      case "edge": return data.edges[i] && withMarks(data.edges[i].label, "edge", data.edges[i]);
-      case "bar": return data.bar && data.bar.labels[i];
+      case "node": {
+        const n = data.nodes[i];
+        return n && withMarks(nodeLabel(data, f, i), "node", { l: n[0], j: n[1] });
+      }
+      case "edge": {
+        const e = data.edges[i];
+        return e && withMarks(edgeLabel(data, f, i), "edge", { l: e[0], j: e[1], k: e[2] });
+      }
+      case "bar": return f.barValues && barLabel(f, i);
       case "pixel": {
         const img = model.get("image");
         const row = Math.floor(i / img.width) + 1;
         const col = (i % img.width) + 1;
-        return `input neuron ${i + 1} (pixel row ${row}, column ${col}): a^1_${i + 1} = x_${i + 1} ≈ ${(img.pixels[i] / 255).toFixed(3)}`;
+        return `input neuron ${i + 1} (pixel row ${row}, column ${col}): a^1_${i + 1} = x_${i + 1} ≈ ${(pixels()[i] / 255).toFixed(3)}`;
       }
       default: return null;
     }
@@ -517,15 +643,15 @@ function render({ model, el: root }) {
   svg.addEventListener("click", (ev) => {
     const target = ev.target.closest("[data-kind]");
     if (!target) return;
-    const data = model.get("data");
+    if (!data) return;
     const i = +target.getAttribute("data-i");
     let sel = null;
     const kind = target.getAttribute("data-kind");
-    if (kind === "node" && data.nodes[i].selectable) {
-      sel = { kind: "neuron", layer: data.nodes[i].l, j: data.nodes[i].j };
+    if (kind === "node" && data.nodes[i][0] >= 2) {
+      sel = { kind: "neuron", layer: data.nodes[i][0], j: data.nodes[i][1] };
     } else if (kind === "edge") {
-      const e = data.edges[i];
-      sel = { kind: "weight", layer: e.l, j: e.j, k: e.k };
+      const [l, j, k] = data.edges[i];
+      sel = { kind: "weight", layer: l, j, k };
     }
     if (!sel || fmtSelection(sel) === fmtSelection(model.get("selection"))) return;
     model.set("selection", sel);
@@ -552,7 +678,7 @@ function render({ model, el: root }) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
 
-  const onData = () => paint();
+  const onFrame = () => paint();
   const onImage = () => {
     paintImage();
     paintSelection();
@@ -563,10 +689,10 @@ function render({ model, el: root }) {
     refreshTip();
   };
   handlers.push(
-    ["change:data", onData], ["change:image", onImage], ["change:selection", onSelection], ["change:marks", onMarks],
+    ["change:structure", onFrame], ["change:frame", onFrame], ["change:image", onImage], ["change:selection", onSelection], ["change:marks", onMarks],
     ["change:marks_caption", onMarks]
   );
-  for (const [event, callback] of handlers.slice(-5)) model.on(event, callback);
+  for (const [event, callback] of handlers.slice(-6)) model.on(event, callback);
   paint();
   return () => {
     for (const [event, callback] of handlers) model.off(event, callback);

@@ -2,7 +2,7 @@
 //
 // The template (HTML with TeX in .tex elements) is typeset when it changes. Each live number is
 // a slot, an element with data-q="KEY" (\htmlData{q=KEY}{...} in TeX); the numbers trait maps
-// KEY to [text, exact value, state]. Writing a slot's text does not re-typeset anything: the
+// KEY to [text, exact value, state] (a vector's slot: [text, [exact values]]). Writing a slot's text does not re-typeset anything: the
 // equation keeps its layout and only the digits move. KaTeX comes from the shared assets model
 // (the package's bundled release), loaded once per page.
 
@@ -50,7 +50,7 @@ function typeset(katex, root) {
   }
   const slots = new Map();
   for (const node of root.querySelectorAll("[data-q]")) {
-    node.classList.add("num");
+    if (!node.classList.contains("vec")) node.classList.add("num");
     const key = node.dataset.q;
     if (!slots.has(key)) slots.set(key, []);
     slots.get(key).push(node);
@@ -65,6 +65,12 @@ function fill(slots, numbers) {
     const [text, exact, state] = entry;
     for (const node of nodes) {
       if (node.textContent !== text) node.textContent = text;
+      if (Array.isArray(exact)) {
+        // a vector: every entry, "" for one that is not a finite number
+        const values = exact.map((v) => (v === null ? "" : String(v))).join(",");
+        if (node.dataset.values !== values) node.dataset.values = values;
+        continue;
+      }
       const value = exact === null || exact === undefined ? "" : String(exact);
       if (node.dataset.value !== value) node.dataset.value = value;
       if (state) node.dataset.state = state;

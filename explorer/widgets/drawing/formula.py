@@ -7,7 +7,8 @@ browser typesets the template when it changes (a new selection, a new kind of eq
 on every event only writes the new texts into the slots, in the same frame: no re-typesetting,
 and no raw TeX is ever on screen. ``numbers`` maps each key to ``[text, exact value, state]``:
 the text shown (from ``explorer.widgets.markup``), the full-precision value the page keeps in
-``data-value`` for tests, and an optional state ("ok", "bad", "none") for check marks.
+``data-value`` for tests, and an optional state ("ok", "bad", "none") for check marks. A short
+vector's slot (``vector_slot``) keeps a list of values, as ``data-values``.
 
 KaTeX itself (script and CSS with its fonts) travels once per page, in one shared
 ``KatexAssets`` model that every formula points to: nothing is fetched from elsewhere.
@@ -61,14 +62,23 @@ def inline(tex: str) -> str:
 
 def slot(key: str) -> str:
     """The TeX of a live number's place: ``\\htmlData{q=KEY}{0}``."""
-    if not re.fullmatch(r"[A-Za-z0-9_]+", key):
-        raise ValueError(f"slot: a key is letters, digits and _ only, got {key!r}")
-    return rf"\htmlData{{q={key}}}{{0}}"
+    return rf"\htmlData{{q={_key(key)}}}{{0}}"
 
 
 def html_slot(key: str) -> str:
     """The HTML of a live number's place."""
-    return f'<span class="num" data-q="{key}" data-value=""></span>'
+    return f'<span class="num" data-q="{_key(key)}" data-value=""></span>'
+
+
+def vector_slot(key: str) -> str:
+    """The HTML of a live vector's place: its text "[0.01, −0.2]" and every entry in data-values."""
+    return f'<span class="vec" data-q="{_key(key)}" data-values=""></span>'
+
+
+def _key(key: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_]+", key):
+        raise ValueError(f"slot: a key is letters, digits and _ only, got {key!r}")
+    return key
 
 
 class Formula(anywidget.AnyWidget):
@@ -113,12 +123,25 @@ class Formula(anywidget.AnyWidget):
             text, exact, *_ = self.numbers.get(key, ["?", None])
             return f'<span class="num" data-q="{key}" data-value="{"" if exact is None else repr(exact)}">{text}</span>'
 
+        def vector(match):
+            key = match.group(1)
+            text, exact, *_ = self.numbers.get(key, ["?", None])
+            return f'<span class="vec" data-q="{key}" data-values="{_joined(exact)}">{text}</span>'
+
         out = re.sub(r"\\htmlData\{q=(\w+)\}\{0\}", tex, self.template)
+        out = re.sub(r'<span class="vec" data-q="(\w+)" data-values=""></span>', vector, out)
         return re.sub(r'<span class="num" data-q="(\w+)" data-value=""></span>', html, out)
+
+
+def _joined(values) -> str:
+    """A vector's entries as the page keeps them in data-values ("" for a non-finite one)."""
+    return ",".join("" if v is None else repr(v) for v in values or [])
 
 
 def _exact(value):
     if value is None:
         return None
+    if isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) == 1:
+        return [_exact(v) for v in value]
     value = float(value)
     return value if math.isfinite(value) else None

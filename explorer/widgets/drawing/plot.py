@@ -55,9 +55,17 @@ class Plot(anywidget.AnyWidget):
 
         numpy arrays (and lists of numbers) travel as float32 buffers; other values (limits,
         colours, text items, shapes) as JSON. Marks not named keep their previous numbers and
-        are not sent again.
+        are not sent again; nor is a named mark whose numbers are those it already has (a
+        weight of the output layer leaves the hidden layers' heatmaps as they are). When nothing
+        is new, nothing is sent and ``revision`` stays.
         """
-        patch = {name: {k: _encode(k, v) for k, v in fields.items()} for name, fields in marks.items()}
+        patch = {}
+        for name, fields in marks.items():
+            encoded = {k: _encode(k, v) for k, v in fields.items()}
+            if not _same(encoded, self.data.get(name)):
+                patch[name] = encoded
+        if not patch:
+            return
         self._patching = True
         try:
             self.data = {**self.data, **patch}
@@ -101,6 +109,18 @@ def _pack(value, buffers: list):
     if isinstance(value, (list, tuple)):
         return [_pack(v, buffers) for v in value]
     return value
+
+
+def _same(a, b) -> bool:
+    """Whether two encoded marks are the same, buffers compared byte for byte."""
+    if isinstance(a, memoryview) or isinstance(b, memoryview):
+        return (isinstance(a, memoryview) and isinstance(b, memoryview) and a.format == b.format
+                and a.tobytes() == b.tobytes())
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
 
 
 def _encode(field: str, value):

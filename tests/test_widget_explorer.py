@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from explorer import Network
 from explorer.widgets import Explorer, ExplorerState
+from explorer.widgets.drawing.formula import Formula
 
 
 def make(sizes=(2, 3, 2), seed=1):
@@ -98,6 +99,8 @@ def _all_text(ex):
         v = getattr(w, "value", None)
         if isinstance(v, str):
             parts.append(v)
+        if isinstance(w, Formula):  # a typeset readout: its template with the numbers filled in
+            parts.append(w.filled())
     parts.append(str(ex.diagram.scene()))
     return "\n".join(parts)
 

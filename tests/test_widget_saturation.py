@@ -80,19 +80,19 @@ def test_verdict_table_follows_selection_and_thresholds(state):
     panel = SaturationPanel(state)
     state.select_neuron(3, 1)
     assert [v.name for v in panel.verdicts] == [f"w^3_2{k}" for k in range(1, 7)]
-    html = panel.verdict_html.value
-    assert "Weights into a^3_2" in html and "w^3_26" in html
+    html = panel.verdict_html.filled()
+    assert "Weights into a<sup>3</sup><sub>2</sub>" in html and "w<sup>3</sup><sub>26</sub>" in html
     # Every hidden a is a sigmoid output in (0, 1): a threshold above all of them marks all slow.
     a2 = hand_forward(state.network, state.x)[1][2][:, 0]
     panel.a_slider.value = 0.5
     small = np.abs(a2) < 0.5
     assert [v.input_small for v in panel.verdicts] == list(small)
-    assert html != panel.verdict_html.value
-    assert panel.verdict_html.value.count("(BP4)") == small.sum()
+    assert html != panel.verdict_html.filled()
+    assert panel.verdict_html.filled().count("(BP4)") == small.sum()
     state.select_weight(3, 1, 4)
-    rows = re.findall(r"<tr style='([^']*)'>(.*?)</tr>", panel.verdict_html.value)
+    rows = re.findall(r"<tr style='([^']*)'>(.*?)</tr>", panel.verdict_html.filled())
     bold = [cells for style, cells in rows if "font-weight:bold" in style]
-    assert len(bold) == 1 and ">w^3_25<" in bold[0]
+    assert len(bold) == 1 and ">w<sup>3</sup><sub>25</sub><" in bold[0]
     assert panel.plot.values("batch3_h", "markedRow") == 1  # neuron 2 of layer 3, outlined
     assert panel.plot.values("cur3_h", "markedRow") == 1
     assert panel.plot.values("batch2_h", "markedRow") == -1
@@ -173,7 +173,7 @@ def test_diverged_state_is_said_in_the_table(state):
     state.set_weight(2, 0, 0, 1e308)
     state.set_weight(2, 0, 2, 1e308)
     assert state.diverged
-    assert "diverged" in panel.verdict_html.value
+    assert "diverged" in panel.verdict_html.filled()
 
 
 def test_a_network_that_diverges_at_once_shows_no_stale_numbers(state):
@@ -182,8 +182,8 @@ def test_a_network_that_diverges_at_once_shows_no_stale_numbers(state):
     net.weights[2] = np.full((2, 3), 1e308)
     state.set_network(net, np.array([1.0, 1.0, 1.0]), np.array([0.0, 1.0]))
     assert state.diverged and state.trace.sizes == (4, 6, 6, 3)
-    assert panel.verdicts == [] and "diverged" in panel.verdict_html.value
-    assert "<table" not in panel.verdict_html.value
+    assert panel.verdicts == [] and "diverged" in panel.verdict_html.filled()
+    assert "<table" not in panel.verdict_html.filled()
 
 
 def test_figure_is_labelled_in_the_books_notation(state):

@@ -17,57 +17,59 @@ import numpy as np
 
 from ...core import Trace
 from ...core import saturation as rules
-from ...core.notation import neuron_name
+from ...core.notation import neuron_name, weight_name
 from ...core.saturation import DEFAULT_A_THRESHOLD, DEFAULT_SAT_FRACTION, WeightVerdict, max_sigma_prime
 from ..drawing import Plot
 from ..drawing.plot import VIRIDIS
-from ..markup import number
+from ..drawing.formula import Formula, html_slot
+from ..markup import html_name, number
 from ..panel import Panel
 from ..state import ExplorerState
 
 
-def _three(value: float) -> str:
-    return number(value, 3)
+def _three(value: float) -> list:
+    """A slot's entry: the value to 3 significant digits, and exactly."""
+    return [number(value, 3), value]
 
 
-def verdict_table_html(
-    verdicts: list[WeightVerdict], selected_k: int | None = None, note: str = ""
-) -> str:
-    """The verdicts as an HTML table (the selected weight's row in bold)."""
-    if not verdicts:
-        return ""
-    v0 = verdicts[0]
-    l, j = v0.layer, v0.j
-    head = (
-        f"<b>Weights into {neuron_name('a', l, j)}</b> (layer {l}, neuron {j + 1}), current "
-        f"example: {neuron_name('δ', l, j)} = {_three(v0.delta)}, "
-        f"σ'({neuron_name('z', l, j)}) = {_three(v0.sigma_prime)} "
-        f"(max {_three(v0.sigma_prime_max)})"
-    )
-    cell = "padding:3px 10px;text-align:right"
+_CELL = "padding:3px 10px;text-align:right"
+
+
+def verdict_template(l: int, j: int, ks: list[int], selected_k: int | None = None) -> str:
+    """The verdict table's template for the weights into neuron j of layer l (the selected
+    weight's row in bold): typeset once per neuron; each event only fills its slots."""
+    a, d, z = (html_name(neuron_name(s, l, j)) for s in ("a", "δ", "z"))
+    head = (f"<b>Weights into {a}</b> (layer {l}, neuron {j + 1}), current example: "
+            f"{d} = {html_slot('delta')}, σ'({z}) = {html_slot('sp')} (max {html_slot('sp_max')})")
     rows = [
         "<tr style='background:#eee'>"
-        f"<th style='{cell}'>weight</th><th style='{cell}'>a_in</th>"
-        f"<th style='{cell}'>σ'(z_out)</th><th style='{cell}'>|∂C/∂w|</th>"
+        f"<th style='{_CELL}'>weight</th><th style='{_CELL}'>a_in</th>"
+        f"<th style='{_CELL}'>σ'(z_out)</th><th style='{_CELL}'>|∂C/∂w|</th>"
         f"<th style='padding:3px 10px;text-align:left'>verdict</th></tr>"
     ]
-    for v in verdicts:
-        colour = "#fde2e2" if v.slow else "#e3f4e3"
-        weight = "bold" if v.k == selected_k else "normal"
-        a_label = neuron_name("a", v.layer - 1, v.k)
+    for k in ks:
+        weight = "bold" if k == selected_k else "normal"
         rows.append(
-            f"<tr style='background:{colour};font-weight:{weight}'>"
-            f"<td style='{cell}'>{v.name}</td>"
-            f"<td style='{cell}'>{a_label} = {_three(v.a_in)}</td>"
-            f"<td style='{cell}'>{_three(v.sigma_prime)}</td>"
-            f"<td style='{cell}'>{_three(abs(v.gradient))}</td>"
-            f"<td style='padding:3px 10px'>{html.escape(v.reason)}</td></tr>"
+            f"<tr style='font-weight:{weight}'>"
+            f"<td style='{_CELL}'>{html_name(weight_name(l, j, k))}</td>"
+            f"<td style='{_CELL}'>{html_name(neuron_name('a', l - 1, k))} = {html_slot(f'a{k}')}</td>"
+            f"<td style='{_CELL}'>{html_slot(f'sp{k}')}</td>"
+            f"<td style='{_CELL}'>{html_slot(f'g{k}')}</td>"
+            f"<td style='padding:3px 10px'>{html_slot(f'why{k}')}</td></tr>"
         )
-    note_html = f"<div style='color:#b00'>{html.escape(note)}</div>" if note else ""
-    return (
-        f"<div style='font-size:15px'>{note_html}<div>{head}</div>"
-        f"<table style='border-collapse:collapse;margin-top:4px'>{''.join(rows)}</table></div>"
-    )
+    return (f"<div class='verdict-table' style='font-size:15px'><div>{head}</div>"
+            f"<table style='border-collapse:collapse;margin-top:4px'>{''.join(rows)}</table></div>")
+
+
+def verdict_numbers(verdicts: list[WeightVerdict]) -> dict:
+    """The verdict table's slots: the neuron's δ and σ', each weight's a_in, σ', |∂C/∂w| and
+    its verdict (state "bad" for a slow weight, "ok" else: the row's colour)."""
+    v0 = verdicts[0]
+    numbers = {"delta": _three(v0.delta), "sp": _three(v0.sigma_prime), "sp_max": _three(v0.sigma_prime_max)}
+    for v in verdicts:
+        numbers.update({f"a{v.k}": _three(v.a_in), f"sp{v.k}": _three(v.sigma_prime),
+                        f"g{v.k}": _three(abs(v.gradient)), f"why{v.k}": [v.reason, None, "bad" if v.slow else "ok"]})
+    return numbers
 
 
 # ----------------------------------------------------------------------------- the panel
@@ -92,7 +94,7 @@ class SaturationPanel(Panel):
     For tests and other code: ``sigma_prime`` {l: (n_l, m) σ' shown, column 0 the current
     example}, ``vmax`` {l: top of the colour scale}, ``saturated`` {l: boolean mask (n_l, m)},
     ``fractions`` {l: fraction of saturated examples per neuron}, ``sat_slider``, ``a_slider``,
-    ``verdict_html``, ``verdicts`` (the last list of ``WeightVerdict``), ``sends`` (messages sent).
+    ``verdict_html`` (a ``Formula``: the table's template per neuron, then its numbers), ``verdicts`` (the last list of ``WeightVerdict``), ``sends`` (messages sent).
     """
 
     def __init__(self, state: ExplorerState):
@@ -107,7 +109,7 @@ class SaturationPanel(Panel):
             description="small input when |a_in| <", readout_format=".2f",
             style={"description_width": "initial"}, layout=widgets.Layout(width="520px"),
         )
-        self.verdict_html = widgets.HTML()
+        self.verdict_html = Formula()
         self.verdicts: list[WeightVerdict] = []
         self.fractions: dict[int, np.ndarray] = {}
         self.saturated: dict[int, np.ndarray] = {}
@@ -211,7 +213,7 @@ class SaturationPanel(Panel):
         if batch is None or batch.sizes != net.sizes:
             # No trace of this network yet (it diverged at once): nothing true to show.
             note = html.escape(state.diverged or "no trace of this network yet")
-            self.verdict_html.value = f"<div style='color:#b00;font-size:15px'>{note}</div>"
+            self.verdict_html.show(f"<div style='color:#b00;font-size:15px'>{note}</div>", {})
             self.verdicts = []
             return
         maxima = self._maxima(net, batch)
@@ -255,8 +257,14 @@ class SaturationPanel(Panel):
         self.verdicts = rules.slow_learning_verdicts(
             state.trace, l, j, self.sat_slider.value, self.a_slider.value
         )
+        if not self.verdicts:
+            self.verdict_html.show("", {})
+            return
         selected_k = sel["k"] if sel.get("kind") == "weight" else None
-        self.verdict_html.value = verdict_table_html(self.verdicts, selected_k, state.diverged)
+        template = verdict_template(l, j, [v.k for v in self.verdicts], selected_k)
+        if state.diverged:
+            template = f"<div style='color:#b00;font-size:15px'>{html.escape(state.diverged)}</div>" + template
+        self.verdict_html.show(template, verdict_numbers(self.verdicts))
 
 
-__all__ = ["SaturationPanel", "verdict_table_html"]
+__all__ = ["SaturationPanel", "verdict_numbers", "verdict_template"]

@@ -130,10 +130,11 @@ def test_thresholds_are_relative_to_each_neurons_activation(state):
 
 def test_only_the_layers_a_change_reaches_are_sent_again(state):
     panel = SaturationPanel(state)
-    sent = []  # the names of the marks in each message of the plot's comm
+    sent = []  # the names of the marks in each custom message of the plot's comm (not its spec)
     send = panel.plot.comm.send
     panel.plot.comm.send = lambda data=None, buffers=None, **kw: (
-        sent.append(set(data["content"]["marks"])), send(data=data, buffers=buffers, **kw))
+        data.get("method") == "custom" and sent.append(set(data["content"]["marks"])),
+        send(data=data, buffers=buffers, **kw))
     heatmaps = lambda names: {n for n in names if n.endswith("_h")}  # noqa: E731
     # a weight of the output layer (l = 4) changes z^4 only: BP's forward pass starts there
     state.set_weight(4, 0, 1, state.network.weights[4][0, 1] + 0.5)
@@ -152,6 +153,11 @@ def test_only_the_layers_a_change_reaches_are_sent_again(state):
     n = len(sent)
     state.dz = 0.4  # the demon's Δz moves nothing here: no message at all
     assert len(sent) == n
+    # a new network: a new figure, and all its marks in one message
+    state.set_network(Network([3, 5, 2], seed=4), np.array([0.1, 0.2, 0.3]), np.array([1.0, 0.0]))
+    assert len(sent) == n + 1
+    assert {"cur2_h", "batch2_h", "cur3_h", "batch3_h", "bar2_h", "bar3_h", "legend"} <= sent[-1]
+    assert "batch4_h" not in sent[-1]
 
 
 def test_network_change_rebuilds(state):

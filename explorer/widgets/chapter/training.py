@@ -855,11 +855,10 @@ class TrainingPanel(PanelBox):
                            {"id": "threshold", "type": "rule", "color": "#ffffff", "width": 2}]},
             ],
         }
-        self.heatmap_plot.data = {}
         steps = np.linspace(vmax, 0, 64)
-        self.heatmap_plot.show(colours={"shape": [64, 1], "values": steps},
-                               threshold={"y": [SATURATED * vmax]},
-                               separators={"x": self._separators})
+        self.heatmap_plot.reset(colours={"shape": [64, 1], "values": steps},
+                                threshold={"y": [SATURATED * vmax]},
+                                separators={"x": self._separators})
         self._heat_shown = None
 
     def _build_gallery(self) -> None:

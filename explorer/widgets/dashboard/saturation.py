@@ -119,6 +119,7 @@ class SaturationPanel(Panel):
         self.plot = Plot()
         self._built_for = None
         self._drawn_key = None
+        self._fixed_marks = None
         self.sat_slider.observe(self._on_threshold, names="value")
         self.a_slider.observe(self._on_threshold, names="value")
         self.widget = widgets.VBox(
@@ -200,8 +201,9 @@ class SaturationPanel(Panel):
             {"px": -LEFT + 4, "py": -TITLE_H - 12, "text": "✕ saturated: σ' below the white line on the colour bar"},
             {"px": WIDTH - LEFT - 8, "py": -TITLE_H - 12, "text": "red: current example", "anchor": "end", "color": CURRENT},
         ]}
-        self.plot.data = {}
-        self.plot.show(**bars)
+        # sent with the first heatmaps, in one message (``_update_heatmaps``)
+        self._fixed_marks = bars
+        self._drawn_key = None
 
     # ------------------------------------------------------------------ updates
     def _on_threshold(self, change) -> None:
@@ -246,7 +248,11 @@ class SaturationPanel(Panel):
                 for f, y in zip(layer.fraction, j) if f > 0
             ]}
             marks[f"bar{l}_r"] = {"y": [sat * self.vmax[l]]}
-        self.plot.show(**marks)
+        if self._fixed_marks is not None:  # a new figure: all its marks replace the old ones
+            self.plot.reset(**self._fixed_marks, **marks)
+            self._fixed_marks = None
+        else:
+            self.plot.show(**marks)
         self.sends += 1
         self._drawn_key = (key, batch)
 

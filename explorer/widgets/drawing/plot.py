@@ -3,8 +3,8 @@
 A figure is a ``spec`` (its axes and marks: lines, points, bars, rules, text, heatmaps; their
 colours and labels) and ``data`` (each mark's numbers, arrays as binary float32 buffers, and
 the axes' current limits under ``"@<axes id>"``). A panel sets the spec when the structure
-changes and calls ``show(...)`` on every event: one message with the numbers of just the marks
-named (a custom message, its arrays as binary buffers), and the browser moves what it has
+changes (with ``reset(...)``: all its marks in one message) and calls ``show(...)`` on every
+event: one message with the numbers of just the marks named that changed (a custom message, its arrays as binary buffers), and the browser moves what it has
 already drawn. ``data`` itself is kept in the kernel: a view that opens later (a reload, a
 second view) asks for all of it. Labels use the book's names ("δ^2_1").
 
@@ -73,6 +73,10 @@ class Plot(anywidget.AnyWidget):
             self._patching = False
         self.revision += 1
         self._send_marks(patch, reset=False)
+
+    def reset(self, **marks) -> None:
+        """Replace every mark's numbers by these, in one message (after a new ``spec``)."""
+        self.data = {name: {k: _encode(k, v) for k, v in fields.items()} for name, fields in marks.items()}
 
     @traitlets.observe("data")
     def _on_data(self, change) -> None:

@@ -193,6 +193,7 @@ class NetworkDiagram(Panel):
         self.widget = self.view
         self._key = None
         self._image_key = None
+        self._structure_for, self._structure_cache = None, None
         self.builds = 0  # how many frames were built (tests check the cache with it)
         self.view.observe(self._on_choice, names=["color_by", "edge_by"])
         self.view.observe(self._on_click, names="selection")
@@ -322,7 +323,10 @@ class NetworkDiagram(Panel):
                 self.view.selection = selection
             return
         self._key = key
-        structure = self._structure()
+        sizes = tuple(self.state.network.sizes)
+        if self._structure_for != sizes:  # the structure depends on the sizes alone
+            self._structure_for, self._structure_cache = sizes, self._structure()
+        structure = self._structure_cache
         frame = self._frame()
         self.builds += 1
         image = self._image()

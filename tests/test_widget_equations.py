@@ -11,7 +11,7 @@ import pytest
 from explorer import Network
 from explorer.core.activations import Activation
 from explorer.widgets.dashboard.demon import DemonPanel
-from explorer.widgets.dashboard.equations import EquationsPanel
+from explorer.widgets.dashboard.equations import COLORS, EquationsPanel
 from explorer.widgets.state import ExplorerState
 
 from helpers import hand_forward, numeric_dC_dz, numeric_gradient, sigma
@@ -27,7 +27,7 @@ def make(sizes=(4, 6, 6, 3), seed=3, cost="quadratic", activation="sigmoid", x=X
 
 # ---------------------------------------------------------------------- parsing the markup
 SPAN = re.compile(r'<span class="num" data-q="(\w+)" data-value="([^"]+)">([^<]*)</span>')
-COLORED = re.compile(r"\\color\{(\w+)\}\{((?:[^{}]|\{[^{}]*\})*)\}")
+COLORED = re.compile(r"\\color\{(#?\w+)\}\{((?:[^{}]|\{[^{}]*\})*)\}")
 SLOT = re.compile(r"^\\htmlData\{q=\w+\}\{(.*)\}$")
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
@@ -100,7 +100,7 @@ def test_bp1_for_an_output_neuron_with_the_quadratic_cost():
     assert colored_numbers(aligned, "RoyalBlue") == approx4(a[4][1])
     assert colored_numbers(aligned, "DarkOrchid") == approx4([sp[1, 0], sp[1, 0]])
     assert colored_numbers(aligned, "Brown") == approx4(a[4][1] - y[1])
-    assert colored_numbers(aligned, "Red") == approx4(delta[1])
+    assert colored_numbers(aligned, COLORS["delta"][0]) == approx4(delta[1])
     assert "cancels" not in sec
 
 
@@ -116,7 +116,7 @@ def test_bp1_vector_form_shows_the_hadamard_product_entry_by_entry():
     assert r"\odot" in vector
     assert colored_numbers(vector, "Brown") == approx4(grad)
     assert colored_numbers(vector, "DarkOrchid") == approx4(sp)
-    assert colored_numbers(vector, "Red") == approx4(grad * sp)
+    assert colored_numbers(vector, COLORS["delta"][0]) == approx4(grad * sp)
     np.testing.assert_allclose(entries(sec, "BP1"), grad * sp, rtol=1e-12)
     fds = numeric_dC_dz(net, net.trace(X, Y), 4)[:, 0]
     np.testing.assert_allclose(entries(sec, "BP1_fd"), fds, rtol=1e-7)
@@ -159,8 +159,8 @@ def test_bp2_for_a_hidden_neuron_written_term_by_term():
     sec = section(panel.markup, "BP2")
     aligned = sec[sec.index(r"\begin{aligned}") : sec.index(r"\end{aligned}")]
     # the sum Σ_q w^3_q4 δ^3_q, all six terms: weights in green, errors of layer 3 in red
-    assert colored_numbers(aligned, "ForestGreen") == approx4(net.weights[3][:, 3])
-    reds = colored_numbers(aligned, "Red")
+    assert colored_numbers(aligned, COLORS["w"][0]) == approx4(net.weights[3][:, 3])
+    reds = colored_numbers(aligned, COLORS["delta"][0])
     assert reds[:6] == approx4(t.delta[3][:, 0])
     assert r"\cdots" not in aligned
     # and the result against the test's own finite differences
@@ -177,7 +177,7 @@ def test_bp2_cuts_a_long_sum_short():
     state.select_neuron(2, 1)
     sec = section(panel.markup, "BP2")
     assert r"\cdots" in sec and "8 terms" in sec
-    assert colored_numbers(sec, "ForestGreen") == approx4(state.network.weights[3][:5, 1])
+    assert colored_numbers(sec, COLORS["w"][0]) == approx4(state.network.weights[3][:5, 1])
 
 
 def test_bp2_for_an_output_selection_shows_the_layer_before():

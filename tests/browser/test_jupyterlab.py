@@ -1,5 +1,6 @@
 """The tour notebook in JupyterLab, as a student meets it: open, run all, drag a slider."""
 
+from axe_check import report, violations
 from conftest import shot
 
 OUTSIDE = ("net::ERR_NAME_NOT_RESOLVED", "net::ERR_INTERNET_DISCONNECTED")
@@ -41,3 +42,9 @@ def test_tour_runs_and_its_dashboard_answers_a_drag(page, jupyterlab):
     assert diagram.screenshot() != before
     errors = [e for e in page.console_errors if not any(o in e for o in OUTSIDE)]
     assert errors == []
+    # the Explorer inside JupyterLab: nothing serious for axe-core, every slider handle named
+    found = violations(page, ".backprop-explorer")
+    assert not found, report(found)
+    names = page.eval_on_selector_all(".backprop-explorer .widget-slider .noUi-handle",
+                                      "(hs) => hs.map((h) => h.getAttribute('aria-label'))")
+    assert names and all(names), names

@@ -8,6 +8,7 @@ from ...core import Network
 from ..dashboard.controls import ControlsPanel
 from ..dashboard.demon import DemonPanel
 from ..dashboard.diagram import NetworkDiagram
+from ..drawing.names import ControlNames
 from ..dashboard.equations import EquationsPanel
 from ..dashboard.saturation import SaturationPanel
 from ..dashboard.scenario import ScenarioPanel
@@ -38,7 +39,8 @@ class Explorer(widgets.VBox):
         self.saturation = SaturationPanel(state)
         self.scenario = ScenarioPanel(state)
         self.panels = [self.diagram, self.controls, self.equations, self.demon, self.saturation, self.scenario]
-        self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{title}</h2>")
+        # no empty heading when the page has its own title (the classroom app)
+        self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{title}</h2>" if title else "")
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
         section = lambda name, panel: widgets.VBox([widgets.HTML(f"<h3 style='margin:0.3em 0'>{name}</h3>"), panel])
         self.children = (
@@ -50,6 +52,7 @@ class Explorer(widgets.VBox):
             ),
             section("Saturation: where learning slows down", self.saturation),
             widgets.Accordion(children=[self.scenario], titles=("Save or load a scenario",)),
+            ControlNames(),
         )
         self.add_class("backprop-explorer")
 

@@ -29,13 +29,14 @@ from ..markup import formula_number, html_name, number
 from ..panel import Panel
 from ..state import ExplorerState
 
-#: One colour per kind of quantity, the same in every equation and in the key. The names are
-#: CSS colour names (KaTeX passes them to the page); the hex values are the same colours.
+#: One colour per kind of quantity, the same in every equation and in the key: (the name TeX
+#: gets, the same colour as CSS hex, the key's words). Each is dark enough on white for small
+#: text (contrast at least 4.5:1, WCAG AA; plain red and forest green were not).
 COLORS = {
-    "delta": ("Red", "#FF0000", "δ error"),
+    "delta": ("#C00000", "#C00000", "δ error"),
     "sp": ("DarkOrchid", "#9932CC", "σ′(z) slope of σ"),
     "a": ("RoyalBlue", "#4169E1", "a activation"),
-    "w": ("ForestGreen", "#228B22", "w weight"),
+    "w": ("#1B7A1B", "#1B7A1B", "w weight"),
     "grad": ("Brown", "#A52A2A", "∂C/∂a cost gradient"),
 }
 #: More terms than this (of a sum or a vector) are cut short with "…".

@@ -400,6 +400,10 @@ function render({ model, el: root }) {
     });
     f.captions.forEach((c, i) => (parts.labels[i].textContent = c));
     if (parts.bar && f.barRgb) parts.bar.forEach((cell, i) => cell.setAttribute("fill", rgb(f.barRgb, i)));
+    // what the picture shows, for a screen reader (role="img" needs a name)
+    const sizes = data.layers.map((ly) => ly.n).join(", ");
+    svg.setAttribute("aria-label", `Network diagram: layers of ${sizes} neurons; neuron colour shows ` +
+      `${f.legend.nodes.title}, edges ${f.legend.edges.title}; ${f.cost_text}. Hover or click a neuron or weight for its numbers.`);
     parts.cost.textContent = f.cost_text;
     parts.costCaption.textContent = f.cost_caption;
     paintLegend(parts.legends[0], { ...f.legend.nodes, title: "neuron colour: " + f.legend.nodes.title });

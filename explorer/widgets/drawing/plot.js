@@ -353,9 +353,9 @@ const STYLE = `
 .bpx-plot .bpx-outline { stroke: #111; stroke-width: 2; }
 .bpx-plot .bpx-outline, .bpx-plot .bpx-cross { pointer-events: none; }
 .bpx-plot .bpx-heatmap rect { shape-rendering: crispEdges; }
-.bpx-plot .bpx-save { position: absolute; top: 0; right: 0; display: flex; gap: 2px; opacity: 0.15; transition: opacity 0.2s; }
-.bpx-plot:hover .bpx-save, .bpx-plot .bpx-save:focus-within { opacity: 1; }
-.bpx-plot .bpx-save button { font-size: 11px; padding: 1px 5px; border: 1px solid #bbb; background: #fff; border-radius: 3px; cursor: pointer; }
+.bpx-plot .bpx-save { position: absolute; top: 0; right: 0; display: flex; gap: 2px; }
+.bpx-plot .bpx-save button { font-size: 11px; padding: 1px 5px; border: 1px solid #ccc; background: #fff; color: #595959; border-radius: 3px; cursor: pointer; }
+.bpx-plot .bpx-save button:hover, .bpx-plot .bpx-save button:focus-visible { color: #111; border-color: #555; }
 .bpx-plot-tip { position: absolute; pointer-events: none; background: #fffbe6; border: 1px solid #c9b458; padding: 2px 6px; font-size: 12px; white-space: nowrap; z-index: 10; }
 `;
 

@@ -1,0 +1,25 @@
+"""Accessibility of the classroom app as axe-core reads it, and the names a screen reader says."""
+
+from __future__ import annotations
+
+from axe_check import report, violations
+from test_voila import open_classroom
+
+
+def test_classroom_app_has_no_serious_accessibility_violations(page, voila_url):
+    open_classroom(page, voila_url)
+    found = violations(page)
+    assert not found, report(found)
+    # every slider handle says which slider it is, in the book's names
+    names = page.eval_on_selector_all(".backprop-classroom .widget-slider .noUi-handle",
+                                      "(hs) => hs.map((h) => h.getAttribute('aria-label'))")
+    assert names and all(names), names
+    assert "w³₁₁" in names and "Δz" in names
+    label = page.get_attribute(".backprop-classroom .bpx-diagram svg", "aria-label")
+    assert label.startswith("Network diagram: layers of 2, 3, 2 neurons") and "C = " in label
+    # a click on a hidden neuron (l = 2, j = 1) makes new sliders: they are named too
+    page.locator('.bpx-diagram svg [data-kind="node"][data-i="2"]').click()
+    page.wait_for_function("""() => [...document.querySelectorAll('.backprop-classroom .widget-slider .noUi-handle')]
+        .some((h) => h.getAttribute('aria-label') === 'w²₁₁')""", timeout=20_000)
+    found = violations(page)
+    assert not found, report(found)

@@ -101,7 +101,7 @@ SCENARIOS = {
         select=("neuron", 3, 0),
         title="Cross-entropy keeps a saturated output learning",
         description=(
-            "The same saturated output neuron as in saturated_output.json, with the "
+            "The same saturated output neuron as in “A saturated output neuron learns slowly”, with the "
             "cross-entropy cost. For a sigmoid output its δ^L is simply a^L − y: σ'(z^L) "
             "cancels, so δ^3_1 ≈ −1 instead of ≈ −0.0005 under the quadratic cost, and the "
             "wrong neuron's weights get large gradients. Switch the cost to compare."

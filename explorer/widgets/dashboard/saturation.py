@@ -101,7 +101,7 @@ class SaturationPanel(Panel):
         super().__init__(state)
         self.sat_slider = widgets.FloatSlider(
             value=DEFAULT_SAT_FRACTION, min=0.01, max=0.5, step=0.01,
-            description="saturated when σ' < (× max σ')", readout_format=".2f",
+            description="saturated when σ' < this fraction of its max", readout_format=".2f",
             style={"description_width": "initial"}, layout=widgets.Layout(width="560px"),
         )
         self.a_slider = widgets.FloatSlider(

@@ -96,6 +96,11 @@ def _scale_rgb(values, vmax: float, signed: bool, ramp: str) -> np.ndarray:
     return _rgb((ratio + 1.0) / 2.0, ramp) if signed else _rgb(ratio, "sequential")
 
 
+def _dark(rows: np.ndarray) -> np.ndarray:
+    """Which RGB rows are dark enough to need white text on them (by their luma)."""
+    return rows @ np.array([0.299, 0.587, 0.114]) < 140
+
+
 def _hex(rows: np.ndarray) -> list[str]:
     return ["#%02x%02x%02x" % (r, g, b) for r, g, b in rows.tolist()]
 
@@ -107,7 +112,7 @@ def scale_colors(values, vmax: float, signed: bool, ramp: str = "node") -> tuple
     → purple (vmax). The text colour is white on dark fills, black on light ones.
     """
     rows = _scale_rgb(values, vmax, signed, ramp)
-    dark = rows @ np.array([0.299, 0.587, 0.114]) < 140
+    dark = _dark(rows)
     return _hex(rows), ["#ffffff" if d else "#111111" for d in dark.tolist()]
 
 
@@ -356,15 +361,22 @@ class NetworkDiagram(Panel):
         n = self.state.network.sizes[0]
         return "image" if n == IMAGE_SIZE else "bar" if n > MAX_DRAWN_INPUTS else "neurons"
 
+    def _drawn(self) -> tuple[str, range, range]:
+        """The input's kind, the layers drawn as neurons, and the layers whose weights are drawn
+        (an image or bar input has its neurons and weights summed up, not drawn one by one)."""
+        input_kind = self._input_kind()
+        first = 1 if input_kind == "neurons" else 2
+        L = self.state.network.L
+        return input_kind, range(first, L + 1), range(first + 1, L + 1)
+
     def _structure(self) -> dict:
         """What only the sizes decide: layers, the drawn neurons and weights with their names."""
         sizes, L = self.state.network.sizes, self.state.network.L
-        input_kind = self._input_kind()
-        first = 1 if input_kind == "neurons" else 2
+        input_kind, drawn, edge_layers = self._drawn()
         layers = [{"l": l, "n": sizes[l - 1], "kind": input_kind if l == 1 else "neurons", "label": f"l = {l}"}
                   for l in range(1, L + 1)]
-        nodes = [[l, j, subscript(j)] for l in range(first, L + 1) for j in range(sizes[l - 1])]
-        edges = [[l, j, k, weight_name(l, j, k)] for l in range(max(first + 1, 2), L + 1)
+        nodes = [[l, j, subscript(j)] for l in drawn for j in range(sizes[l - 1])]
+        edges = [[l, j, k, weight_name(l, j, k)] for l in edge_layers
                  for j in range(sizes[l - 1]) for k in range(sizes[l - 2])]
         return {"layers": layers, "input": input_kind, "nodes": nodes, "edges": edges}
 
@@ -379,8 +391,7 @@ class NetworkDiagram(Panel):
         trace = st.trace
         sizes, L = net.sizes, net.L
         color_by, edge_by = self.view.color_by, self.view.edge_by
-        input_kind = self._input_kind()
-        first = 1 if input_kind == "neurons" else 2
+        input_kind, drawn, edge_layers = self._drawn()
         if trace is not None and tuple(trace.sizes) != tuple(sizes):
             trace = None  # a new network that diverged at once: nothing computed for it yet
 
@@ -395,7 +406,6 @@ class NetworkDiagram(Panel):
                 caption = ("output" if l == L else "hidden") + f" · {name}"
             captions.append(caption)
 
-        drawn = range(first, L + 1)
         n_nodes = sum(sizes[l - 1] for l in drawn)
         values = np.full((n_nodes, len(NODE_FIELDS)), np.nan)
         if trace is not None:
@@ -420,12 +430,11 @@ class NetworkDiagram(Panel):
         rgb = np.tile(np.array(_NO_VALUE_RGB, dtype=np.uint8), (n_nodes, 1))
         if allv.size:
             rgb[known] = _scale_rgb(allv, node_vmax, node_signed, "node")
-        ink = (rgb @ np.array([0.299, 0.587, 0.114]) < 140).astype(np.uint8)
+        ink = _dark(rgb).astype(np.uint8)
         # the value written in the circle: the chosen quantity, or an input neuron's x
         shown = np.where(known, chosen, values[:, 0])
         texts = ["" if np.isnan(v) else _short(v) for v in shown.tolist()]
 
-        edge_layers = [l for l in range(max(first + 1, 2), L + 1)]
         w = np.concatenate([net.weights[l].ravel() for l in edge_layers]) if edge_layers else np.zeros(0)
         g = (np.concatenate([trace.nabla_w[l].ravel() for l in edge_layers])
              if edge_layers and trace is not None else np.full(w.size, np.nan))

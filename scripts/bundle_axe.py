@@ -11,11 +11,11 @@ the package does not ship it.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from bundle_katex import npm_package  # the same npm pack and unpack (this folder is on sys.path)
 
 VERSION = "4.14.1"
 OUT = Path(__file__).resolve().parent.parent / "tests" / "browser" / "axe"
@@ -23,11 +23,7 @@ OUT = Path(__file__).resolve().parent.parent / "tests" / "browser" / "axe"
 
 def main(version: str = VERSION) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", f"axe-core@{version}", "--silent"], cwd=tmp, check=True, capture_output=True)
-        (tarball,) = Path(tmp).glob("axe-core-*.tgz")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(tmp, filter="data")
-        package = Path(tmp) / "package"
+        package = npm_package("axe-core", version, tmp)
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "axe.min.js").write_bytes((package / "axe.min.js").read_bytes())
         (OUT / "LICENSE").write_bytes((package / "LICENSE").read_bytes())

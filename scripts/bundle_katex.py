@@ -45,13 +45,18 @@ def inline_fonts(css: str, fonts: Path) -> str:
     return out
 
 
+def npm_package(name: str, version: str, folder: str) -> Path:
+    """``npm pack name@version`` unpacked into ``folder``: the release's ``package`` directory."""
+    subprocess.run(["npm", "pack", f"{name}@{version}", "--silent"], cwd=folder, check=True, capture_output=True)
+    (tarball,) = Path(folder).glob(f"{name}-*.tgz")
+    with tarfile.open(tarball) as tar:
+        tar.extractall(folder, filter="data")
+    return Path(folder) / "package"
+
+
 def main(version: str = VERSION) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", f"katex@{version}", "--silent"], cwd=tmp, check=True, capture_output=True)
-        (tarball,) = Path(tmp).glob("katex-*.tgz")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(tmp, filter="data")
-        package = Path(tmp) / "package"
+        package = npm_package("katex", version, tmp)
         dist = package / "dist"
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "katex.min.js").write_bytes((dist / "katex.min.js").read_bytes())

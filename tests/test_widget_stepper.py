@@ -355,30 +355,65 @@ def test_a_finished_mini_batch_shows_the_gradient_descent_step():
             StepThroughPanel(state, eta=bad)
 
 
-def test_the_drawing_the_browser_gets_shows_the_hand_gradient_as_colour_and_width():
-    from explorer.widgets.chapter.stepper import EDGE_GREY, NEGATIVE, POSITIVE
+def test_the_drawing_is_the_explorers_diagram_revealing_the_hand_gradient_as_colour_and_width():
+    from explorer.widgets.dashboard.diagram import (BLUE_END, EDGE_ZERO, MAX_EDGE_WIDTH, MIN_EDGE_WIDTH,
+                                                    NetworkDiagram, RED_END)
 
     state, panel = make()
+    assert isinstance(panel.diagram, NetworkDiagram)  # one drawing of the network for every view
     hand = by_hand(copy.deepcopy(state.network), X0, Y0)
     panel.play.value = 8  # every δ known, ∂C/∂w^4 (step 8) computed, ∂C/∂w^3 and ∂C/∂w^2 not yet
     assert panel.shown[("nabla_w", 4)] is not None and panel.shown[("nabla_w", 3)] is None
+    scene = panel.diagram.scene()
     g4 = hand["nabla_w"][4]
-    top = np.abs(g4).max()
-    for j in range(2):
-        for k in range(3):
-            mark = f"w4_{j}_{k}"
-            assert panel.plot.values(mark, "color") == (POSITIVE if g4[j, k] > 0 else NEGATIVE)
-            assert panel.plot.values(mark, "width") == pytest.approx(0.8 + 4.2 * abs(g4[j, k]) / top, abs=0.01)
-            # the segment joins neuron k of layer 3 to neuron j of layer 4
-            xs, ys = panel.plot.values(mark, "x"), panel.plot.values(mark, "y")
-            assert (xs[0], ys[0]) == pytest.approx(panel.positions[(3, k)])
-            assert (xs[1], ys[1]) == pytest.approx(panel.positions[(4, j)])
-    assert panel.plot.values("w3_0_0", "color") == EDGE_GREY  # not computed yet
-    # the label under neuron 2 of layer 3 is its δ, by hand, and under it in the picture
-    items = panel.plot.values("labels", "items")
-    (delta,) = [it for it in items if it["text"].startswith("δ") and it["x"] == panel.positions[(3, 1)][0]
-                and abs(it["y"] - panel.positions[(3, 1)][1]) < 80 and it["y"] > panel.positions[(3, 1)][1]]
-    assert number_in(delta["text"]) == pytest.approx(hand["delta"][3][1], rel=6e-3)
-    # ∂C/∂w^4 is written out entry by entry
-    entries = [float(it["text"].replace("−", "-")) for it in items if it.get("anchor") == "end"]
-    np.testing.assert_allclose(entries, g4.ravel(), rtol=6e-2, atol=1e-12)
+    top = np.abs(g4).max()  # the scale of the gradients known so far: layer 4's alone
+    for edge in scene["edges"]:
+        l, j, k = edge["l"], edge["j"], edge["k"]
+        if l == 4:  # the edge from neuron k of layer 3 to neuron j of layer 4 carries ∂C/∂w^4_jk
+            assert edge["g"] == pytest.approx(g4[j, k], rel=1e-12)
+            assert edge["width"] == pytest.approx(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * abs(g4[j, k]) / top,
+                                                  abs=0.006)
+            r, b = int(edge["color"][1:3], 16), int(edge["color"][5:7], 16)
+            assert (r > b) == (g4[j, k] > 0)  # red for a positive gradient, blue for a negative one
+            if abs(g4[j, k]) == top:
+                assert edge["color"] == (RED_END if g4[j, k] > 0 else BLUE_END)
+        else:  # not computed yet: thin, grey, and no ∂C/∂w in the tooltip
+            assert edge["g"] is None and edge["color"] == EDGE_ZERO and edge["width"] == MIN_EDGE_WIDTH
+            assert "∂C" not in edge["label"]
+    # under neuron 2 of layer 3 its δ, by hand; the circles show δ now that the errors are known
+    (node,) = [n for n in scene["nodes"] if (n["l"], n["j"]) == (3, 1)]
+    (delta,) = [text for text, kind in node["notes"] if text.startswith("δ")]
+    assert number_in(delta) == pytest.approx(hand["delta"][3][1], rel=6e-3)
+    assert scene["color_by"] == "delta" and node["delta"] == pytest.approx(hand["delta"][3][1], rel=1e-12)
+    # ∂C/∂w^4 is written out entry by entry under its layer of weights, marked as just computed
+    lines = scene["reveal"]["gaps"][4]
+    assert lines[0] == ["∂C/∂w⁴ =", "new"]
+    entries = np.array([[float(v.replace("−", "-")) for v in text.split()] for text, _ in lines[1:]])
+    np.testing.assert_allclose(entries, g4, rtol=6e-2, atol=1e-12)
+    assert scene["reveal"]["gaps"][3] == [["∂C/∂w³ = ?", "unknown"]]
+
+
+def test_the_diagram_shows_question_marks_until_the_algorithm_gets_there():
+    state, panel = make()
+    scene = panel.diagram.scene()  # step 0: nothing known, not even the input
+    assert all(n["text"] == "?" for n in scene["nodes"])
+    assert scene["cost_text"] == "C = ?"
+    panel.play.value = 2  # input, then z^2 and a^2: layer 2 is highlighted, its a shown
+    scene = panel.diagram.scene()
+    hand = by_hand(copy.deepcopy(state.network), X0, Y0)
+    assert scene["reveal"]["active"] == [2]
+    for n in scene["nodes"]:
+        if n["l"] == 2:
+            assert n["a"] == pytest.approx(hand["a"][2][n["j"]], rel=1e-12)
+            assert n["delta"] is None and f"δ^2_{n['j'] + 1} = ?" in n["label"]
+            assert ["a = " + n["notes"][1][0].split("= ")[1], "new"] == n["notes"][1]
+        elif n["l"] >= 3:
+            assert n["text"] == "?" and n["a"] is None and n["z"] is None
+    panel.play.value = 5  # δ^4 known (BP1), δ^3 and δ^2 not: coloured by δ, they show "?", not a
+    for n in panel.diagram.scene()["nodes"]:
+        if n["l"] in (2, 3):
+            assert n["text"] == "?" and n["a"] is not None
+    assert scene["cost_text"] == "C = ?"  # the output is not computed yet
+    assert panel.diagram.scene()["cost_text"] != "C = ?"
+    panel.reset()
+    assert all(n["text"] == "?" for n in panel.diagram.scene()["nodes"])

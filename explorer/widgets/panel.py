@@ -59,11 +59,12 @@ class Panel(PanelBox):
 
     _following = False
 
-    def __init__(self, state: ExplorerState, **kwargs):
+    def __init__(self, state: ExplorerState, follow: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.state = state
-        state.observe(self._on_revision, names="revision")
-        self._following = True
+        if follow:  # a panel inside another panel may leave the refreshing to its owner
+            state.observe(self._on_revision, names="revision")
+            self._following = True
 
     def _on_revision(self, change) -> None:
         self.refresh()

@@ -14,9 +14,9 @@ def own_errors(page):
     return [e for e in page.console_errors if not any(o in e for o in OUTSIDE)]
 
 
-def open_notebook(page, voila_url, name, panel):
+def open_notebook(page, voila_url, name, panel, drawn=".bpx-plot[data-painted]"):
     page.goto(f"{voila_url}/voila/render/{name}.ipynb", timeout=180_000)
-    page.wait_for_selector(f"{panel} .bpx-plot[data-painted]", timeout=180_000)
+    page.wait_for_selector(f"{panel} {drawn}", timeout=180_000)
     page.wait_for_timeout(1000)
 
 
@@ -61,17 +61,24 @@ def test_the_neurons_z_is_where_the_dots_are(page, voila_url):
 
 def test_the_stepper_writes_what_it_has_computed_and_question_marks_for_the_rest(page, voila_url):
     panel = "div.stepper-panel"
-    open_notebook(page, voila_url, "08_the_algorithm_step_by_step", panel)
+    open_notebook(page, voila_url, "08_the_algorithm_step_by_step", panel, drawn=".bpx-diagram [data-note]")
     first = page.locator(panel).first
-    texts = lambda: first.locator('[data-mark="labels"] text').evaluate_all(  # noqa: E731
-        "ts => ts.map(t => t.textContent.replace(/\\u200b/g, ''))")
+    # the explorer's own diagram, revealing the numbers step by step: notes under the neurons
+    texts = lambda: first.locator('.bpx-diagram [data-role="notes"] text').evaluate_all(  # noqa: E731
+        "ts => ts.map(t => t.textContent)")
     before = texts()
     assert sum(t == "δ = ?" for t in before) == 5  # a [2, 3, 2] network: 3 + 2 neurons with a δ
     for _ in range(4):  # input, feedforward ×2, output error
         first.locator("button:has-text('step')").first.click()
         page.wait_for_timeout(200)
     page.wait_for_function(
-        f"[...document.querySelector('{panel}').querySelectorAll('[data-mark=labels] text')]"
+        f"[...document.querySelector('{panel}').querySelectorAll('.bpx-diagram [data-role=notes] text')]"
         ".filter(t => t.textContent === 'δ = ?').length === 3", timeout=30_000)
+    after = texts()
+    # δ^3 is known now (BP1), in the notes of just-computed numbers; z, a of every layer too
+    assert not any(t.endswith("= ?") and not t.startswith(("δ", "∂C/∂")) for t in after)
+    new = first.locator('.bpx-diagram [data-note="new"]').evaluate_all("ts => ts.map(t => t.textContent)")
+    assert sorted(t.split(" =")[0] for t in new) == ["δ", "δ"]
+    assert first.locator('.bpx-diagram [data-active="3"]').count() == 1  # the output layer, highlighted
     assert own_errors(page) == []
     shot(page, "chapter-stepper")

@@ -24,35 +24,27 @@ import numpy as np
 from ...core import Network
 from ...core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
 from ...core.checks import require_finite_number
-from ..drawing.plot import Plot
+from ..dashboard.diagram import NetworkDiagram
 from ..markup import num_span, number as fmt, vector_span
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
-#: A layer with more neurons than this is drawn as one box (an MNIST input has 784).
+#: A matrix shown as numbers has at most this many rows and MAX_COLUMNS columns written out.
 MAX_NODES = 8
-#: A matrix shown as numbers has at most MAX_NODES rows and this many columns written out.
+#: ... and at most this many columns.
 MAX_COLUMNS = 8
 #: The mini-batch sizes offered; the default m.
 BATCH_SIZES = (1, 2, 3, 4, 5, 6, 8)
 DEFAULT_M = 4
-#: The drawing, in pixels: distance between layers and between neurons, a neuron's radius.
-COLUMN = 200
-ROW = 92
-NODE_R = 15
-MARGIN = 90
+#: What is written under a neuron of layer l ≥ 2 (an input neuron shows its a^1 = x).
+NODE_QUANTITIES = ("z", "a", "delta", "nabla_b")
 #: Milliseconds between two steps while playing.
 INTERVAL = 900
 #: The learning rate of the gradient-descent step shown after a mini-batch (the book's η for MNIST).
 DEFAULT_ETA = 3.0
 
-NEW_COLOR = "#d95f02"  # what the current step computed
-KNOWN_COLOR = "#222222"
-UNKNOWN_COLOR = "#9a9a9a"
-ACTIVE_FILL = "#fff1c1"
-EDGE_GREY = "#c8c8c8"
-POSITIVE = "#b2182b"
-NEGATIVE = "#2166ac"
+NEW_COLOR = "#b34700"  # what the current step computed (the diagram's notes use the same)
+UNKNOWN_COLOR = "#767676"  # "?": the lightest grey that keeps 4.5:1 against white
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -220,15 +212,14 @@ class StepThroughPanel(Panel):
     ("single" or "batch") and ``m_dropdown`` (the mini-batch size); ``eta`` is the learning rate
     of the gradient-descent step shown once a mini-batch is done. Shown: ``steps_html`` (the
     numbered algorithm, current line highlighted), ``detail_html`` (the current step's formula
-    with its numbers and shapes), the drawing ``plot`` (single mode: a browser-drawn ``Plot`` of
-    the network, its neurons, weights and labels; see ``_draw_network``) and ``batch_html``
+    with its numbers and shapes), the drawing ``diagram`` (single mode: the explorer's own
+    ``NetworkDiagram``, revealing what the algorithm has computed; see ``_update_figure``) and ``batch_html``
     (mini-batch mode: loop and matrix side by side, then the update).
 
     What is displayed is also kept as data for tests: ``shown`` maps every (quantity, l) key to
     the array on the drawing or None for "?"; ``node_texts`` ((q, l, j) → the label under a
     neuron), ``target_texts`` (j → "y = …") and ``matrix_texts`` (l → ∂C/∂w^l as lines of text)
-    are what the drawing writes; ``positions`` maps (l, j) to a neuron's place in it (pixels);
-    ``example_steps`` are the core's steps (``explorer.core.algorithm``)
+    are what the drawing writes under the neurons and the weights; ``example_steps`` are the core's steps (``explorer.core.algorithm``)
     of the state's example, with their values; ``run`` is the ``MiniBatchRun`` of the mini-batch
     mode.
     """
@@ -248,7 +239,9 @@ class StepThroughPanel(Panel):
         self.node_texts: dict[tuple[str, int, int], str] = {}
         self.matrix_texts: dict[int, str] = {}
         self.target_texts: dict[int, str] = {}
-        self.plot = Plot()
+        # the explorer's diagram, refreshed by this panel (it reveals the numbers step by step)
+        self.diagram = NetworkDiagram(state, color_by="a", edge_by="nabla_w", note_lines=5, gap_lines=6,
+                                      follow=False)
         self._quiet = False
 
         self.play = widgets.Play(value=0, min=0, max=1, step=1, interval=INTERVAL,
@@ -271,10 +264,15 @@ class StepThroughPanel(Panel):
         self.batch_html = widgets.HTML()
         self.message = widgets.HTML()
 
-        self.figure_box = widgets.Box([self.plot])
-        left = widgets.VBox([self.steps_html, self.detail_html],
-                            layout=widgets.Layout(width="470px", flex="0 0 auto"))
-        self.single_box = widgets.HBox([left, self.figure_box], layout=widgets.Layout(align_items="flex-start"))
+        # the algorithm and this step's numbers side by side, the drawing under them, wide enough
+        # for its notes to be read (beside them it would be scaled down to half its size)
+        self.diagram.layout.width = self.diagram.view.layout.width = "100%"
+        self.figure_box = widgets.Box([self.diagram], layout=widgets.Layout(width="100%", max_width="1100px"))
+        half = widgets.Layout(flex="1 1 420px", min_width="360px")
+        self.steps_html.layout, self.detail_html.layout = half, widgets.Layout(flex="1 1 420px", min_width="360px")
+        top = widgets.HBox([self.steps_html, self.detail_html],
+                           layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap", width="100%"))
+        self.single_box = widgets.VBox([top, self.figure_box], layout=widgets.Layout(width="100%"))
         self.batch_steps_html = widgets.HTML()
         self.batch_box = widgets.VBox([self.batch_steps_html, self.batch_html])
         controls = widgets.HBox([self.play, self.back_button, self.forward_button, self.reset_button, self.position],
@@ -474,136 +472,65 @@ class StepThroughPanel(Panel):
 
     # ------------------------------------------------------------ the drawing
     def _build_figure(self) -> None:
-        """The structure of the drawing (sent when the network changes): where everything goes.
-
-        The axes' data coordinates are its pixels (y pointing down), so positions are pixels.
-        """
+        """Which texts the drawing writes, keyed as the tests read them (new network only)."""
         net = self.state.network
-        sizes, L = net.sizes, net.L
-        drawn = self._drawn = [n if n <= MAX_NODES else 1 for n in sizes]
-        top = 46
-        rows = max(min(sizes[l - 1], 4) + (sizes[l - 1] > 4) for l in net.layers)
-        width = max(460, COLUMN * (L - 1) + 2 * MARGIN)
-        bottom = top + ROW * max(drawn)
-        height = bottom + 40 + 15 * (rows + 1)
-        middle = top + ROW * max(drawn) / 2
-        self.positions = {(l, j): (MARGIN + COLUMN * (l - 1), middle + ROW * ((drawn[l - 1] - 1) / 2 - j) * -1)
-                          for l in range(1, L + 1) for j in range(drawn[l - 1])}
-        self._matrix_top = bottom + 32
-        self.edge_ids = {}
-        edges = []
-        for l in net.layers:
-            for j in range(drawn[l - 1]):
-                for k in range(drawn[l - 2]):
-                    self.edge_ids[(l, j, k)] = f"w{l}_{j}_{k}"
-                    edges.append({"id": f"w{l}_{j}_{k}", "type": "line", "color": EDGE_GREY, "width": 1})
-        marks = edges + [
-            {"id": "nodes", "type": "points", "color": "#ffffff", "stroke": "#444444", "r": NODE_R},
-            {"id": "active", "type": "points", "color": ACTIVE_FILL, "stroke": "#444444", "r": NODE_R},
-            {"id": "names", "type": "text", "color": "#444444"},
-            {"id": "labels", "type": "text"},
-        ]
-        self.plot.spec = {
-            "name": "backprop-step-by-step", "width": width, "height": height,
-            "description": "the network, with each quantity the algorithm has computed so far and ? for the rest",
-            "axes": [{"id": "net", "left": 0, "top": 0, "width": width, "height": height, "frame": False,
-                      "xticks": False, "yticks": False, "xlim": [0, width], "ylim": [height, 0], "marks": marks}],
-        }
         self.node_texts, self.matrix_texts, self.target_texts = {}, {}, {}
-        for (l, j) in self.positions:
-            for q in (("a",) if l == 1 else ("z", "a", "delta", "nabla_b")):
-                self.node_texts[(q, l, j)] = ""
+        one_input = self.diagram.input_kind() != "neurons"  # an image or a bar: one note for all
+        for l in range(1, net.L + 1):
+            for j in range(1 if (l == 1 and one_input) else net.sizes[l - 1]):
+                for q in (("a",) if l == 1 else NODE_QUANTITIES):
+                    self.node_texts[(q, l, j)] = ""
 
     def _label(self, q: str, l: int, j: int, value) -> str:
         name = {"z": "z", "a": "a", "delta": "δ", "nabla_b": "∂C/∂b"}[q]
         if value is None:
             return f"{name} = ?"
         value = np.asarray(value).reshape(-1)
-        if self._sizes[l - 1] > MAX_NODES:  # one box for the whole layer
+        if (q, l, 1) not in self.node_texts and value.size > 1:  # one note for a whole input layer
             return f"{name} = [{fmt(value[0], 2)}, …]"
         return f"{name} = {fmt(value[j], 3)}"
 
     def _update_figure(self, current: Step | None) -> None:
-        """The numbers of this step: labels, colours and widths, in one message to the browser."""
-        sizes, L = self._sizes, len(self._sizes)
+        """The shared network diagram, showing what the algorithm has computed up to this step.
+
+        Neurons show "?" until their numbers are computed and are coloured by what the step
+        computed (a going forward, δ going back); weights stay thin and grey until their
+        ∂C/∂w^l is known; the layer of the step is highlighted; under every neuron its z, a, δ
+        and ∂C/∂b (and the target y under the outputs); under each layer of weights ∂C/∂w^l.
+        """
+        L = len(self._sizes)
         new = set(current.computes) if current else set()
-        pos = self.positions
-        data: dict[str, dict] = {}
-        keys = sorted(pos)
-        touched = [key for key in keys if current is not None and current.layer == key[0] and current.kind != "gradient"]
-        data["nodes"] = {"x": [pos[key][0] for key in keys], "y": [pos[key][1] for key in keys]}
-        data["active"] = {"x": [pos[key][0] for key in touched], "y": [pos[key][1] for key in touched]}
-        data["names"] = {"items": [
-            {"x": x, "y": y + 4, "anchor": "middle", "text": f"{sizes[l - 1]}" if sizes[l - 1] > MAX_NODES else f"{j + 1}"}
-            for (l, j), (x, y) in sorted(pos.items())]}
-        items = []
-        for l in range(1, L + 1):
-            name = "input" if l == 1 else ("output" if l == L else "hidden")
-            items.append({"x": pos[(l, 0)][0], "y": 18, "anchor": "middle", "text": f"l = {l} · {name}", "color": "#333333"})
+        known = {key for key, value in self.shown.items() if value is not None}
+        kind = lambda key: "new" if key in new else ("unknown" if self.shown.get(key) is None else "known")  # noqa: E731
+        notes, input_notes = {}, []
         for (q, l, j) in self.node_texts:
-            value = self.shown.get((q, l))
-            text = self._label(q, l, j, value)
+            text = self._label(q, l, j, self.shown.get((q, l)))
             self.node_texts[(q, l, j)] = text
-            i = (("a",) if l == 1 else ("z", "a", "delta", "nabla_b")).index(q)
-            x, y = pos[(l, j)]
-            colour = NEW_COLOR if (q, l) in new else (UNKNOWN_COLOR if value is None else KNOWN_COLOR)
-            items.append({"x": x, "y": y + NODE_R + 13 + 12 * i, "anchor": "middle", "text": text, "color": colour})
+            line = [text, kind((q, l))]
+            if l == 1 and (q, 1, 1) not in self.node_texts and self._sizes[0] > 1:
+                input_notes.append(line)
+            else:
+                notes.setdefault((l, j), []).append(line)
         y = self.state.trace.y[:, 0]
-        for j in range(self._drawn[L - 1]):
-            text = f"y = {fmt(y[j], 3)}" if sizes[L - 1] <= MAX_NODES else f"y = [{fmt(y[0], 2)}, …]"
-            self.target_texts[j] = text
-            x, yy = pos[(L, j)]
-            items.append({"x": x + NODE_R + 6, "y": yy + 4, "text": text, "color": "#555555"})
-        # one width scale for every ∂C/∂w known so far, so that layers can be compared
-        known_g = [np.abs(self.shown[("nabla_w", l)]).max() for l in range(2, L + 1)
-                   if self.shown.get(("nabla_w", l)) is not None]
-        top = float(max(known_g, default=0.0)) or 1.0
+        for j in range(self._sizes[L - 1]):
+            self.target_texts[j] = f"y = {fmt(y[j], 3)}"
+            notes[(L, j)].append([self.target_texts[j], "known"])
+        gaps = {}
         for l in range(2, L + 1):
             g = self.shown.get(("nabla_w", l))
-            is_new = ("nabla_w", l) in new
-            centre = (pos[(l - 1, 0)][0] + pos[(l, 0)][0]) / 2
             if g is None:
                 self.matrix_texts[l] = f"∂C/∂w{_superscript(l)} = ?"
-                items.append({"x": centre, "y": self._matrix_top, "anchor": "middle",
-                              "text": f"∂C/∂w^{l} = ?", "color": UNKNOWN_COLOR})
             else:
                 self.matrix_texts[l] = f"∂C/∂w{_superscript(l)} =\n" + self._matrix_text(g)
-                items.extend(self._matrix_items(g, l, centre, NEW_COLOR if is_new else KNOWN_COLOR))
-            small = sizes[l - 1] <= MAX_NODES and sizes[l - 2] <= MAX_NODES
-            for (el, j, k), mark in self.edge_ids.items():
-                if el != l:
-                    continue
-                (x1, y1), (x2, y2) = pos[(l - 1, k)], pos[(l, j)]
-                edge = {"x": [x1, x2], "y": [y1, y2], "color": EDGE_GREY, "width": 1.0}
-                if g is not None and small:
-                    v = float(np.asarray(g)[j, k])  # rows j, columns k
-                    edge.update(color=POSITIVE if v > 0 else NEGATIVE, width=round(0.8 + 4.2 * abs(v) / top, 2))
-                data[mark] = edge
-        data["labels"] = {"items": items}
-        self.plot.show(**data)
-
-    def _matrix_items(self, g, l: int, centre: float, colour: str) -> list[dict]:
-        """∂C/∂w^l under the gap between layers l − 1 and l: one text per entry, right-aligned."""
-        g = np.atleast_2d(np.asarray(g))
-        columns = g.shape[1] if g.shape[1] <= 4 else 2
-        block = g[:4, :columns]
-        cell = 54
-        left = centre - cell * columns / 2
-        items = [{"x": centre, "y": self._matrix_top, "anchor": "middle", "text": f"∂C/∂w^{l} =", "color": colour}]
-        for r, row in enumerate(block):
-            for c, v in enumerate(row):
-                items.append({"x": left + cell * (c + 1) - 4, "y": self._matrix_top + 15 * (r + 1), "anchor": "end",
-                              "text": fmt(v, 2), "color": colour})
-            if g.shape[1] > columns:
-                items.append({"x": left + cell * columns + 2, "y": self._matrix_top + 15 * (r + 1), "text": "…",
-                              "color": colour})
-        if g.shape[0] > 4:
-            items.append({"x": centre, "y": self._matrix_top + 15 * 5, "anchor": "middle",
-                          "text": f"… ({g.shape[0]} rows)", "color": colour})
-        return items
+            gaps[l] = [[line, kind(("nabla_w", l))] for line in self.matrix_texts[l].split("\n")]
+        active = [current.layer] if current is not None and current.kind != "gradient" else []
+        colour = "a" if current is None or current.kind in ("input", "feedforward") else "delta"
+        self.diagram.reveal(known, new=new, active=active, notes=notes, input_notes=input_notes,
+                            gap_notes=gaps, color_by=colour)
 
     @staticmethod
     def _matrix_text(g) -> str:
+        """∂C/∂w^l as lines of text: at most 4 rows and 4 columns (2 for wider matrices)."""
         g = np.atleast_2d(np.asarray(g))
         columns = g.shape[1] if g.shape[1] <= 4 else 2  # a wide matrix must not run into its neighbour
         rows = g[:4, :columns]

@@ -8,6 +8,11 @@ say the same words; a browser test holds the two equal), answers hover by itself
 click back as the synced ``selection``. Colours are computed here so that tests can check them
 and so that the browser never has to know what the numbers mean.
 
+``NetworkDiagram.reveal`` shows only part of the numbers, as the algorithm has computed them:
+the step-through panel walks the chapter's algorithm on this same drawing, with "?" for what
+is not known yet, the layer just computed highlighted and a few lines of numbers under each
+neuron and under each layer of weights.
+
 ``NetworkDiagram.set_marks`` rings neurons (a dashed ring for a bias) and outlines weights in
 red, each with a tooltip line "yours: …   expected: …": the exercises show with it where a
 student's own BP1–BP4 differ from the core's.
@@ -57,6 +62,9 @@ MAX_EDGE_WIDTH = 7.0
 #: A neuron's numbers in the frame, in this order (NaN where it has none: an input has no z).
 NODE_FIELDS = ("a", "z", "sp", "delta", "b", "y")
 _NODE_FIELD = {"a": "a", "z": "z", "sigma_prime": "sp", "delta": "delta"}
+
+#: The kinds of a revealed note: just computed, known earlier, not computed yet ("?").
+NOTE_KINDS = ("new", "known", "unknown")
 
 _NODE_TITLES = {"a": "a^l_j", "z": "z^l_j", "sigma_prime": "σ'(z^l_j)", "delta": "δ^l_j"}
 _EDGE_TITLES = {"w": "w^l_jk", "nabla_w": "∂C/∂w^l_jk"}
@@ -164,6 +172,17 @@ class DiagramView(anywidget.AnyWidget):
     marks_caption = traitlets.Unicode("").tag(sync=True)
 
 
+def _notes(lines, where: str) -> list[list[str]]:
+    """Checked note lines: [[text, kind], …] with kind in NOTE_KINDS."""
+    out = []
+    for line in lines:
+        text, kind = line
+        if kind not in NOTE_KINDS:
+            raise ValueError(f"{where}: a note's kind must be one of {NOTE_KINDS}, got {kind!r}")
+        out.append([str(text), kind])
+    return out
+
+
 def _shown(v) -> str:
     """A student's value as shown next to the expected one: 4 digits, or what went wrong."""
     if v is None:
@@ -192,10 +211,15 @@ class NetworkDiagram(Panel):
     marking never rebuilds the picture).
     """
 
-    def __init__(self, state: ExplorerState, color_by: str = "a", edge_by: str = "w"):
-        super().__init__(state)
+    def __init__(self, state: ExplorerState, color_by: str = "a", edge_by: str = "w", *,
+                 note_lines: int = 0, gap_lines: int = 0, follow: bool = True):
+        super().__init__(state, follow=follow)
         self.view = DiagramView(color_by=color_by, edge_by=edge_by, selection=dict(state.selection))
         self.widget = self.view
+        # room for notes under each neuron and under each layer of weights (``reveal``)
+        self._room = {"notes": int(note_lines), "gaps": int(gap_lines)}
+        self._reveal = None
+        self._reveals = 0
         self._key = None
         self._image_key = None
         self._structure_for, self._structure_cache = None, None
@@ -289,6 +313,37 @@ class NetworkDiagram(Panel):
         """Remove every mark."""
         self.view.marks = []
 
+    # ------------------------------------------------------------ revealed step by step
+    def reveal(self, known, *, new=(), active=(), notes=None, input_notes=(), gap_notes=None,
+               color_by: str | None = None) -> None:
+        """Show only the quantities in ``known``, (q, l) pairs with q in "a", "z", "delta",
+        "nabla_w" (σ'(z^l) is known with z^l); everything else shows as "?" (a grey neuron, a
+        thin grey weight, "?" in the tooltip). ``active`` layers are highlighted; ``notes`` maps
+        (l, j) to lines written under neuron j of layer l, ``input_notes`` are written under an
+        input drawn as an image or a bar, ``gap_notes`` maps l to lines under the weights w^l;
+        each line is (text, kind) with kind "new", "known" or "unknown". ``known=None`` shows
+        everything again. ``color_by`` also chooses what the neurons' colour shows. Sends at most
+        one frame, none when nothing changed.
+        """
+        if known is None:
+            reveal = None
+        else:
+            reveal = {
+                "known": frozenset((str(q), int(l)) for q, l in known),
+                "new": frozenset((str(q), int(l)) for q, l in new),
+                "active": sorted(int(l) for l in active),
+                "notes": {(int(l), int(j)): _notes(v, f"notes[{l}, {j}]") for (l, j), v in (notes or {}).items()},
+                "input": _notes(input_notes, "input_notes"),
+                "gaps": {int(l): _notes(v, f"gap_notes[{l}]") for l, v in (gap_notes or {}).items()},
+            }
+        if reveal != self._reveal:
+            self._reveal = reveal
+            self._reveals += 1  # part of the content key: the next refresh sends a frame
+        with self.view.hold_sync():
+            if color_by is not None:
+                self.view.color_by = color_by  # its observer refreshes when it changes
+            self.refresh()  # nothing to send when that refresh (or an earlier one) sent this
+
     # ------------------------------------------------------------ browser → state
     def _on_choice(self, change) -> None:
         self.refresh()
@@ -317,7 +372,8 @@ class NetworkDiagram(Panel):
         # the view's own choices; a Δz changes none of it. The selection is the view's own
         # trait (the browser draws its highlight), so selecting sends no frame.
         st = self.state
-        return (tuple(st.network.sizes), st.diverged, self.view.color_by, self.view.edge_by, st.trace_revision)
+        return (tuple(st.network.sizes), st.diverged, self.view.color_by, self.view.edge_by, st.trace_revision,
+                self._reveals)
 
     def refresh(self) -> None:
         """Send what changed in one message: the structure (new sizes only), the frame, the selection."""
@@ -357,14 +413,15 @@ class NetworkDiagram(Panel):
         return {"width": IMAGE_SIDE, "height": IMAGE_SIDE, "pixels": pixels.tobytes()}
 
     # ------------------------------------------------------------ what is sent
-    def _input_kind(self) -> str:
+    def input_kind(self) -> str:
+        """How the input layer is drawn: "neurons", "image" (784 = 28×28) or "bar" (other wide inputs)."""
         n = self.state.network.sizes[0]
         return "image" if n == IMAGE_SIZE else "bar" if n > MAX_DRAWN_INPUTS else "neurons"
 
     def _drawn(self) -> tuple[str, range, range]:
         """The input's kind, the layers drawn as neurons, and the layers whose weights are drawn
         (an image or bar input has its neurons and weights summed up, not drawn one by one)."""
-        input_kind = self._input_kind()
+        input_kind = self.input_kind()
         first = 1 if input_kind == "neurons" else 2
         L = self.state.network.L
         return input_kind, range(first, L + 1), range(first + 1, L + 1)
@@ -378,7 +435,7 @@ class NetworkDiagram(Panel):
         nodes = [[l, j, subscript(j)] for l in drawn for j in range(sizes[l - 1])]
         edges = [[l, j, k, weight_name(l, j, k)] for l in edge_layers
                  for j in range(sizes[l - 1]) for k in range(sizes[l - 2])]
-        return {"layers": layers, "input": input_kind, "nodes": nodes, "edges": edges}
+        return {"layers": layers, "input": input_kind, "nodes": nodes, "edges": edges, "room": dict(self._room)}
 
     def _frame(self) -> dict:
         """Every number, colour and caption of this moment, arrays as binary buffers.
@@ -422,6 +479,15 @@ class NetworkDiagram(Panel):
                 if l == L:
                     block[:, 5] = trace.y[:, 0]
                 row += n
+        reveal = self._reveal
+        if reveal is not None:  # what the algorithm has not computed yet is NaN, shown as "?"
+            row = 0
+            for l in drawn:
+                n = sizes[l - 1]
+                for q, columns in (("a", (0,)), ("z", (1, 2)), ("delta", (3,))):
+                    if (q, l) not in reveal["known"]:
+                        values[row : row + n, list(columns)] = np.nan
+                row += n
         chosen = values[:, NODE_FIELDS.index(_NODE_FIELD[color_by])]
         known = ~np.isnan(chosen)
         allv = chosen[known]
@@ -432,22 +498,24 @@ class NetworkDiagram(Panel):
             rgb[known] = _scale_rgb(allv, node_vmax, node_signed, "node")
         ink = _dark(rgb).astype(np.uint8)
         # the value written in the circle: the chosen quantity, or an input neuron's x
-        shown = np.where(known, chosen, values[:, 0])
-        texts = ["" if np.isnan(v) else _short(v) for v in shown.tolist()]
+        is_input = np.array([l == 1 for l in drawn for _ in range(sizes[l - 1])], dtype=bool)
+        shown = np.where(known, chosen, np.where(is_input, values[:, 0], np.nan))
+        texts = [("?" if reveal is not None else "") if np.isnan(v) else _short(v) for v in shown.tolist()]
 
         w = np.concatenate([net.weights[l].ravel() for l in edge_layers]) if edge_layers else np.zeros(0)
-        g = (np.concatenate([trace.nabla_w[l].ravel() for l in edge_layers])
+        g = (np.concatenate([trace.nabla_w[l].ravel() if reveal is None or ("nabla_w", l) in reveal["known"]
+                             else np.full(trace.nabla_w[l].size, np.nan) for l in edge_layers])
              if edge_layers and trace is not None else np.full(w.size, np.nan))
         evals = w if edge_by == "w" else g
-        if edge_by == "nabla_w" and trace is None:  # no gradient yet: thin grey lines
-            edge_vmax = 0.0
-            edge_rgb = np.tile(np.array(_hex_rgb(EDGE_ZERO), dtype=np.uint8), (w.size, 1))
-            widths = np.full(w.size, MIN_EDGE_WIDTH)
-        else:
-            edge_vmax = float(np.abs(evals).max()) if evals.size else 0.0
-            edge_rgb = _scale_rgb(evals, edge_vmax, True, "edge")
-            ratio = np.abs(evals) / edge_vmax if edge_vmax > 0 else np.zeros(evals.size)
-            widths = np.round(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * ratio, 2)
+        # no gradient yet (or not yet for some layers): thin grey lines; one scale for the rest
+        have = ~np.isnan(evals)
+        edge_vmax = float(np.abs(evals[have]).max()) if have.any() else 0.0
+        edge_rgb = np.tile(np.array(_hex_rgb(EDGE_ZERO), dtype=np.uint8), (w.size, 1))
+        widths = np.full(w.size, MIN_EDGE_WIDTH)
+        if have.any():
+            edge_rgb[have] = _scale_rgb(evals[have], edge_vmax, True, "edge")
+            ratio = np.abs(evals[have]) / edge_vmax if edge_vmax > 0 else np.zeros(int(have.sum()))
+            widths[have] = np.round(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * ratio, 2)
 
         frame = {
             "captions": captions,
@@ -471,6 +539,19 @@ class NetworkDiagram(Panel):
             ),
             "diverged": st.diverged,
         }
+        if reveal is not None:
+            frame["reveal"] = {
+                "active": reveal["active"],
+                "nodes": [reveal["notes"].get((l, j), []) for l in drawn for j in range(sizes[l - 1])],
+                "input": reveal["input"] if input_kind != "neurons" else [],
+                "gaps": [[l, reveal["gaps"][l]] for l in sorted(reveal["gaps"]) if 2 <= l <= L],
+            }
+            if ("a", 1) not in reveal["known"]:
+                frame["cost_text"] = "C = ?"
+                frame["cost_caption"] = "the input is not set yet"
+            elif (("a", L) not in reveal["known"]) and not st.diverged:
+                frame["cost_text"] = "C = ?"
+                frame["cost_caption"] = "known once the output a^L is computed"
         if input_kind == "bar" and trace is not None:
             x = np.asarray(trace.a[1][:, 0], dtype=float)
             xmax = float(np.abs(x).max())
@@ -513,6 +594,7 @@ class NetworkDiagram(Panel):
                     "value": fields[color_field],
                     "color": _hex(nrgb[i : i + 1])[0], "ink": "#ffffff" if ink[i] else "#111111",
                     "text": frame["node_text"][i],
+                    "notes": frame["reveal"]["nodes"][i] if "reveal" in frame else [],
                     "label": node_label(l, j, sub, fields, frame["computed"], l == L),
                     "selected": sel.get("kind") == "neuron" and sel.get("layer") == l and sel.get("j") == j}
             nodes.append(node)
@@ -528,6 +610,9 @@ class NetworkDiagram(Panel):
                  "nodes": nodes, "edges": edges, "selection": dict(sel),
                  "color_by": self.view.color_by, "edge_by": self.view.edge_by,
                  **{k: frame[k] for k in ("legend", "cost", "cost_text", "cost_caption", "diverged")}}
+        if "reveal" in frame:
+            scene["reveal"] = {"active": frame["reveal"]["active"], "input": frame["reveal"]["input"],
+                               "gaps": {l: lines for l, lines in frame["reveal"]["gaps"]}}
         if "bar_values" in frame:
             x = np.frombuffer(frame["bar_values"], dtype="<f8")
             scene["bar"] = {"colors": _hex(np.frombuffer(frame["bar_rgb"], dtype=np.uint8).reshape(-1, 3)),
@@ -537,17 +622,22 @@ class NetworkDiagram(Panel):
 
 # ---------------------------------------------------------------------------- tooltips
 # The browser writes these same words (diagram.js: nodeLabel, edgeLabel, barLabel).
+def _known(v) -> str:
+    """A tooltip's number, or "?" for one not computed yet (``reveal``)."""
+    return "?" if v is None or np.isnan(v) else number(v)
+
+
 def node_label(l: int, j: int, sub: str, v: dict, computed: bool, output: bool) -> str:
     """A neuron's tooltip: its z, a, σ'(z), δ and b in the book's names (x for an input)."""
     if not computed:
         return f"neuron {j + 1} of layer {l}: not computed"
     if l == 1:
-        return f"input neuron {j + 1} (layer 1): a^1_{sub} = x_{j + 1} = {number(v['a'])}"
+        return f"input neuron {j + 1} (layer 1): a^1_{sub} = x_{j + 1} = {_known(v['a'])}"
     s = f"{l}_{sub}"
-    label = (f"neuron {j + 1} of layer {l}: z^{s} = {number(v['z'])}, a^{s} = {number(v['a'])}, "
-             f"σ'(z^{s}) = {number(v['sp'])}, δ^{s} = {number(v['delta'])}, b^{s} = {number(v['b'])}")
+    label = (f"neuron {j + 1} of layer {l}: z^{s} = {_known(v['z'])}, a^{s} = {_known(v['a'])}, "
+             f"σ'(z^{s}) = {_known(v['sp'])}, δ^{s} = {_known(v['delta'])}, b^{s} = {_known(v['b'])}")
     if output:
-        label += f" (target y_{j + 1} = {number(v['y'])})"
+        label += f" (target y_{j + 1} = {_known(v['y'])})"
     return label
 
 

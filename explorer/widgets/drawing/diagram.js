@@ -6,12 +6,16 @@
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 960; // viewBox size; the SVG scales to the width of the cell
-const H = 580;
+const H = 580; // its height, taller when notes need room (layout)
 const TOP = 104; // room for the cost and the legends
 const BOTTOM = 70; // room for the layer labels
 const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 const HALO = "#ffc400"; // the selection's highlight
 const MARK = "#d00000"; // a value that differs from the core's (the exercises' marks)
+// Notes of the step-through (NetworkDiagram.reveal): one line each, coloured by what they say.
+const NOTE_LINE = 22;
+const NOTE_INK = { new: "#b34700", known: "#222222", unknown: "#767676" };
+const ACTIVE = "#fff1c1"; // behind the layer the algorithm has just computed
 const COLOR_CHOICES = [
   ["a", "a  (activation)"],
   ["z", "z  (weighted input)"],
@@ -103,7 +107,8 @@ function unpack(frame) {
 export function nodeLabel(structure, f, i) {
   const [l, j, sub] = structure.nodes[i];
   if (!f.computed) return `neuron ${j + 1} of layer ${l}: not computed`;
-  const v = (k) => number(f.nodeValues[FIELDS * i + k]);
+  // NaN: not computed yet (the step-through reveals the numbers as the algorithm finds them)
+  const v = (k) => (Number.isNaN(f.nodeValues[FIELDS * i + k]) ? "?" : number(f.nodeValues[FIELDS * i + k]));
   if (l === 1) return `input neuron ${j + 1} (layer 1): a^1_${sub} = x_${j + 1} = ${v(A)}`;
   const s = `${l}_${sub}`;
   let label = `neuron ${j + 1} of layer ${l}: z^${s} = ${v(Z)}, a^${s} = ${v(A)}, ` +
@@ -140,25 +145,32 @@ function text(parent, x, y, content, attrs) {
 function layout(data) {
   const layers = data.layers;
   const L = layers.length;
+  const room = data.room || {};
+  const drawn = layers.filter((ly) => ly.kind === "neurons").map((ly) => ly.n);
+  const maxn = Math.max(1, ...drawn);
+  // notes under each neuron need their lines below the circle; the figure grows to hold them
+  const noteH = (room.notes || 0) * NOTE_LINE;
+  const gapH = room.gaps ? room.gaps * NOTE_LINE + 12 : 0;
   const plotTop = TOP;
-  const plotBottom = H - BOTTOM;
-  const plotH = plotBottom - plotTop;
+  const plotH = Math.max(H - TOP - BOTTOM, noteH ? maxn * (noteH + 70) : 0);
+  const plotBottom = plotTop + plotH;
+  const height = plotBottom + BOTTOM + gapH;
   const first = layers[0].kind;
   const imageSize = first === "image" ? Math.min(plotH, 224) : 0;
   const left = first === "image" ? 36 + imageSize / 2 : first === "bar" ? 90 : 90;
   const right = W - 90;
   const xs = layers.map((_, i) => (L === 1 ? W / 2 : left + (i * (right - left)) / (L - 1)));
-  const drawn = layers.filter((ly) => ly.kind === "neurons").map((ly) => ly.n);
-  const maxn = Math.max(1, ...drawn);
-  const spacing = Math.min(plotH / maxn, 96);
+  const spacing = Math.min(plotH / maxn, 96 + noteH);
   const gap = L > 1 ? (right - left) / (L - 1) : W;
-  const r = Math.max(6, Math.min(30, spacing * 0.42, gap * 0.16));
+  const r = noteH
+    ? Math.max(6, Math.min(26, (spacing - noteH - 20) / 2, gap * 0.16))
+    : Math.max(6, Math.min(30, spacing * 0.42, gap * 0.16));
   const cy = (plotTop + plotBottom) / 2;
   const pos = (l, j) => {
     const n = layers[l - 1].n;
-    return [xs[l - 1], cy + (j - (n - 1) / 2) * spacing];
+    return [xs[l - 1], cy + (j - (n - 1) / 2) * spacing - noteH / 2];
   };
-  return { xs, r, cy, plotTop, plotBottom, plotH, imageSize, pos, spacing };
+  return { xs, r, cy, plotTop, plotBottom, plotH, imageSize, pos, spacing, H: height, noteH, gapH };
 }
 
 function wrap(words, width) {
@@ -250,9 +262,11 @@ function render({ model, el: root }) {
   function build() {
     svg.replaceChildren();
     geo = layout(data);
+    svg.setAttribute("viewBox", `0 0 ${W} ${geo.H}`);
     const defs = el("defs", {}, svg);
-    el("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, svg);
+    el("rect", { x: 0, y: 0, width: W, height: geo.H, fill: "#ffffff" }, svg);
     const main = el("g", {}, svg);
+    const gActive = el("g", { "data-role": "active" }, main);
     const gBundle = el("g", {}, main);
     const gEdges = el("g", { "data-role": "edges" }, main);
     const gHits = el("g", {}, main);
@@ -262,16 +276,17 @@ function render({ model, el: root }) {
     const gMarks = el("g", { "pointer-events": "none", "data-role": "marks" }, svg); // over the selection's halo
     const gHeader = el("g", {}, svg);
     const gBanner = el("g", { "pointer-events": "none" }, svg);
-    parts = { main, defs, gEdges, gHits, gNodes, gMarks, gOverlay, gHeader, gBanner, gInput, edges: [], nodes: [], labels: [] };
+    const gNotes = el("g", { "data-role": "notes", "pointer-events": "none" }, main);
+    parts = { main, defs, gActive, gEdges, gHits, gNodes, gNotes, gMarks, gOverlay, gHeader, gBanner, gInput, edges: [], nodes: [], labels: [] };
 
     // layer labels under the columns, in the book's numbering
     data.layers.forEach((ly, i) => {
       // "l = 3" with the l in math italic, as the book writes it (a bold sans l looks like I)
-      const t = text(main, geo.xs[i], H - 40, "", { "text-anchor": "middle", "font-size": 26, fill: "#222" });
+      const t = text(main, geo.xs[i], geo.plotBottom + 30, "", { "text-anchor": "middle", "font-size": 26, fill: "#222" });
       const ell = el("tspan", { "font-style": "italic", "font-family": "DejaVu Serif, Georgia, serif" }, t);
       ell.textContent = "l";
       el("tspan", {}, t).textContent = ` = ${ly.l}`;
-      parts.labels.push(text(main, geo.xs[i], H - 14, "", { "text-anchor": "middle", "font-size": 15, fill: "#555" }));
+      parts.labels.push(text(main, geo.xs[i], geo.plotBottom + 56, "", { "text-anchor": "middle", "font-size": 15, fill: "#555" }));
     });
 
     // the input layer, when it is an image or a bar instead of circles
@@ -417,7 +432,7 @@ function render({ model, el: root }) {
       const head = cut > 0 ? f.diverged.slice(0, cut) : f.diverged;
       const lines = wrap(cut > 0 ? f.diverged.slice(cut + 2) : "", 62);
       const bh = 64 + 26 * lines.length;
-      const y0 = (TOP + H - BOTTOM) / 2 - bh / 2;
+      const y0 = (TOP + geo.plotBottom) / 2 - bh / 2;
       el("rect", {
         x: 60, y: y0, width: W - 120, height: bh, rx: 10, fill: "#fff0f0", stroke: "#d00000", "stroke-width": 3,
       }, parts.gBanner);
@@ -428,9 +443,53 @@ function render({ model, el: root }) {
         "text-anchor": "middle", "font-size": 19, fill: "#a00000",
       }));
     }
+    paintReveal();
     paintMarks();
     paintSelection();
     refreshTip();
+  }
+
+  // ---------------------------------------------------------------- the step-through's notes
+  // What the algorithm has computed so far: the active layer's band, lines of numbers ("?" for
+  // what is not known yet) under each neuron, under an image or bar input, under each layer of weights.
+  function noteLines(g, x, y, lines, anchor, font = FONT) {
+    lines.forEach(([content, kind], n) => {
+      text(g, x, y + NOTE_LINE * n, content, {
+        "text-anchor": anchor, "font-size": 19, fill: NOTE_INK[kind] || NOTE_INK.known, "font-family": font,
+        "font-weight": kind === "new" ? "bold" : "normal", "data-note": kind, style: "white-space: pre",
+      });
+    });
+  }
+
+  function paintReveal() {
+    parts.gActive.replaceChildren();
+    parts.gNotes.replaceChildren();
+    const rv = f.reveal;
+    if (!rv) return;
+    for (const l of rv.active) {
+      if (!data.layers[l - 1]) continue;
+      const x = geo.xs[l - 1];
+      const half = data.layers[l - 1].kind === "image" ? geo.imageSize / 2 + 8 : geo.r + 48;
+      el("rect", {
+        x: x - half, y: geo.plotTop - 4, width: 2 * half, height: geo.plotH + 8, rx: 12,
+        fill: ACTIVE, "data-active": l,
+      }, parts.gActive);
+    }
+    rv.nodes.forEach((lines, i) => {
+      if (!lines.length) return;
+      const [l, j] = data.nodes[i];
+      const [x, y] = geo.pos(l, j);
+      noteLines(parts.gNotes, x, y + geo.r + 30, lines, "middle"); // below the selection's halo
+    });
+    if (rv.input.length) {
+      const y = data.input === "image" ? geo.cy + geo.imageSize / 2 + 18 : geo.plotBottom - 6;
+      noteLines(parts.gNotes, geo.xs[0] + (data.input === "bar" ? 16 : 0), y, rv.input, data.input === "bar" ? "start" : "middle");
+    }
+    for (const [l, lines] of rv.gaps) {
+      const x = (geo.xs[l - 2] + geo.xs[l - 1]) / 2;
+      const g = el("g", { "data-gap": l }, parts.gNotes);
+      noteLines(g, x, geo.plotBottom + BOTTOM + 16, lines, "middle", "DejaVu Sans Mono, Menlo, Consolas, monospace");
+    }
   }
 
   // ---------------------------------------------------------------- marks
@@ -667,7 +726,7 @@ function render({ model, el: root }) {
   save.addEventListener("click", () => {
     const copy = svg.cloneNode(true);
     copy.setAttribute("width", W);
-    copy.setAttribute("height", H);
+    copy.setAttribute("height", geo ? geo.H : H);
     copy.querySelectorAll("[data-kind]").forEach((n) => {
       if (n.getAttribute("stroke") === "transparent") n.remove();
     });

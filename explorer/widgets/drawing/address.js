@@ -1,0 +1,133 @@
+// The page's address as the whole state: "copy link", "download scenario", and the address
+// itself kept up to date.
+//
+// The kernel sends `query` ("s=1.…", the state as a link) after every change. This view writes
+// it into the address with history.replaceState (no new history entry, no reload), a moment
+// after the last change so that a drag does not rewrite the address sixty times a second, and
+// only when `write` is set and the page is Voila's own top-level page: in JupyterLab the address
+// belongs to JupyterLab. "Copy link" puts the address on the clipboard or, where the browser
+// refuses (a page served over plain http from another machine), shows it selected in a box to
+// copy by hand. "Download scenario" asks the kernel for the scenario file and saves it.
+
+const DELAY_MS = 300;
+
+function ownPage() {
+  try {
+    if (window.top !== window.self) return false;
+  } catch {
+    return false; // a frame of another origin
+  }
+  // JupyterLab's shell; Voila's page has none of it
+  return !document.querySelector(".jp-LabShell, #jp-main-dock-panel, .jp-NotebookPanel");
+}
+
+function addressWith(query) {
+  const url = new URL(window.location.href);
+  const params = new URLSearchParams(url.search);
+  params.delete("s");
+  params.delete("scenario"); // the link holds the scenario; an old ?scenario= would contradict it
+  const rest = params.toString();
+  url.search = (rest ? rest + "&" : "") + query;
+  return url.toString();
+}
+
+function button(text, label) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "bpx-address-button";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  return b;
+}
+
+function render({ model, el }) {
+  el.classList.add("bpx-address");
+  const copy = button("Copy link", "Copy a link to this exact state");
+  const download = button("Download scenario", "Download this state as a scenario file (.json)");
+  const status = document.createElement("span");
+  status.className = "bpx-address-status";
+  status.setAttribute("role", "status");
+  const manual = document.createElement("input");
+  manual.type = "text";
+  manual.readOnly = true;
+  manual.className = "bpx-address-manual";
+  manual.setAttribute("aria-label", "The link to this state: copy it");
+  manual.hidden = true;
+  el.append(copy, download, status, manual);
+
+  const writing = () => model.get("write") && ownPage();
+  const link = () => (writing() ? addressWith(model.get("query")) : "?" + model.get("query"));
+  let timer = null;
+  const write = () => {
+    timer = null;
+    const query = model.get("query");
+    el.dataset.query = query;
+    if (!query || !writing()) return;
+    const address = addressWith(query);
+    if (address !== window.location.href) history.replaceState(history.state, "", address);
+  };
+  const later = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(write, DELAY_MS);
+    manual.hidden = true;
+  };
+  model.on("change:query", later);
+  model.on("change:write", later);
+  write();
+
+  const say = (text) => {
+    status.textContent = text;
+  };
+  const byHand = (text) => {
+    manual.value = text;
+    manual.hidden = false;
+    manual.size = Math.min(80, Math.max(20, text.length));
+    manual.focus();
+    manual.select();
+    say("Copy this link (Ctrl+C or ⌘C):");
+  };
+  copy.addEventListener("click", async () => {
+    const text = link();
+    if (timer !== null) {
+      clearTimeout(timer);
+      write(); // the address and the copied link agree
+    }
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error("no clipboard here");
+      await navigator.clipboard.writeText(text);
+      manual.hidden = true;
+      say(writing() ? "Link copied." : "Link copied (its query part: open it with Explorer.from_scenario).");
+    } catch {
+      byHand(text);
+    }
+  });
+
+  download.addEventListener("click", () => {
+    say("Preparing the file…");
+    model.send({ kind: "download" });
+  });
+  model.on("msg:custom", (msg) => {
+    if (!msg || msg.kind !== "download") return;
+    if (msg.error) {
+      say(msg.error);
+      return;
+    }
+    const blob = new Blob([msg.text], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = msg.filename || "scenario.json";
+    a.style.display = "none";
+    el.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    say(`Saved as ${a.download}.`);
+  });
+
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+  };
+}
+
+export default { render };

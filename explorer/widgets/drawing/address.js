@@ -17,8 +17,15 @@ function ownPage() {
   } catch {
     return false; // a frame of another origin
   }
-  // JupyterLab's shell; Voila's page has none of it
-  return !document.querySelector(".jp-LabShell, #jp-main-dock-panel, .jp-NotebookPanel");
+  // Voila's page config names its app "voila/"; JupyterLab's and Notebook's name themselves
+  // (Voila's lab template borrows JupyterLab's shell classes, so the DOM cannot tell them apart).
+  let config = {};
+  try {
+    config = JSON.parse(document.getElementById("jupyter-config-data")?.textContent || "{}");
+  } catch {
+    return false;
+  }
+  return !config.appName && /voila/.test(config.appUrl || "");
 }
 
 function addressWith(query) {
@@ -58,11 +65,16 @@ function render({ model, el }) {
   const writing = () => model.get("write") && ownPage();
   const link = () => (writing() ? addressWith(model.get("query")) : "?" + model.get("query"));
   let timer = null;
+  // The state the page opened on (its first link) leaves the address as it was typed: a
+  // bookmarked ?scenario=healthy stays short until the teacher changes something.
+  let opened = model.get("query") || null;
   const write = () => {
     timer = null;
     const query = model.get("query");
     el.dataset.query = query;
     if (!query || !writing()) return;
+    if (opened === null) opened = query;
+    if (query === opened && !new URLSearchParams(window.location.search).has("s")) return;
     const address = addressWith(query);
     if (address !== window.location.href) history.replaceState(history.state, "", address);
   };
@@ -73,7 +85,6 @@ function render({ model, el }) {
   };
   model.on("change:query", later);
   model.on("change:write", later);
-  write();
 
   const say = (text) => {
     status.textContent = text;

@@ -81,13 +81,13 @@ def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, 
     assert own_errors(page) == []
 
     # "Copy link" copies exactly the address
-    page.get_by_role("button", name="Copy a link to this exact state").click()
+    page.get_by_role("button", name="Copy link to this exact state").click()
     page.wait_for_function("() => document.querySelector('.bpx-address-status').textContent.includes('copied')")
     assert page.evaluate("() => navigator.clipboard.readText()") == url
 
     # "Download scenario" saves the same state as a scenario file
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download this state as a scenario file (.json)").click()
+        page.get_by_role("button", name="Download scenario: this state as a .json file").click()
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
     assert path.suffix == ".json"
@@ -118,7 +118,7 @@ def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, 
 
         # where the clipboard refuses (plain http from another machine), the link is shown to copy by hand
         other.evaluate("() => Object.defineProperty(navigator, 'clipboard', { value: undefined })")
-        other.get_by_role("button", name="Copy a link to this exact state").click()
+        other.get_by_role("button", name="Copy link to this exact state").click()
         manual = other.locator(".bpx-address-manual")
         manual.wait_for(state="visible")
         assert manual.input_value() == url
@@ -148,3 +148,36 @@ def test_a_hostile_address_opens_the_default_with_a_message(page, voila_url, hos
     if hostile.startswith("s=2"):
         shot(page, "links-4-hostile")
     assert own_errors(page) == []
+
+
+def test_in_jupyterlab_the_address_belongs_to_jupyterlab(page, jupyterlab):
+    """The classroom notebook run in JupyterLab: the kernel sends links, the page's address stays."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=jupyterlab["url"])
+    page.goto(f"{jupyterlab['url']}/lab/tree/classroom.ipynb?token={jupyterlab['token']}", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_timeout(3000)  # the kernel starts
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    for _ in range(page.locator(".jp-Notebook .jp-Cell").count()):
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_timeout(300)
+    page.wait_for_selector(".backprop-classroom .bpx-address", timeout=120_000)
+    page.wait_for_selector(".backprop-classroom .backprop-explorer svg", timeout=120_000)
+    page.wait_for_timeout(1500)
+    lab_url = page.url
+    first = page.get_attribute(".bpx-address", "data-query")
+    drag_first_weight(page)
+    page.wait_for_function(
+        "(first) => document.querySelector('.bpx-address').dataset.query !== first", arg=first, timeout=20_000,
+    )
+    page.wait_for_timeout(1500)
+    assert page.url == lab_url and "s=" not in urlsplit(page.url).query
+    query = page.get_attribute(".bpx-address", "data-query")
+    assert query.startswith("s=1.")
+    # "Copy link" gives the link's query, which Explorer.from_scenario opens
+    page.get_by_role("button", name="Copy link to this exact state").click()
+    page.wait_for_function("() => document.querySelector('.bpx-address-status').textContent.includes('copied')")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == "?" + query
+    assert read_link(copied).scenario.weights[3].tolist() != read_scenario("healthy").weights[3].tolist()
+    shot(page, "links-5-jupyterlab")

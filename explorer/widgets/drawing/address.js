@@ -49,8 +49,8 @@ function button(text, label) {
 
 function render({ model, el }) {
   el.classList.add("bpx-address");
-  const copy = button("Copy link", "Copy a link to this exact state");
-  const download = button("Download scenario", "Download this state as a scenario file (.json)");
+  const copy = button("Copy link", "Copy link to this exact state");
+  const download = button("Download scenario", "Download scenario: this state as a .json file");
   const status = document.createElement("span");
   status.className = "bpx-address-status";
   status.setAttribute("role", "status");

@@ -57,7 +57,8 @@ LINK_VERSION = 1
 #: The query parameter that holds a link: ``?s=1.…``.
 LINK_PARAMETER = "s"
 #: The longest parameter read (characters). Browsers and servers handle far longer addresses,
-#: but a link is meant to be pasted into a chat; this holds a network of about 1500 parameters.
+#: but a link is meant to be pasted into a chat; this holds about 2,400 parameters of 17 digits
+#: (measured: a [34, 34, 34] network, 2,380 parameters, makes a 30,726-character link).
 MAX_LINK_CHARS = 32_000
 #: The largest JSON a link may decompress to (bytes); decompression stops there.
 MAX_JSON_BYTES = 256_000

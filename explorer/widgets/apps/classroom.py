@@ -5,6 +5,11 @@ with the package (``explorer.scenarios.prepared_scenarios()``), or on those of a
 ``directory``. The scenario can be chosen from the menu, or by the page address
 (``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
 address's query to the kernel as the ``QUERY_STRING`` environment variable.
+
+After every change the whole state goes into the address as a link (``?s=1.…``, see
+``explorer.links``; written by the ``AddressBar``, which also copies the link and downloads the
+scenario), and such an address opens on that state. A link that cannot be opened shows the
+default scenario with a sentence saying why.
 """
 
 from __future__ import annotations

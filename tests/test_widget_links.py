@@ -13,6 +13,7 @@ from explorer.links import LinkError, read_link
 from explorer.scenarios import read_scenario, write_scenario
 from explorer.widgets import Explorer
 from explorer.widgets.apps.classroom import Classroom
+from explorer.widgets.drawing.address import AddressBar
 
 from test_links import HOSTILE
 
@@ -160,3 +161,31 @@ def test_a_state_that_cannot_be_a_link_keeps_the_last_address_and_says_why():
     assert room.address.download_message()["error"].startswith("Not downloaded:")
     room.state.set_weight(2, 0, 0, 0.25)
     assert room.message.value == "" and room.address.query != good
+
+
+def test_in_a_running_kernel_a_burst_of_changes_makes_one_link_at_its_end():
+    import asyncio
+
+    room = Classroom(query="scenario=healthy")
+    made = []
+    make = room.address.make_query
+    room.address.make_query = lambda: made.append(1) or make()
+    start = room.address.query
+
+    async def drag():
+        for i in range(20):  # a drag: twenty changes in one burst
+            room.state.set_weight(2, 0, 0, 0.01 * i)
+        assert room.address.query == start and made == []  # nothing computed during the burst
+        await asyncio.sleep(AddressBar.DELAY * 3)
+
+    asyncio.run(drag())
+    assert len(made) == 1  # one link for the burst, of its last state
+    assert read_link(room.address.query).scenario.weights[2][0, 0] == 0.01 * 19
+    # "Copy link" asks for the link of now, even inside a burst
+    async def copy_during_a_burst():
+        room.state.set_weight(2, 0, 0, 0.5)
+        room.address.update()
+        assert read_link(room.address.query).scenario.weights[2][0, 0] == 0.5
+        await asyncio.sleep(AddressBar.DELAY * 3)
+
+    asyncio.run(copy_during_a_burst())

@@ -116,10 +116,11 @@ class Classroom(PanelBox):
         self.menu.observe(self._on_menu, names="value")
         self.message = widgets.HTML(self._message_html(message))
         self.description = widgets.HTML(self._description_html(first))
-        self.address = AddressBar(scenario_text=self.scenario_text, write=True)
-        self.state.observe(self._update_address, names="revision")
-        self.explorer.scenario_section.observe(self._update_address, names="selected_index")
-        self._update_address()
+        self.address = AddressBar(make_query=self.link, scenario_text=self.scenario_text, write=True)
+        self.address.observe(self._on_address_problem, names="problem")
+        self.address.update()
+        self.state.observe(self._on_change, names="revision")
+        self.explorer.scenario_section.observe(self._on_change, names="selected_index")
         self.widget = widgets.VBox(
             [
                 widgets.HTML(PROJECTOR_CSS),
@@ -160,16 +161,16 @@ class Classroom(PanelBox):
         scenario = scenario_of_state(self.state, self.shown.title, self.shown.description)
         return link_query(scenario, self.explorer.view)
 
-    def _update_address(self, change=None) -> None:
-        try:
-            self.address.query = self.link()
-        except ScenarioError as error:  # too large for a link, or diverged: the address stays
+    def _on_change(self, change=None) -> None:
+        self.address.changed()
+
+    def _on_address_problem(self, change) -> None:
+        if change["new"]:  # too large for a link, or diverged: the address keeps the last link
             self._address_problem = True
-            self.message.value = self._message_html(html.escape(f"The address is not updated: {error}"))
-        else:
-            if self._address_problem:
-                self._address_problem = False
-                self.message.value = ""
+            self.message.value = self._message_html(html.escape(f"The address is not updated: {change['new']}"))
+        elif self._address_problem:
+            self._address_problem = False
+            self.message.value = ""
 
     def _description_html(self, scenario) -> str:
         return f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"

@@ -63,7 +63,6 @@ function render({ model, el }) {
   el.append(copy, download, status, manual);
 
   const writing = () => model.get("write") && ownPage();
-  const link = () => (writing() ? addressWith(model.get("query")) : "?" + model.get("query"));
   let timer = null;
   // The state the page opened on (its first link) leaves the address as it was typed: a
   // bookmarked ?scenario=healthy stays short until the teacher changes something.
@@ -97,17 +96,28 @@ function render({ model, el }) {
     manual.select();
     say("Copy this link (Ctrl+C or ⌘C):");
   };
+  // The kernel sends a burst's link a moment after the burst: ask it for the link of now.
+  let answer = null;
+  const current = () => new Promise((resolve) => {
+    answer = resolve;
+    model.send({ kind: "link" });
+    setTimeout(() => resolve(null), 3000); // a busy kernel: the last link sent is copied
+  });
   copy.addEventListener("click", async () => {
-    const text = link();
-    if (timer !== null) {
-      clearTimeout(timer);
-      write(); // the address and the copied link agree
-    }
+    const reply = await current();
+    answer = null;
+    if (reply?.problem) say(`The link is the last good state's: ${reply.problem}`);
+    const query = reply?.query || model.get("query");
+    const text = writing() ? addressWith(query) : "?" + query;
+    if (timer !== null) clearTimeout(timer);
+    write(); // the address and the copied link agree
     try {
       if (!navigator.clipboard?.writeText) throw new Error("no clipboard here");
       await navigator.clipboard.writeText(text);
       manual.hidden = true;
-      say(writing() ? "Link copied." : "Link copied (its query part: open it with Explorer.from_scenario).");
+      if (!reply?.problem) {
+        say(writing() ? "Link copied." : "Link copied (its query part: open it with Explorer.from_scenario).");
+      }
     } catch {
       byHand(text);
     }
@@ -118,6 +128,10 @@ function render({ model, el }) {
     model.send({ kind: "download" });
   });
   model.on("msg:custom", (msg) => {
+    if (msg?.kind === "link") {
+      answer?.(msg);
+      return;
+    }
     if (!msg || msg.kind !== "download") return;
     if (msg.error) {
       say(msg.error);

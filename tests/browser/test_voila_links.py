@@ -130,8 +130,8 @@ def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, 
 
 @pytest.mark.parametrize(
     "hostile",
-    ["s=2.eJyrVkrLz1eyUkpKLFKqBQA", "s=1." + "A" * 30_000, "s=1.not*base64", "s=NaN"],
-    ids=["unknown version", "long garbage", "bad base64", "no version"],
+    ["s=2.eJyrVkrLz1eyUkpKLFKqBQA", "s=1." + "A" * 30_000, "s=1." + "A" * 40_000, "s=1.not*base64", "s=NaN"],
+    ids=["unknown version", "garbage", "too long", "bad base64", "no version"],
 )
 def test_a_hostile_address_opens_the_default_with_a_message(page, voila_url, hostile):
     page.goto(f"{voila_url}/voila/render/classroom.ipynb?{hostile}", timeout=120_000)
@@ -147,6 +147,8 @@ def test_a_hostile_address_opens_the_default_with_a_message(page, voila_url, hos
     assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
     if hostile.startswith("s=2"):
         shot(page, "links-4-hostile")
+    if len(hostile) > 32_000:
+        assert "too long" in text
     assert own_errors(page) == []
 
 

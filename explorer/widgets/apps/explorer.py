@@ -25,6 +25,8 @@ class Explorer(widgets.VBox):
     with the current target). The panels are attributes (``diagram``, ``controls``,
     ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone.
     The Explorer is itself a widget (a ``VBox``): ``HBox([Explorer(...), my_plot])`` works.
+    ``Explorer.from_scenario(...)`` opens a scenario or a link made by the classroom app;
+    ``link()`` gives the state as one; ``view`` says which sections are open.
     """
 
     def __init__(self, network: Network | None = None, x=None, y=None, *, batch=None, state=None, title="Backprop Explorer"):

@@ -5,6 +5,11 @@ with the package (``explorer.scenarios.prepared_scenarios()``), or on those of a
 ``directory``. The scenario can be chosen from the menu, or by the page address
 (``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
 address's query to the kernel as the ``QUERY_STRING`` environment variable.
+
+After every change the whole state goes into the address as a link (``?s=1.…``, see
+``explorer.links``; written by the ``AddressBar``, which also copies the link and downloads the
+scenario), and such an address opens on that state. A link that cannot be opened shows the
+default scenario with a sentence saying why.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import ipywidgets as widgets
 from ..panel import PanelBox
 from ...scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario
 from .explorer import Explorer
-from ..dashboard.scenario import load_scenario
+from ..dashboard.scenario import load_scenario, scenario_of_state
+from ..drawing.address import AddressBar
+from ...links import LinkError, link_in, link_query, read_link
+from ...scenarios import scenario_to_json
 
 DEFAULT = "healthy"
 
@@ -74,17 +82,32 @@ class Classroom(PanelBox):
             raise FileNotFoundError(f"no scenario files (*.json) in {where}")
         if query is None:
             query = os.environ.get("QUERY_STRING", "")
-        name, message = scenario_from_query(query, names)
+        link, message = self._link_from_query(query)
+        name, asked_message = scenario_from_query(query if message == "" else "", names)
+        message = message or asked_message
         if self.directory is None:
             self.scenarios = {n: read_scenario(n) for n in names}
         else:
             self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
         first = self.scenarios[name]
+        options = [(self.scenarios[n].title or n, n) for n in names]
+        if link is not None:
+            first = link.scenario  # a ?s= link wins over a ?scenario=
+            titled = [n for n in names if first.title and self.scenarios[n].title == first.title]
+            if titled:  # the menu names the prepared scenario the teacher started from
+                name = titled[0]
+            else:  # a scenario made elsewhere: the menu says where it came from
+                name = self.FROM_LINK
+                self.scenarios[name] = first
+                options.insert(0, (f"From the link: {first.title or 'untitled'}", name))
         self.explorer = Explorer(first.network(), first.x, first.y, title="")
         self.state = self.explorer.state
         load_scenario(self.state, first)
+        self.shown = first  # its title and description go into the links made of the state
+        if link is not None:
+            self.explorer.view = link.view
         self.menu = widgets.Dropdown(
-            options=[(self.scenarios[n].title or n, n) for n in names],
+            options=options,
             value=name,
             description="Scenario",
             style={"description_width": "6em"},
@@ -93,11 +116,16 @@ class Classroom(PanelBox):
         self.menu.observe(self._on_menu, names="value")
         self.message = widgets.HTML(self._message_html(message))
         self.description = widgets.HTML(self._description_html(first))
+        self.address = AddressBar(make_query=self.link, scenario_text=self.scenario_text, write=True)
+        self.address.observe(self._on_address_problem, names="problem")
+        self.address.update()
+        self.state.observe(self._on_change, names="revision")
+        self.explorer.scenario_section.observe(self._on_change, names="selected_index")
         self.widget = widgets.VBox(
             [
                 widgets.HTML(PROJECTOR_CSS),
                 widgets.HTML("<h2 style='margin:0.2em 0'>Backprop Explorer — in class</h2>"),
-                self.menu,
+                widgets.HBox([self.menu, self.address], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
                 self.message,
                 self.description,
                 self.explorer,
@@ -105,9 +133,44 @@ class Classroom(PanelBox):
         )
         self.widget.add_class("backprop-classroom")
 
+    #: The menu's value for a scenario that came from a link and is none of the files.
+    FROM_LINK = "(link)"
+    _address_problem = False
+
     @property
     def current(self) -> str:
         return self.menu.value
+
+    @staticmethod
+    def _link_from_query(query: str):
+        """(Link or None, message): the ?s= link of the page's query, or why it was not opened."""
+        try:
+            value = link_in("?" + query) if query else None  # refuses a huge query unparsed
+            return (read_link(value) if value is not None else None), ""
+        except LinkError as error:
+            return None, html.escape(
+                f"This link could not be opened: {error}. Showing the default scenario instead."
+            )
+
+    def scenario_text(self) -> str:
+        """The state as the text of a scenario file (what "Download scenario" saves)."""
+        return scenario_to_json(scenario_of_state(self.state, self.shown.title, self.shown.description))
+
+    def link(self) -> str:
+        """The state as a link's query, ``"s=1.…"`` (what the address holds after a change)."""
+        scenario = scenario_of_state(self.state, self.shown.title, self.shown.description)
+        return link_query(scenario, self.explorer.view)
+
+    def _on_change(self, change=None) -> None:
+        self.address.changed()
+
+    def _on_address_problem(self, change) -> None:
+        if change["new"]:  # too large for a link, or diverged: the address keeps the last link
+            self._address_problem = True
+            self.message.value = self._message_html(html.escape(f"The address is not updated: {change['new']}"))
+        elif self._address_problem:
+            self._address_problem = False
+            self.message.value = ""
 
     def _description_html(self, scenario) -> str:
         return f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"
@@ -118,9 +181,11 @@ class Classroom(PanelBox):
 
     def _on_menu(self, change) -> None:
         scenario = self.scenarios[change["new"]]
+        shown, self.shown = self.shown, scenario  # the links made while it loads carry its title
         try:
             load_scenario(self.state, scenario)
         except ScenarioError as error:  # the files were checked at start; a changed file lands here
+            self.shown = shown
             self.message.value = self._message_html(html.escape(str(error)))
             return
         self.message.value = ""

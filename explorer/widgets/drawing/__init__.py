@@ -4,6 +4,8 @@
 - ``plot.js``: figures (axes with lines, points, bars, rules, labels, heatmaps) as SVG, the
   drawing layer of every live panel but the diagram (``Plot`` in ``plot.py``).
 - ``equations.js``: formulas typeset once with KaTeX, numbers updated in place (``Formula``).
+- ``address.js`` (+ ``address.css``): the state in the page's address, "copy link" and
+  "download scenario" (``AddressBar`` in ``address.py``).
 - ``names.js``: accessible names for ipywidgets' slider handles (``ControlNames``).
 - ``katex/``: KaTeX's npm release (script, CSS with the fonts inlined, licence), written by
   ``scripts/bundle_katex.py``; sent to the page once by ``KatexAssets``.

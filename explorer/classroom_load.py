@@ -117,6 +117,8 @@ class Request:
 
     msg_id: str
     sent: float
+    expects_reply: bool = False  # a *_request: done when its reply and the idle status have both come
+    replied: bool = False
     messages: list = field(default_factory=list)
     busy: float | None = None  # the kernel's timestamps
     idle: float | None = None
@@ -155,6 +157,7 @@ class KernelSocket:
         self.closed: set[str] = set()
         self.frames_in = 0
         self.bytes_in = 0
+        self.unreadable: list[str] = []  # frames that were not v1 messages, and why
         self.reader = asyncio.ensure_future(self.read())
 
     @classmethod
@@ -184,7 +187,11 @@ class KernelSocket:
                 continue
             self.frames_in += 1
             self.bytes_in += len(frame)
-            channel, msg = unpack(frame)
+            try:
+                channel, msg = unpack(frame)
+            except (ValueError, UnicodeDecodeError) as error:
+                self.unreadable.append(str(error))
+                continue
             if carries_traceback(msg):
                 self.tracebacks.append(msg)
             kind = msg["header"].get("msg_type")
@@ -196,6 +203,8 @@ class KernelSocket:
             if request is None:
                 continue
             request.messages.append(msg)
+            if channel == "shell" and kind.endswith("_reply"):
+                request.replied = True
             if kind == "status" and channel == "iopub":
                 state = msg["content"].get("execution_state")
                 if state == "busy":
@@ -203,8 +212,10 @@ class KernelSocket:
                 elif state == "idle":
                     request.idle = kernel_time(msg["header"]["date"])
                     request.answered = time.perf_counter()
-                    request.done.set()
-                    del self.pending[request.msg_id]
+            # The shell reply and the iopub idle come on two channels, in either order.
+            if request.idle is not None and (request.replied or not request.expects_reply):
+                request.done.set()
+                del self.pending[request.msg_id]
         for request in self.pending.values():  # the socket closed: nothing more will come
             request.done.set()
 
@@ -219,7 +230,7 @@ class KernelSocket:
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "version": "5.3",
         }
         msg = {"header": header, "parent_header": {}, "metadata": metadata or {}, "content": content}
-        request = Request(msg_id, time.perf_counter())
+        request = Request(msg_id, time.perf_counter(), expects_reply=msg_type.endswith("_request"))
         self.pending[msg_id] = request
         await self.ws.write_message(pack("shell", msg, buffers), binary=True)
         return request

@@ -72,6 +72,57 @@ def test_a_traceback_is_recognised_in_what_reaches_the_page():
     assert not carries_traceback(msg("comm_msg", {"data": {"state": {"value": "Traceback"}}}))
 
 
+class FakeSocket:
+    """A websocket whose incoming frames the test hands over one by one."""
+
+    def __init__(self):
+        self.incoming = asyncio.Queue()
+        self.written = []
+
+    async def read_message(self):
+        return await self.incoming.get()
+
+    async def write_message(self, data, binary=False):
+        self.written.append(data)
+
+    def close(self):
+        self.incoming.put_nowait(None)
+
+
+def test_a_request_ends_with_its_reply_and_the_idle_status_in_either_order():
+    def frame(channel, kind, parent, content):
+        msg = {"header": {"msg_type": kind, "msg_id": kind, "date": "2026-12-07T05:00:00.250000Z"},
+               "parent_header": {"msg_id": parent}, "metadata": {}, "content": content}
+        return pack(channel, msg)
+
+    async def scenario():
+        fake = FakeSocket()
+        sock = KernelSocket(fake, "session")
+        request = await sock.send("kernel_info_request", {})
+        _, sent = unpack(fake.written[0])
+        assert sent["header"]["msg_type"] == "kernel_info_request" and sent["channel"] == "shell"
+        parent = request.msg_id
+        fake.incoming.put_nowait(frame("iopub", "status", parent, {"execution_state": "busy"}))
+        fake.incoming.put_nowait(frame("iopub", "status", parent, {"execution_state": "idle"}))
+        await asyncio.sleep(0.05)
+        early = request.done.is_set()  # idle came first: the reply is still to come
+        fake.incoming.put_nowait(frame("shell", "kernel_info_reply", parent, {"status": "ok"}))
+        await asyncio.wait_for(request.done.wait(), 5)
+        update = await sock.send("comm_msg", {"comm_id": "c", "data": {}})  # no reply expected
+        fake.incoming.put_nowait(frame("iopub", "status", update.msg_id, {"execution_state": "idle"}))
+        await asyncio.wait_for(update.done.wait(), 5)
+        fake.incoming.put_nowait(b"not a frame of the v1 protocol")  # read past, not fatal
+        fake.close()
+        await asyncio.wait_for(sock.reader, 5)
+        return early, request, sock
+
+    early, request, sock = asyncio.run(scenario())
+    assert not early
+    assert [m["header"]["msg_type"] for m in request.messages] == ["status", "status", "kernel_info_reply"]
+    assert request.kernel_seconds == 0.0
+    assert len(sock.unreadable) == 1
+
+
 # ----------------------------------------------------------------------------- refusals
 
 
@@ -165,7 +216,7 @@ async def fuzz(url: str, seed: int):
         for comm_id in sock.closed:
             models.pop(comm_id, None)
         sock.opened.clear()
-        comm_id = rng.choice(sorted(models))
+        comm_id = rng.choice(list(models))  # in the order the kernel made them: a seed repeats a run
         model = models[comm_id]
         traits = sorted(model["state"]) + ["no_such_trait"]
         trait = rng.choice(traits)
@@ -188,8 +239,10 @@ async def fuzz(url: str, seed: int):
                 said = f"{content.get('name')}: " + next((line for line in lines if "Warning" in line or "Error" in line), lines[-1] if lines else "")
             findings.append((model["model_name"], model["state"].get("description", ""), trait, short(value), " ".join(said.split())[:150]))
     # The kernel is alive and answers an honest update with the core's numbers.
-    info = await sock.ask("kernel_info_request", {})
+    info = await sock.ask("kernel_info_request", {}, timeout=120)
     alive = any(m["header"]["msg_type"] == "kernel_info_reply" for m in info.messages)
+    if not alive:
+        print(f"no kernel_info_reply: socket open {sock.alive}, {len(info.messages)} messages, unreadable frames {sock.unreadable[:3]}, reader {sock.reader}")
     problem = await honest_update(student) if alive else "the kernel did not answer"
     tracebacks_total = len(sock.tracebacks)
     student.close()

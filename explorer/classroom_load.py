@@ -518,6 +518,7 @@ class ClassResult:
     tracebacks: int
     problems: list[str]
     not_live: list[str]
+    kernels: list[str] = field(default_factory=list)  # the students' kernel ids
 
     def row(self) -> str:
         mib = [r / 2**20 for r in self.rss]
@@ -580,6 +581,7 @@ async def run_class(base: str, students: int, seconds: float, seed: int = 0, sce
         tracebacks=sum(len(s.socket.tracebacks) for s in live if s.socket is not None),
         problems=problems,
         not_live=[s.error for s in class_ if s.error],
+        kernels=[s.kernel_id for s in class_ if s.kernel_id],
     )
 
 

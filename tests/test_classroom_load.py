@@ -13,6 +13,8 @@ import io
 import json
 import math
 import random
+import re
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -22,7 +24,7 @@ import pytest
 pytest.importorskip("voila", reason="the classroom server needs the [classroom] extra (voila)")
 
 from explorer.classroom_load import (  # noqa: E402
-    ClassroomServer, KernelSocket, LoadError, Student, carries_traceback, check_url, pack, run, unpack,
+    ClassroomServer, KernelSocket, LoadError, Student, carries_traceback, check_url, kernel_rss, pack, run, unpack,
 )
 from explorer.scenarios import prepared_scenarios, read_scenario  # noqa: E402
 
@@ -172,6 +174,17 @@ def test_a_class_of_two_every_update_answered_and_right(server):
     assert len(result.reply_ms) == result.sent and len(result.kernel_ms) == result.sent
     rows = [line for line in out.getvalue().splitlines() if line.startswith("| 2 |")]
     assert len(rows) == 1 and f"{result.sent:,} / {result.sent:,}" in rows[0]
+
+
+def test_without_an_address_it_starts_a_server_and_stops_it_with_its_kernels():
+    out = io.StringIO()
+    (result,) = run([1], 1.0, seed=5, out=out)
+    port = int(re.search(r"Driving http://127\.0\.0\.1:(\d+)", out.getvalue()).group(1))
+    assert result.answered == result.sent >= 1 and result.lost == result.failed == 0
+    assert len(result.kernels) == 1
+    assert kernel_rss(result.kernels[0]) is None  # its kernel process is gone
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()  # and nothing listens
 
 
 # ----------------------------------------------------------------------------- hostile updates

@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer bench``, ``train`` and ``classroom`` (and the other benchmarks)."""
+"""Command line: ``python -m explorer bench``, ``train``, ``classroom`` and ``classroom-load`` (and the other benchmarks)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,60 @@ def _classroom(args) -> int:
     return 0  # not reached
 
 
+# ----------------------------------------------------------------------------- classroom-load
+
+LOAD_HELP = """Drive a classroom server as a class of students would: each opens the page, connects to its
+kernel over the page's websocket protocol and drags the selected neuron's weight sliders and the
+demon's Δz (10 values a second, one update in flight, the latest value wins), and every reply is
+checked against the core. Prints, per class size: page to live, kernel time per event, reply
+latency, updates a second per student, kernel memory per student, and updates lost or failed.
+Without --url it starts python -m explorer classroom on a free port itself, and stops it after.
+Only servers on this machine (127.0.0.1, localhost)."""
+
+
+def _add_load_command(sub) -> None:
+    from .classroom_load import MAX_SECONDS, MAX_STUDENTS
+
+    load = sub.add_parser(
+        "classroom-load", help="a load test of the classroom server, speaking the page's protocol",
+        description=LOAD_HELP,
+    )
+    load.add_argument(
+        "--students", type=int, nargs="+", default=[1], metavar="N",
+        help=f"class sizes, one run each (default 1; at most {MAX_STUDENTS})",
+    )
+    load.add_argument(
+        "--seconds", type=float, default=10.0,
+        help=f"seconds of dragging per class size (default 10; at most {MAX_SECONDS:.0f})",
+    )
+    load.add_argument("--url", help="a running classroom server, e.g. http://127.0.0.1:8866 (default: start one)")
+    load.add_argument("--seed", type=int, default=0, help="seed of the students' random values (default 0)")
+    load.set_defaults(run=_classroom_load)
+
+
+def _classroom_load(args) -> int:
+    import importlib.util
+
+    from .classroom_load import LoadError, run
+
+    if importlib.util.find_spec("tornado") is None or importlib.util.find_spec("voila") is None:
+        print(
+            "python -m explorer classroom-load needs the [classroom] extra: "
+            "pip install 'backprop-explorer[classroom]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        results = run(args.students, args.seconds, url=args.url, seed=args.seed)
+    except LoadError as error:
+        print(f"classroom-load: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    bad = any(r.lost or r.failed or r.tracebacks or r.not_live for r in results)
+    return 1 if bad else 0
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -184,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     train.set_defaults(run=_train)
 
     _add_classroom_command(sub)
+    _add_load_command(sub)
 
     args = parser.parse_args(argv)
     _single_threaded_blas(argv)

@@ -5,6 +5,10 @@ with the package (``explorer.scenarios.prepared_scenarios()``), or on those of a
 ``directory``. The scenario can be chosen from the menu, or by the page address
 (``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
 address's query to the kernel as the ``QUERY_STRING`` environment variable.
+
+The page is the Explorer's presenter layout (``Explorer(layout="presenter")``): one screen of a
+projector, 1280×720 or larger, with no scrolling, the scenario menu in its bar. ``layout="laptop"``
+(or ``…/?layout=laptop``) shows every panel instead, one under another, for a page that scrolls.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from ..dashboard.scenario import load_scenario
 
 DEFAULT = "healthy"
 
-# Readable from the back of a room: larger type everywhere, thicker slider handles.
-PROJECTOR_CSS = """
+#: The layouts of the page: the first is the default.
+LAYOUTS = ("presenter", "laptop")
+
+# The laptop layout in larger type (the presenter layout has its own stylesheet, presenter.css).
+LAPTOP_CSS = """
 <style>
 .backprop-classroom { font-size: 19px; }
 .backprop-classroom .widget-label, .backprop-classroom .widget-readout,
@@ -48,6 +55,14 @@ def scenario_names(directory: Path | str | None = None) -> list[str]:
     return [n for n in PREPARED_ORDER if n in found] + sorted(found - set(PREPARED_ORDER))
 
 
+def layout_from_query(query: str | None) -> tuple[str, str]:
+    """(layout, message): the layout a page address asks for (``?layout=laptop``), or the default."""
+    asked = parse_qs(query or "").get("layout", [None])[0]
+    if asked is None or asked in LAYOUTS:
+        return asked or LAYOUTS[0], ""
+    return LAYOUTS[0], f"There is no layout called “{html.escape(asked)}”; showing “{LAYOUTS[0]}”. Available: {', '.join(LAYOUTS)}."
+
+
 def scenario_from_query(query: str | None, names: list[str], default: str = DEFAULT) -> tuple[str, str]:
     """(name, message): the scenario a page address asks for, or the default with a reason."""
     asked = parse_qs(query or "").get("scenario", [None])[0]
@@ -63,10 +78,17 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
 
 
 class Classroom(PanelBox):
-    """The presenter's page: scenario menu, its description, and the Explorer under it."""
+    """The presenter's page: the Explorer with a scenario menu and the scenario's description.
 
-    def __init__(self, query: str | None = None, directory: Path | str | None = None):
+    ``layout`` is "presenter" (the default: one screen, the menu in the Explorer's bar, the
+    description behind "About this scenario") or "laptop" (every panel, the page scrolls);
+    ``None`` takes it from the address (``?layout=laptop``).
+    """
+
+    def __init__(self, query: str | None = None, directory: Path | str | None = None, layout: str | None = None):
         super().__init__()
+        if layout is not None and layout not in LAYOUTS:
+            raise ValueError(f"Classroom: layout must be one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
         self.directory = Path(directory) if directory is not None else None
         names = scenario_names(self.directory)
         if not names:
@@ -75,12 +97,20 @@ class Classroom(PanelBox):
         if query is None:
             query = os.environ.get("QUERY_STRING", "")
         name, message = scenario_from_query(query, names)
+        if layout is None:
+            layout, layout_message = layout_from_query(query)
+            message = " ".join(m for m in (message, layout_message) if m)
+        self.layout_name = layout
         if self.directory is None:
             self.scenarios = {n: read_scenario(n) for n in names}
         else:
             self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
         first = self.scenarios[name]
-        self.explorer = Explorer(first.network(), first.x, first.y, title="")
+        presenter = layout == "presenter"
+        self.explorer = Explorer(
+            first.network(), first.x, first.y, layout=layout,
+            title="Backprop Explorer" if presenter else "",
+        )
         self.state = self.explorer.state
         load_scenario(self.state, first)
         self.menu = widgets.Dropdown(
@@ -92,10 +122,19 @@ class Classroom(PanelBox):
         )
         self.menu.observe(self._on_menu, names="value")
         self.message = widgets.HTML(self._message_html(message))
+        self.message.add_class("classroom-message")
         self.description = widgets.HTML(self._description_html(first))
+        if presenter:
+            self.menu.style.description_width = "5em"
+            bar = self.explorer.bar
+            bar.children = (bar.children[0], self.menu, self.description, self.message, *bar.children[1:])
+            self.explorer.add_class("bpx-fill-page")  # the page is the layout alone
+            self.widget = widgets.VBox([self.explorer])
+            self.widget.add_class("backprop-classroom")
+            return
         self.widget = widgets.VBox(
             [
-                widgets.HTML(PROJECTOR_CSS),
+                widgets.HTML(LAPTOP_CSS),
                 widgets.HTML("<h2 style='margin:0.2em 0'>Backprop Explorer — in class</h2>"),
                 self.menu,
                 self.message,
@@ -110,7 +149,10 @@ class Classroom(PanelBox):
         return self.menu.value
 
     def _description_html(self, scenario) -> str:
-        return f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"
+        text = f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"
+        if self.layout_name == "presenter":  # opened over the page from the bar, taking no room
+            return f"<details class='scenario-about'><summary>About</summary>{text}</details>"
+        return text
 
     @staticmethod
     def _message_html(message: str) -> str:

@@ -5,6 +5,8 @@
   drawing layer of every live panel but the diagram (``Plot`` in ``plot.py``).
 - ``equations.js``: formulas typeset once with KaTeX, numbers updated in place (``Formula``).
 - ``names.js``: accessible names for ipywidgets' slider handles (``ControlNames``).
+- ``presenter.js`` (+ ``presenter.css``, the presenter layout's stylesheet): its high-contrast and
+  full-screen buttons (``PresenterSwitches`` in ``presenter.py``).
 - ``katex/``: KaTeX's npm release (script, CSS with the fonts inlined, licence), written by
   ``scripts/bundle_katex.py``; sent to the page once by ``KatexAssets``.
 

@@ -165,12 +165,12 @@ def test_presenter_switches(page, voila_url):
 
     page.set_viewport_size({"width": 1280, "height": 720})
     open_classroom(page, voila_url, "saturated_output")
-    grey = page.evaluate("() => getComputedStyle(document.querySelector('.bpx-presenter-equation .eq span[style]')).color")
+    grey = page.evaluate("() => getComputedStyle(document.querySelector('.bpx-presenter-equation .selected span[style]')).color")
     assert grey != "rgb(0, 0, 0)"
     page.click('.bpx-switch[data-switch="contrast"]')
     page.wait_for_selector(".bpx-presenter.bpx-contrast", timeout=20_000)
     assert page.get_attribute('.bpx-switch[data-switch="contrast"]', "aria-pressed") == "true"
-    black = page.evaluate("() => getComputedStyle(document.querySelector('.bpx-presenter-equation .eq span[style]')).color")
+    black = page.evaluate("() => getComputedStyle(document.querySelector('.bpx-presenter-equation .selected span[style]')).color")
     assert black == "rgb(0, 0, 0)"
     page.screenshot(path=str(ARTIFACTS / "presenter-1280x720-contrast.png"))
     check_screen(page, (1280, 720), "high contrast")

@@ -197,7 +197,9 @@ class NetworkDiagram(Panel):
     choices and "Save SVG"). ``refresh`` sends a new frame only when something it shows
     changed; ``scene()`` reads back what is shown. Clicking a neuron or weight selects it in the state.
     ``set_marks`` marks neurons, biases and weights in red (``view.marks``, its own trait, so
-    marking never rebuilds the picture).
+    marking never rebuilds the picture). ``presenter=True`` (the presenter layout) draws a
+    taller picture (``view.view_height``) with its text and neurons ``view.text_scale`` times as
+    large, the legends on a row of their own; the layout's stylesheet makes it fill its box.
     """
 
     def __init__(self, state: ExplorerState, color_by: str = "a", edge_by: str = "w", presenter: bool = False):

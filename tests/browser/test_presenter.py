@@ -8,6 +8,8 @@ nor the equation. Screenshots go to test-artifacts/presenter-*.png.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import ARTIFACTS, ROOT
@@ -126,11 +128,17 @@ def test_presenter_fits_the_screen(page, voila_url, size):
     page.set_viewport_size({"width": size[0], "height": size[1]})
     open_classroom(page, voila_url, "healthy")
     ARTIFACTS.mkdir(exist_ok=True)
+    measured = {}
     for name in prepared_scenarios():
         scenario = choose(page, name)
         label = f"{name} at {size[0]}×{size[1]}"
         page.screenshot(path=str(ARTIFACTS / f"presenter-{size[0]}x{size[1]}-{name}.png"))
-        check_screen(page, size, label)
+        texts = check_screen(page, size, label)
+        # the smallest text of each kind, and the diagram's width, kept for the README's figures
+        kinds = {"html": "html", "diagram": "diagram", "figure": "figure", "katex": "katex"}
+        measured[name] = {k: min(t["px"] for t in texts if t["where"] == w) for k, w in kinds.items()}
+        measured[name]["katex numbers"] = min(t["px"] for t in texts if t["where"] == "katex" and t["num"])
+        measured[name]["diagram width"] = box(page, ".bpx-presenter-left .bpx-diagram svg")[0][2]
 
         # another neuron: the equation changes (BP1 ↔ BP2, or BP4 → BP1), nothing moves
         l, j = other_neuron(scenario)
@@ -157,6 +165,7 @@ def test_presenter_fits_the_screen(page, voila_url, size):
         page.mouse.move(size[0] / 2, 2)  # away from the diagram: no tooltip in the picture
         page.screenshot(path=str(ARTIFACTS / f"presenter-{size[0]}x{size[1]}-{name}-other.png"))
         check_screen(page, size, label + ", another neuron")
+    (ARTIFACTS / f"presenter-{size[0]}x{size[1]}-sizes.json").write_text(json.dumps(measured, indent=1))
     assert own_errors(page) == []
 
 

@@ -193,3 +193,28 @@ def test_presenter_switches(page, voila_url):
     page.wait_for_function("() => document.fullscreenElement === null", timeout=10_000)
     assert "Full screen" in page.inner_text('.bpx-switch[data-switch="fullscreen"]')
     assert own_errors(page) == []
+
+
+def test_presenter_about_and_a_wrong_address(page, voila_url):
+    """An unknown scenario in the address is said on the page, over it; "About" opens the
+    scenario's text over the page; neither makes the page scroll or hides the menu."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_classroom(page, voila_url, "no_such_lesson")
+    message = page.locator(".bpx-presenter .classroom-message .widget-html-content > div")
+    assert "no scenario called “no_such_lesson”" in message.inner_text()
+    x, y, w, h = box(page, ".bpx-presenter .classroom-message .widget-html-content > div")[0]
+    assert 0 <= x and x + w <= 1280 and 0 <= y and y + h <= 720
+    page.click(".bpx-presenter-bar .scenario-about summary")
+    description = read_scenario(ROOT / "scenarios" / "healthy.json").description.strip()
+    text = page.locator(".bpx-presenter .scenario-description")
+    assert text.is_visible() and text.inner_text().strip() == description
+    x, y, w, h = box(page, ".bpx-presenter .scenario-description")[0]
+    assert 0 <= x and x + w <= 1280 and 0 <= y and y + h <= 720
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.scenario-description')).fontSize)")
+    assert size >= BODY_PX
+    # it lies over the page: the figures did not move down
+    assert box(page, ".bpx-presenter-left .bpx-diagram svg")[0][1] < 140
+    scroll = page.evaluate("() => [document.documentElement.scrollHeight, innerHeight]")
+    assert scroll[0] <= scroll[1]
+    page.screenshot(path=str(ARTIFACTS / "presenter-1280x720-about.png"))
+    assert own_errors(page) == []

@@ -60,7 +60,10 @@ def layout_from_query(query: str | None) -> tuple[str, str]:
     asked = parse_qs(query or "").get("layout", [None])[0]
     if asked is None or asked in LAYOUTS:
         return asked or LAYOUTS[0], ""
-    return LAYOUTS[0], f"There is no layout called “{html.escape(asked)}”; showing “{LAYOUTS[0]}”. Available: {', '.join(LAYOUTS)}."
+    return LAYOUTS[0], (
+        f"There is no layout called “{html.escape(asked)}”; showing “{LAYOUTS[0]}”. "
+        f"Available: {', '.join(LAYOUTS)}."
+    )
 
 
 def scenario_from_query(query: str | None, names: list[str], default: str = DEFAULT) -> tuple[str, str]:
@@ -81,7 +84,7 @@ class Classroom(PanelBox):
     """The presenter's page: the Explorer with a scenario menu and the scenario's description.
 
     ``layout`` is "presenter" (the default: one screen, the menu in the Explorer's bar, the
-    description behind "About this scenario") or "laptop" (every panel, the page scrolls);
+    description behind "About") or "laptop" (every panel, the page scrolls);
     ``None`` takes it from the address (``?layout=laptop``).
     """
 

@@ -123,6 +123,8 @@ def test_the_wheel_carries_the_data_and_only_the_package(installed):
         "explorer/widgets/drawing/diagram.css",
         "explorer/widgets/drawing/plot.js",
         "explorer/widgets/drawing/equations.js",
+        "explorer/widgets/drawing/presenter.js",
+        "explorer/widgets/drawing/presenter.css",
         "explorer/widgets/drawing/katex/katex.min.js",
         "explorer/widgets/drawing/katex/katex.css",
         "explorer/widgets/drawing/katex/LICENSE",

@@ -6,8 +6,24 @@ from axe_check import report, violations
 from test_voila import open_classroom
 
 
+def test_presenter_layout_has_no_serious_accessibility_violations(page, voila_url):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_classroom(page, voila_url)  # the classroom app's own layout, the presenter's
+    found = violations(page)
+    assert not found, report(found)
+    names = page.eval_on_selector_all(".backprop-classroom .widget-slider .noUi-handle",
+                                      "(hs) => hs.map((h) => h.getAttribute('aria-label'))")
+    assert names and all(names) and "Δz" in names  # Δw too, hidden until a weight is selected
+    switches = page.eval_on_selector_all(".bpx-switch", "(bs) => bs.map((b) => b.getAttribute('aria-label'))")
+    assert switches == ["High contrast", "Full screen"]
+    page.click('.bpx-switch[data-switch="contrast"]')  # the high-contrast theme, checked too
+    page.wait_for_selector(".bpx-presenter.bpx-contrast", timeout=20_000)
+    found = violations(page)
+    assert not found, report(found)
+
+
 def test_classroom_app_has_no_serious_accessibility_violations(page, voila_url):
-    open_classroom(page, voila_url)
+    open_classroom(page, voila_url, layout="laptop")
     found = violations(page)
     assert not found, report(found)
     # every slider handle says which slider it is, in the book's names

@@ -15,8 +15,10 @@ def own_errors(page):
     return page.console_errors + [f"request outside: {u}" for u in outside]
 
 
-def open_classroom(page, voila_url, scenario="healthy"):
-    page.goto(f"{voila_url}/voila/render/classroom.ipynb?scenario={scenario}", timeout=120_000)
+def open_classroom(page, voila_url, scenario="healthy", layout=None):
+    """The classroom app on a scenario: its presenter layout, or ``layout="laptop"`` (every panel)."""
+    extra = f"&layout={layout}" if layout else ""
+    page.goto(f"{voila_url}/voila/render/classroom.ipynb?scenario={scenario}{extra}", timeout=120_000)
     page.wait_for_selector(".backprop-classroom .backprop-explorer svg", timeout=120_000)
     # typeset by the bundled KaTeX, numbers in place; the figures painted from their numbers
     page.wait_for_selector(".backprop-classroom .equations-panel .katex span.num[data-q]", timeout=60_000)
@@ -34,7 +36,7 @@ def selected_weight(scenario):
 
 
 def test_weight_drag_updates_diagram_and_equations(page, voila_url):
-    open_classroom(page, voila_url)
+    open_classroom(page, voila_url, layout="laptop")  # the weight sliders and all four equations
     scenario = read_scenario(ROOT / "scenarios" / "healthy.json")
     l, j, k = selected_weight(scenario)
     diagram = page.locator(".backprop-explorer svg").first
@@ -106,7 +108,8 @@ def test_demon_dz_by_keyboard(page, voila_url):
 def test_scenario_chosen_by_address(page, voila_url, name):
     open_classroom(page, voila_url, name)
     scenario = read_scenario(ROOT / "scenarios" / f"{name}.json")
-    text = page.locator(".backprop-classroom .scenario-description").inner_text()
+    # the presenter layout keeps the description behind "About" (closed): its text is there
+    text = page.locator(".backprop-classroom .scenario-description").text_content()
     assert text.strip() == scenario.description.strip()
     menu = page.locator(".backprop-classroom select").first.input_value()
     assert menu == scenario.title
@@ -116,9 +119,10 @@ def test_scenario_chosen_by_address(page, voila_url, name):
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
 def test_projector_sizes(page, voila_url, size):
-    """The app at a projector's sizes: every figure drawn as SVG, crisp at any zoom."""
+    """The app's laptop layout at a projector's sizes: every figure drawn as SVG, crisp at any zoom
+    (the presenter layout at these sizes: test_presenter.py)."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    open_classroom(page, voila_url, "healthy")
+    open_classroom(page, voila_url, "healthy", layout="laptop")
     for name in ("demon", "saturation"):
         assert page.locator(f'.bpx-plot[data-name="{name}"] svg').count() == 1
     assert page.locator("canvas").count() == 0  # nothing raster: no ipympl frames
@@ -133,7 +137,7 @@ def test_projector_sizes(page, voila_url, size):
 def test_readme_screenshot(page, voila_url):
     """README's picture of the dashboard, regenerated from the browser run."""
     page.set_viewport_size({"width": 1400, "height": 2600})  # Voila scrolls inside the page
-    open_classroom(page, voila_url, "healthy")
+    open_classroom(page, voila_url, "healthy", layout="laptop")
     path = ARTIFACTS / "dashboard.png"
     page.locator(".backprop-classroom .backprop-explorer").first.screenshot(path=str(path))
     assert path.stat().st_size > 20_000

@@ -10,6 +10,10 @@ After every change the whole state goes into the address as a link (``?s=1.…``
 ``explorer.links``; written by the ``AddressBar``, which also copies the link and downloads the
 scenario), and such an address opens on that state. A link that cannot be opened shows the
 default scenario with a sentence saying why.
+
+The page is the Explorer's presenter layout (``Explorer(layout="presenter")``): one screen of a
+projector, 1280×720 or larger, with no scrolling, the scenario menu in its bar. ``layout="laptop"``
+(or ``…/?layout=laptop``) shows every panel instead, one under another, for a page that scrolls.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ from ...scenarios import scenario_to_json
 
 DEFAULT = "healthy"
 
-# Readable from the back of a room: larger type everywhere, thicker slider handles.
-PROJECTOR_CSS = """
+#: The layouts of the page: the first is the default.
+LAYOUTS = ("presenter", "laptop")
+
+# The laptop layout in larger type (the presenter layout has its own stylesheet, presenter.css).
+LAPTOP_CSS = """
 <style>
 .backprop-classroom { font-size: 19px; }
 .backprop-classroom .widget-label, .backprop-classroom .widget-readout,
@@ -56,6 +63,17 @@ def scenario_names(directory: Path | str | None = None) -> list[str]:
     return [n for n in PREPARED_ORDER if n in found] + sorted(found - set(PREPARED_ORDER))
 
 
+def layout_from_query(query: str | None) -> tuple[str, str]:
+    """(layout, message): the layout a page address asks for (``?layout=laptop``), or the default."""
+    asked = parse_qs(query or "").get("layout", [None])[0]
+    if asked is None or asked in LAYOUTS:
+        return asked or LAYOUTS[0], ""
+    return LAYOUTS[0], (
+        f"There is no layout called “{html.escape(asked)}”; showing “{LAYOUTS[0]}”. "
+        f"Available: {', '.join(LAYOUTS)}."
+    )
+
+
 def scenario_from_query(query: str | None, names: list[str], default: str = DEFAULT) -> tuple[str, str]:
     """(name, message): the scenario a page address asks for, or the default with a reason."""
     asked = parse_qs(query or "").get("scenario", [None])[0]
@@ -71,10 +89,17 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
 
 
 class Classroom(PanelBox):
-    """The presenter's page: scenario menu, its description, and the Explorer under it."""
+    """The presenter's page: the Explorer with a scenario menu and the scenario's description.
 
-    def __init__(self, query: str | None = None, directory: Path | str | None = None):
+    ``layout`` is "presenter" (the default: one screen, the menu in the Explorer's bar, the
+    description behind "About") or "laptop" (every panel, the page scrolls);
+    ``None`` takes it from the address (``?layout=laptop``).
+    """
+
+    def __init__(self, query: str | None = None, directory: Path | str | None = None, layout: str | None = None):
         super().__init__()
+        if layout is not None and layout not in LAYOUTS:
+            raise ValueError(f"Classroom: layout must be one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
         self.directory = Path(directory) if directory is not None else None
         names = scenario_names(self.directory)
         if not names:
@@ -85,6 +110,10 @@ class Classroom(PanelBox):
         link, message = self._link_from_query(query)
         name, asked_message = scenario_from_query(query if message == "" else "", names)
         message = message or asked_message
+        if layout is None:
+            layout, layout_message = layout_from_query(query)
+            message = " ".join(m for m in (message, layout_message) if m)
+        self.layout_name = layout
         if self.directory is None:
             self.scenarios = {n: read_scenario(n) for n in names}
         else:
@@ -100,7 +129,11 @@ class Classroom(PanelBox):
                 name = self.FROM_LINK
                 self.scenarios[name] = first
                 options.insert(0, (f"From the link: {first.title or 'untitled'}", name))
-        self.explorer = Explorer(first.network(), first.x, first.y, title="")
+        presenter = layout == "presenter"
+        self.explorer = Explorer(
+            first.network(), first.x, first.y, layout=layout,
+            title="Backprop Explorer" if presenter else "",
+        )
         self.state = self.explorer.state
         load_scenario(self.state, first)
         self.shown = first  # its title and description go into the links made of the state
@@ -115,15 +148,26 @@ class Classroom(PanelBox):
         )
         self.menu.observe(self._on_menu, names="value")
         self.message = widgets.HTML(self._message_html(message))
+        self.message.add_class("classroom-message")
         self.description = widgets.HTML(self._description_html(first))
         self.address = AddressBar(make_query=self.link, scenario_text=self.scenario_text, write=True)
         self.address.observe(self._on_address_problem, names="problem")
         self.address.update()
         self.state.observe(self._on_change, names="revision")
-        self.explorer.scenario_section.observe(self._on_change, names="selected_index")
+        if self.explorer.scenario_section is not None:
+            self.explorer.scenario_section.observe(self._on_change, names="selected_index")
+        if presenter:
+            self.menu.style.description_width = "5em"
+            bar = self.explorer.bar
+            bar.children = (bar.children[0], self.menu, self.description, self.message, self.address,
+                            *bar.children[1:])
+            self.explorer.add_class("bpx-fill-page")  # the page is the layout alone
+            self.widget = widgets.VBox([self.explorer])
+            self.widget.add_class("backprop-classroom")
+            return
         self.widget = widgets.VBox(
             [
-                widgets.HTML(PROJECTOR_CSS),
+                widgets.HTML(LAPTOP_CSS),
                 widgets.HTML("<h2 style='margin:0.2em 0'>Backprop Explorer — in class</h2>"),
                 widgets.HBox([self.menu, self.address], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
                 self.message,
@@ -173,7 +217,10 @@ class Classroom(PanelBox):
             self.message.value = ""
 
     def _description_html(self, scenario) -> str:
-        return f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"
+        text = f"<div class='scenario-description'>{html.escape(scenario.description, quote=False)}</div>"
+        if self.layout_name == "presenter":  # opened over the page from the bar, taking no room
+            return f"<details class='scenario-about'><summary>About</summary>{text}</details>"
+        return text
 
     @staticmethod
     def _message_html(message: str) -> str:

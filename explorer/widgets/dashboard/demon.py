@@ -60,9 +60,13 @@ class DemonPanel(Panel):
     ΔC over Δz), ``tangent`` (δ·Δz), ``point`` (this Δz), ``gap`` (actual − predicted) and
     ``labels`` (the title with the neuron's name), axes ``demon``); ``curve``, ``slope`` and
     ``ylim`` hold what was sent. A Δz moves only the point and the gap: one small message.
+
+    ``presenter=True`` (the presenter layout) leaves room in the figure for text large enough
+    for a projector (the layout's stylesheet sets its size) and fills the width it is given.
     """
 
-    def __init__(self, state: ExplorerState):
+    def __init__(self, state: ExplorerState, presenter: bool = False):
+        self.presenter = presenter
         self._sizes = None
         self._neuron_layer = None
         self.slope = math.nan
@@ -87,6 +91,7 @@ class DemonPanel(Panel):
         self.readout = Formula()
         self.weight_readout = Formula()
         self.weight_box = widgets.VBox([self.dw_slider, self.weight_readout])
+        self.weight_box.add_class("weight-box")
 
         self._build_figure()
         self.widget = widgets.VBox(
@@ -113,15 +118,20 @@ class DemonPanel(Panel):
     # ------------------------------------------------------------ figure
     def _build_figure(self) -> None:
         self.plot = Plot()
+        # presenter: the same 600-wide figure with wider margins for text about 1.7 × as large
+        axes = (
+            {"left": 96, "top": 76, "width": 484, "height": 134, "ylabelOffset": 78, "xtickOffset": 22, "xlabelOffset": 52}
+            if self.presenter else {"left": 78, "top": 64, "width": 500, "height": 200, "ylabelOffset": 62}
+        )
         self.plot.spec = {
             "name": "demon",
             "description": "The cost change ΔC against the demon's Δz, and the tangent δ·Δz",
             "width": 600,
-            "height": 330,
+            "height": 330 if not self.presenter else 270,
             "axes": [{
-                "id": "demon", "left": 78, "top": 64, "width": 500, "height": 200,
+                "id": "demon", **axes,
                 "xlim": [-DZ_RANGE * 1.04, DZ_RANGE * 1.04], "ylim": list(self.ylim), "grid": True,
-                "xlabel": "Δz added to the selected neuron's z", "ylabel": "ΔC", "ylabelOffset": 62,
+                "xlabel": "Δz added to the selected neuron's z", "ylabel": "ΔC",
                 "marks": [
                     {"id": "axes0", "type": "rule", "color": "#bfbfbf", "width": 1},
                     {"id": "curve", "type": "line", "color": "#1f4e9c", "width": 2.6},
@@ -134,12 +144,18 @@ class DemonPanel(Panel):
         }
         self.plot.show(axes0={"x": [0.0], "y": [0.0]})
 
-    @staticmethod
-    def _labels(title: str) -> dict:
+    def _labels(self, title: str) -> dict:
         """The title and the legend (coloured words, as the marks are), above the axes."""
-        legend = [("actual ΔC", "#1f4e9c", 40), ("δ·Δz", "#d62728", 170), ("gap", "#ff7f0e", 260), ("● this Δz", "#1f4e9c", 330)]
-        items = [{"px": -70, "py": -44, "text": title, "color": "#222"}]
-        items += [{"px": x, "py": -14, "text": ("— " if not text.startswith("●") else "") + text, "color": c} for text, c, x in legend]
+        if self.presenter:
+            xs, title_y, legend_y = (-80, -80, 70, 170, 270), -52, -16
+        else:
+            xs, title_y, legend_y = (-70, 40, 170, 260, 330), -44, -14
+        legend = [("actual ΔC", "#1f4e9c"), ("δ·Δz", "#d62728"), ("gap", "#ff7f0e"), ("● this Δz", "#1f4e9c")]
+        items = [{"px": xs[0], "py": title_y, "text": title, "color": "#222"}]
+        items += [
+            {"px": x, "py": legend_y, "text": ("— " if not text.startswith("●") else "") + text, "color": c}
+            for (text, c), x in zip(legend, xs[1:])
+        ]
         return {"items": items}
 
     # ------------------------------------------------------------ controls → state
@@ -281,7 +297,7 @@ class DemonPanel(Panel):
             '<div class="demon-readout" style="font-size:15px;line-height:1.45">'
             f"<div>The demon adds Δz = {html_slot('dz')} to {z}, where {delta} = {html_slot('delta')}</div>"
             f"<table>{_comparison_rows(f'predicted ΔC = {delta} · Δz', '')}</table>"
-            f'<div style="margin-top:4px"><b>How the change travels</b> (a after minus before):</div>'
+            f'<div class="travel-head" style="margin-top:4px"><b>How the change travels</b> (a after minus before):</div>'
             f'<div class="travel" style="font-family:monospace;font-size:14px">{travel}</div>'
             "</div>"
         )

@@ -56,6 +56,10 @@ NO_VALUE = "#ececec"
 #: What a mark can point at: a neuron's value (δ^l_j, say), its bias's gradient, or a weight's.
 MARK_KINDS = ("neuron", "weight", "bias")
 
+#: The presenter layout's drawing: 960 × 880 viewBox units, text 1.8 × the laptop's.
+PRESENTER_VIEW_HEIGHT = 880
+PRESENTER_TEXT_SCALE = 1.8
+
 MIN_EDGE_WIDTH = 1.0
 MAX_EDGE_WIDTH = 7.0
 
@@ -170,6 +174,10 @@ class DiagramView(anywidget.AnyWidget):
     marks = traitlets.List().tag(sync=True)
     #: The line shown above the marks ("" says how many values differ, for the exercises).
     marks_caption = traitlets.Unicode("").tag(sync=True)
+    #: The drawing's height in the units of its 960-wide viewBox, and a factor for its text (and
+    #: the largest neurons): the presenter layout draws taller, with text large enough for a room.
+    view_height = traitlets.Int(580).tag(sync=True)
+    text_scale = traitlets.Float(1.0).tag(sync=True)
 
 
 def _notes(lines, where: str) -> list[list[str]]:
@@ -208,13 +216,18 @@ class NetworkDiagram(Panel):
     choices and "Save SVG"). ``refresh`` sends a new frame only when something it shows
     changed; ``scene()`` reads back what is shown. Clicking a neuron or weight selects it in the state.
     ``set_marks`` marks neurons, biases and weights in red (``view.marks``, its own trait, so
-    marking never rebuilds the picture).
+    marking never rebuilds the picture). ``presenter=True`` (the presenter layout) draws a
+    taller picture (``view.view_height``) with its text and neurons ``view.text_scale`` times as
+    large, the legends on a row of their own; the layout's stylesheet makes it fill its box.
     """
 
-    def __init__(self, state: ExplorerState, color_by: str = "a", edge_by: str = "w", *,
+    def __init__(self, state: ExplorerState, color_by: str = "a", edge_by: str = "w", presenter: bool = False, *,
                  note_lines: int = 0, gap_lines: int = 0, follow: bool = True):
         super().__init__(state, follow=follow)
         self.view = DiagramView(color_by=color_by, edge_by=edge_by, selection=dict(state.selection))
+        if presenter:
+            # about the box the presenter layout gives it; labels 1.8 × as large
+            self.view.view_height, self.view.text_scale = PRESENTER_VIEW_HEIGHT, PRESENTER_TEXT_SCALE
         self.widget = self.view
         # room for notes under each neuron and under each layer of weights (``reveal``)
         self._room = {"notes": int(note_lines), "gaps": int(gap_lines)}

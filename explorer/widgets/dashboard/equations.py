@@ -101,14 +101,21 @@ class Page:
         return r"\begin{pmatrix}" + r"\\".join(rows) + r"\end{pmatrix}"
 
 
-def _section(eq: str, title: str, body: str) -> str:
-    return (
-        f'<div class="eq" data-eq="{eq}" style="margin:6px 0 10px 0">'
-        f'<div><b>{eq}</b> <span style="color:#555">{title}</span></div>{body}</div>'
-    )
+def _section(eq: str, title: str, body: str, heading: bool = True) -> str:
+    head = f'<div><b>{eq}</b> <span style="color:#555">{title}</span></div>' if heading else ""
+    return f'<div class="eq" data-eq="{eq}" style="margin:6px 0 10px 0">{head}{body}</div>'
 
 
-def _check(page: Page, eq: str, what: str, on: str, value: float, fd: float, ok: bool) -> str:
+#: The live equation's heading (presenter): what each equation gives, in a few words.
+_LIVE_TITLES = {"BP1": "the output error", "BP2": "the error moves back", "BP4": "a weight's gradient"}
+
+
+def _check(page: Page, eq: str, what: str, on: str, value: float, fd: float, ok: bool, short: bool = False) -> str:
+    if short:  # the value is the equation's last number already
+        return (
+            f'<div class="check" data-eq="{eq}">Finite differences on {on}: '
+            f"{page.html(eq + '_fd', fd)} {page.mark(eq + '_mark', ok, np.isfinite(fd))}</div>"
+        )
     return (
         f'<div class="check" data-eq="{eq}">{what} = {page.html(eq, value)}; '
         f"finite differences on {on}: {page.html(eq + '_fd', fd)} {page.mark(eq + '_mark', ok, np.isfinite(fd))}</div>"
@@ -125,9 +132,14 @@ class EquationsPanel(Panel):
     last; ``builds`` counts how often the numbers were computed (only when the trace or the
     selection changes, not when the demon's Δz moves) and ``typesets`` how often the template
     itself changed (a new selection or a new kind of equation: the browser typesets again).
+
+    ``live_only=True`` (the presenter layout) shows just the selected neuron's own equation with
+    its numbers and its check: BP1 for an output neuron, BP2 for a hidden one, and BP4 when a
+    weight is selected.
     """
 
-    def __init__(self, state: ExplorerState):
+    def __init__(self, state: ExplorerState, live_only: bool = False):
+        self.live_only = live_only
         self.formula = Formula(layout=widgets.Layout(width="100%"))
         self.widget = widgets.VBox(
             [self.formula], layout=widgets.Layout(min_width="460px", max_width="720px", flex="1 1 auto")
@@ -183,6 +195,19 @@ class EquationsPanel(Panel):
         l, j = sel["layer"], sel["j"]
         k = sel.get("k", 0)
         self.checks = {}
+        if self.live_only:
+            if sel["kind"] == "weight":
+                eq, live = "BP4", self._bp4(page, l, j, k, True)
+                what = html_name(weight_name(l, j, k))
+            else:
+                eq = "BP1" if l == self.state.trace.L else "BP2"
+                live = self._bp1(page, l, j, vector=False) if eq == "BP1" else self._bp2(page, l, j, 0)
+                what = f"neuron {j + 1} of layer {l}"
+            heading = (
+                f'<div class="selected"><b>{eq}</b> for {what} '
+                f'<span style="color:#555">· {_LIVE_TITLES[eq]}</span></div>'
+            )
+            return f'<div class="equations live">{heading}{live}</div>'
         parts = [
             '<div class="equations" style="padding-right:12px">',
             self._header(sel),
@@ -231,9 +256,9 @@ class EquationsPanel(Panel):
         ok = agrees(value, fd, *self._cost_tol())
         self.checks[eq] = (value, fd, ok)
         what = html_name(neuron_name("δ", layer, j))
-        return _check(page, eq, what, html_name(neuron_name("z", layer, j)), value, fd, ok)
+        return _check(page, eq, what, html_name(neuron_name("z", layer, j)), value, fd, ok, short=self.live_only)
 
-    def _bp1(self, page: Page, l: int, j: int) -> str:
+    def _bp1(self, page: Page, l: int, j: int, vector: bool = True) -> str:
         t = self.state.trace
         L = t.L
         a, y = t.a[L][:, 0], t.y[:, 0]
@@ -262,10 +287,12 @@ class EquationsPanel(Panel):
                 ]
             elif cost_name == "quadratic":
                 a_num = page.tex(a[j], "a", False)
+                # the live equation alone (presenter) is narrower: one product a line
+                joint = r"\\&" if not vector else " "
                 lines = [
                     rf"{dj} &= {dCda}\,{spj} = ({aj} - {yj})\,{spj}",
                     rf"&= ({a_num} - {page.tex(y[j])})\cdot {page.tex(sp[j], 'sp')}"
-                    rf" = {page.tex(grad[j], 'grad')}\cdot {page.tex(sp[j], 'sp')} = {page.tex(delta[j], 'delta', False)}",
+                    rf"{joint}= {page.tex(grad[j], 'grad')}\cdot {page.tex(sp[j], 'sp')} = {page.tex(delta[j], 'delta', False)}",
                 ]
             else:
                 lines = [
@@ -273,6 +300,9 @@ class EquationsPanel(Panel):
                     rf"&= {page.tex(grad[j], 'grad')}\cdot {page.tex(sp[j], 'sp')} = {page.tex(delta[j], 'delta', False)}",
                 ]
             body.append(display(r"\begin{aligned}" + r"\\".join(lines) + r"\end{aligned}"))
+        if not vector:  # the selected output neuron's line alone, and its check
+            body.append(self._delta_check(page, "BP1", L, j))
+            return _section("BP1", "the error of the output layer", "".join(body), heading=False)
         if cancels:
             body.append(
                 '<div class="cancel-note">With the cross-entropy cost and a sigmoid output layer, '
@@ -328,26 +358,30 @@ class EquationsPanel(Panel):
         sub = _one_based(j)
         w_q = name("w", "w^{%d}_{q%s}" % (l + 1, sub if len(sub) == 1 else "," + sub))
         d_q = name("delta", r"\delta^{%d}_{q}" % (l + 1))
-        general = rf"{dj} &= \Big(\sum_{{q}} {w_q}\,{d_q}\Big)\,{spj}"
+        # the live equation alone (presenter) keeps the sum on one line of text height
+        opening, closing = (r"\big(", r"\big)") if self.live_only else (r"\Big(", r"\Big)")
+        sum_q = r"\textstyle\sum_{q}" if self.live_only else r"\sum_{q}"
+        general = rf"{dj} &= {opening}{sum_q} {w_q}\,{d_q}{closing}\,{spj}"
         shown = n if n <= MAX_TERMS else MAX_TERMS - 1
         terms = [rf"{page.tex(w[q], 'w')}\cdot {page.tex(d_next[q], 'delta')}" for q in range(shown)]
         if n > shown:
             terms.append(r"\cdots\ (\text{%d terms})" % n)
-        rows = [" + ".join(terms[i : i + 3]) for i in range(0, len(terms), 3)]
+        per_row = 2 if self.live_only else 3  # the live equation's column is narrower
+        rows = [" + ".join(terms[i : i + per_row]) for i in range(0, len(terms), per_row)]
         expanded = []
         for i, row in enumerate(rows):
-            start = r"&= \Big(" if i == 0 else r"&\qquad + "
-            end = rf"\Big)\cdot {page.tex(sp, 'sp')}" if i == len(rows) - 1 else ""
+            start = rf"&= {opening}" if i == 0 else r"&\qquad + "
+            end = rf"{closing}\cdot {page.tex(sp, 'sp')}" if i == len(rows) - 1 else ""
             expanded.append(start + row + end)
         final = rf"&= {page.tex(total)}\cdot {page.tex(sp, 'sp')} = {page.tex(delta, 'delta', False)}"
         vector = inline(r"\delta^{%d} = \big((w^{%d})^T \delta^{%d}\big) \odot \sigma'(z^{%d})" % (l, l + 1, l + 1, l))
         body = (
             note
             + display(r"\begin{aligned}" + r"\\".join([general, *expanded, final]) + r"\end{aligned}")
-            + f'<div class="vector-form">In vector form: {vector}</div>'
+            + ("" if self.live_only else f'<div class="vector-form">In vector form: {vector}</div>')
             + self._delta_check(page, "BP2", l, j)
         )
-        return _section("BP2", title, body)
+        return _section("BP2", title, body, heading=not self.live_only)
 
     def _bp3(self, page: Page, l: int, j: int) -> str:
         t = self.state.trace
@@ -381,8 +415,8 @@ class EquationsPanel(Panel):
             w, a_k, dj, page.tex(a_in, "a"), page.tex(d, "delta"), page.tex(value, paren=False),
         ))
         w_html = html_name(weight_name(l, j, k))
-        check = _check(page, "BP4", f"∂C/∂{w_html}", w_html, value, fd, ok)
-        return _section("BP4", "the gradient for a weight", note + eq + check)
+        check = _check(page, "BP4", f"∂C/∂{w_html}", w_html, value, fd, ok, short=self.live_only)
+        return _section("BP4", "the gradient for a weight", note + eq + check, heading=not self.live_only)
 
 
 def layer_activation_name(activations) -> str:

@@ -7,6 +7,8 @@
 - ``address.js`` (+ ``address.css``): the state in the page's address, "copy link" and
   "download scenario" (``AddressBar`` in ``address.py``).
 - ``names.js``: accessible names for ipywidgets' slider handles (``ControlNames``).
+- ``presenter.js`` (+ ``presenter.css``, the presenter layout's stylesheet): its high-contrast and
+  full-screen buttons (``PresenterSwitches`` in ``presenter.py``).
 - ``katex/``: KaTeX's npm release (script, CSS with the fonts inlined, licence), written by
   ``scripts/bundle_katex.py``; sent to the page once by ``KatexAssets``.
 

@@ -6,9 +6,20 @@
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 960; // viewBox size; the SVG scales to the width of the cell
-const H = 580; // its height, taller when notes need room (layout)
-const TOP = 104; // room for the cost and the legends
-const BOTTOM = 70; // room for the layer labels
+// The height of the drawing and the size of its text can change (the presenter layout asks for a
+// taller drawing that fills its box, with text scaled by `text_scale`): they are set by size().
+let H = 580;
+let S = 1; // text scale
+let TOP = 104; // room for the cost and the legends
+let BOTTOM = 70; // room for the layer labels
+
+function size(viewHeight, textScale) {
+  S = textScale > 0 ? textScale : 1;
+  H = viewHeight > 0 ? viewHeight : 580;
+  // scaled text: the legends go on a second row under the cost
+  TOP = S === 1 ? 104 : Math.round(100 * S + 72 * S + 24);
+  BOTTOM = Math.round(70 * S);
+}
 const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 const HALO = "#ffc400"; // the selection's highlight
 const MARK = "#d00000"; // a value that differs from the core's (the exercises' marks)
@@ -157,14 +168,15 @@ function layout(data) {
   const height = plotBottom + BOTTOM + gapH;
   const first = layers[0].kind;
   const imageSize = first === "image" ? Math.min(plotH, 224) : 0;
-  const left = first === "image" ? 36 + imageSize / 2 : first === "bar" ? 90 : 90;
-  const right = W - 90;
+  const margin = Math.max(90, 76 * S); // half the width of a layer's caption
+  const left = first === "image" ? 36 + imageSize / 2 : margin;
+  const right = W - margin;
   const xs = layers.map((_, i) => (L === 1 ? W / 2 : left + (i * (right - left)) / (L - 1)));
-  const spacing = Math.min(plotH / maxn, 96 + noteH);
+  const spacing = Math.min(plotH / maxn, 96 * S + noteH);
   const gap = L > 1 ? (right - left) / (L - 1) : W;
   const r = noteH
     ? Math.max(6, Math.min(26, (spacing - noteH - 20) / 2, gap * 0.16))
-    : Math.max(6, Math.min(30, spacing * 0.42, gap * 0.16));
+    : Math.max(6, Math.min(30 * S, spacing * 0.42, gap * 0.16));
   const cy = (plotTop + plotBottom) / 2;
   const pos = (l, j) => {
     const n = layers[l - 1].n;
@@ -282,11 +294,11 @@ function render({ model, el: root }) {
     // layer labels under the columns, in the book's numbering
     data.layers.forEach((ly, i) => {
       // "l = 3" with the l in math italic, as the book writes it (a bold sans l looks like I)
-      const t = text(main, geo.xs[i], geo.plotBottom + 30, "", { "text-anchor": "middle", "font-size": 26, fill: "#222" });
+      const t = text(main, geo.xs[i], geo.plotBottom + BOTTOM - 40 * S, "", { "text-anchor": "middle", "font-size": 26 * S, fill: "#222", "data-role": "layer" });
       const ell = el("tspan", { "font-style": "italic", "font-family": "DejaVu Serif, Georgia, serif" }, t);
       ell.textContent = "l";
       el("tspan", {}, t).textContent = ` = ${ly.l}`;
-      parts.labels.push(text(main, geo.xs[i], geo.plotBottom + 56, "", { "text-anchor": "middle", "font-size": 15, fill: "#555" }));
+      parts.labels.push(text(main, geo.xs[i], geo.plotBottom + BOTTOM - 14 * S, "", { "text-anchor": "middle", "font-size": 15 * S, fill: "#555", "data-role": "caption" }));
     });
 
     // the input layer, when it is an image or a bar instead of circles
@@ -345,10 +357,12 @@ function render({ model, el: root }) {
     });
 
     // header: cost on the left, the two legends on the right
-    parts.cost = text(gHeader, 24, 44, "", { "font-size": 30, "font-weight": "bold", fill: "#111" });
-    parts.costCaption = text(gHeader, 24, 70, "", { "font-size": 15, fill: "#555" });
-    parts.marksNote = text(gHeader, 24, 92, "", { "font-size": 15, fill: MARK, "font-weight": "bold" });
-    parts.legends = [legend(gHeader, defs, W - 510, `${id}-n`), legend(gHeader, defs, W - 250, `${id}-e`)];
+    parts.cost = text(gHeader, 24, 44 * S, "", { "font-size": 30 * S, "font-weight": "bold", fill: "#111" });
+    parts.costCaption = text(gHeader, 24, 70 * S, "", { "font-size": 15 * S, fill: "#555" });
+    parts.marksNote = text(gHeader, 24, 92 * S, "", { "font-size": 15 * S, fill: MARK, "font-weight": "bold" });
+    parts.legends = S === 1
+      ? [legend(gHeader, defs, W - 510, 0, 210, `${id}-n`), legend(gHeader, defs, W - 250, 0, 210, `${id}-e`)]
+      : [legend(gHeader, defs, 24, 100 * S, W / 2 - 60, `${id}-n`), legend(gHeader, defs, W / 2 + 24, 100 * S, W / 2 - 60, `${id}-e`)];
   }
 
   // a faint fan from the image (or bar) to the first hidden layer: too many weights to draw one by one
@@ -363,14 +377,14 @@ function render({ model, el: root }) {
     }, g);
   }
 
-  function legend(g, defs, x, gid) {
-    const w = 210;
+  function legend(g, defs, x, y, w, gid) {
     const grad = el("linearGradient", { id: gid, x1: 0, x2: 1, y1: 0, y2: 0 }, defs);
-    const title = text(g, x, 24, "", { "font-size": 15, fill: "#222" });
-    el("rect", { x, y: 34, width: w, height: 18, fill: `url(#${gid})`, stroke: "#555", "stroke-width": 1 }, g);
-    const lo = text(g, x, 72, "", { "font-size": 15, fill: "#222" });
-    const mid = text(g, x + w / 2, 72, "", { "font-size": 15, fill: "#222", "text-anchor": "middle" });
-    const hi = text(g, x + w, 72, "", { "font-size": 15, fill: "#222", "text-anchor": "end" });
+    const fs = 15 * S;
+    const title = text(g, x, y + 24 * S, "", { "font-size": fs, fill: "#222" });
+    el("rect", { x, y: y + 34 * S, width: w, height: 18 * S, fill: `url(#${gid})`, stroke: "#555", "stroke-width": 1 }, g);
+    const lo = text(g, x, y + 72 * S, "", { "font-size": fs, fill: "#222" });
+    const mid = text(g, x + w / 2, y + 72 * S, "", { "font-size": fs, fill: "#222", "text-anchor": "middle" });
+    const hi = text(g, x + w, y + 72 * S, "", { "font-size": fs, fill: "#222", "text-anchor": "end" });
     return { grad, title, lo, mid, hi };
   }
 
@@ -396,7 +410,9 @@ function render({ model, el: root }) {
     if (frame.node_ink.byteLength !== structure.nodes.length) return;
     data = structure;
     f = unpack(frame);
-    const k = structureKey(structure);
+    // the sizes are module-wide (several diagrams may share a page): set them from this model
+    size(model.get("view_height"), model.get("text_scale"));
+    const k = `${structureKey(structure)} ${H} ${S}`;
     if (k !== key) {
       build();
       key = k;
@@ -726,7 +742,7 @@ function render({ model, el: root }) {
   save.addEventListener("click", () => {
     const copy = svg.cloneNode(true);
     copy.setAttribute("width", W);
-    copy.setAttribute("height", geo ? geo.H : H);
+    copy.setAttribute("height", svg.viewBox.baseVal.height); // this diagram's, not the last one sized
     copy.querySelectorAll("[data-kind]").forEach((n) => {
       if (n.getAttribute("stroke") === "transparent") n.remove();
     });

@@ -99,7 +99,7 @@ class Axes {
       bookText(t, spec.title);
     }
     if (spec.xlabel) {
-      const t = el("text", { x: spec.width / 2, y: spec.height + 34, "text-anchor": "middle", class: "bpx-label" }, this.labels);
+      const t = el("text", { x: spec.width / 2, y: spec.height + (spec.xlabelOffset ?? 34), "text-anchor": "middle", class: "bpx-label" }, this.labels);
       bookText(t, spec.xlabel);
     }
     if (spec.ylabel) {
@@ -136,7 +136,7 @@ class Axes {
       const x = this.sx(value);
       if (s.grid) el("line", { x1: x, x2: x, y1: 0, y2: s.height, class: "bpx-grid" }, this.frame);
       el("line", { x1: x, x2: x, y1: s.height, y2: s.height + 4, class: "bpx-tick" }, this.frame);
-      const t = el("text", { x, y: s.height + 16, "text-anchor": "middle", class: "bpx-ticklabel" }, this.frame);
+      const t = el("text", { x, y: s.height + (s.xtickOffset ?? 16), "text-anchor": "middle", class: "bpx-ticklabel" }, this.frame);
       bookText(t, text);
     }
     for (const v of ticks("y")) {

@@ -48,12 +48,13 @@ def assert_same_screen(room: Classroom, set_values: dict) -> None:
 
 
 def test_every_change_a_teacher_makes_is_in_the_address_and_a_link_reopens_it():
-    room = Classroom(query="scenario=healthy")
+    # the laptop layout: it has the "Save or load a scenario" section whose being open travels too
+    room = Classroom(query="scenario=healthy&layout=laptop")
     before = room.address.query
     values = teachers_changes(room)
     query = room.address.query
     assert query != before and query.startswith("s=1.") and room.message.value == ""
-    again = Classroom(query=f"scenario=dead_input&{query}")  # the link wins over ?scenario=
+    again = Classroom(query=f"scenario=dead_input&layout=laptop&{query}")  # the link wins over ?scenario=
     assert_same_screen(again, values)
     assert again.current == "healthy"  # the menu names the scenario the teacher started from
     assert again.message.value == ""
@@ -114,7 +115,7 @@ def test_a_huge_query_is_not_parsed_nor_echoed():
 
 
 def test_from_scenario_opens_a_link_a_path_a_name_and_a_scenario(tmp_path):
-    room = Classroom(query="scenario=saturated_output")
+    room = Classroom(query="scenario=saturated_output", layout="laptop")
     values = teachers_changes(room)
     address = f"http://127.0.0.1:8866/voila/render/classroom.ipynb?{room.address.query}"
     for source in (address, "?" + room.address.query, room.address.query, room.address.query[2:]):
@@ -136,7 +137,7 @@ def test_from_scenario_opens_a_link_a_path_a_name_and_a_scenario(tmp_path):
 
 
 def test_download_gives_the_state_as_a_scenario_file(tmp_path):
-    room = Classroom(query="scenario=healthy")
+    room = Classroom(query="scenario=healthy", layout="laptop")
     values = teachers_changes(room)
     message = room.address.download_message()
     assert message["kind"] == "download" and message["filename"].endswith(".json")

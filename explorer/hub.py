@@ -8,8 +8,9 @@ JupyterHub values file). This command
    importlib.resources) into a folder of the student's, ``~/backprop-explorer`` unless
    ``--classroom-folder`` says otherwise, rewriting it at every start so that an upgraded package
    shows its own notebook;
-2. makes the classroom app's Voila template (no request leaves the server) findable, as
-   ``python -m explorer classroom`` does;
+2. makes the classroom app's Voila template findable, as ``python -m explorer classroom`` does,
+   and gives the page no MathJax address (Voila's extension would give the CDN's), so that no
+   request leaves the server;
 3. becomes ``jupyterhub-singleuser`` serving that folder, with Voila's server extension told to
    use that template, and kernels that no page is connected to stopped after ten idle minutes
    (each reload of the page starts a kernel). The hub's default URL, :data:`DEFAULT_URL`, is
@@ -21,8 +22,10 @@ Every other option is passed on to ``jupyterhub-singleuser`` (e.g. ``--allow-roo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -52,6 +55,15 @@ def singleuser_command(folder: Path | str, extra: list[str], environ=None) -> tu
     from .widgets.apps.classroom import VOILA_TEMPLATE, voila_options
 
     _, env = voila_options(environ)  # the template's data folder on JUPYTER_PATH
+    # Voila's server extension, unlike Voila alone, gives the page MathJax's CDN address and
+    # configuration, and the page then fetches it; the app typesets with its bundled KaTeX, so
+    # neither (as Voila alone has) keeps every request on the server. A config file: JSON carries None.
+    config = Path(tempfile.mkdtemp(prefix="backprop-hub-config-"))
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"tornado_settings": {"mathjax_url": None, "mathjax_config": None}}}),
+        encoding="utf-8",
+    )
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(config), env.get("JUPYTER_CONFIG_PATH", "")) if p)
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         # Tens of kernels on one machine: one BLAS thread each (the matrices are small).
         env.setdefault(variable, "1")

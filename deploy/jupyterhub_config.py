@@ -78,8 +78,8 @@ c.Spawner.environment = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "M
 # start of a lesson queues on the CPU: allow two minutes before calling a start failed.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
-# Memory and CPU per student, from what we measured: the kernel about 105 MiB resident, its
-# single-user server about 165 MiB; a limit with room for a reload's second kernel. This
+# Memory and CPU per student, from what we measured: the kernel about 100 MiB resident, its
+# single-user server about 160 MiB; a limit with room for a reload's second kernel. This
 # spawner does not enforce them (it passes them on as MEM_LIMIT and CPU_LIMIT); systemdspawner
 # and kubespawner (deploy/z2jh/) do.
 c.Spawner.mem_limit = "512M"
@@ -89,7 +89,7 @@ c.Spawner.cpu_limit = 1.0
 # At most this many servers starting together; the others are asked to retry in a moment rather
 # than all starting at once on the same cores.
 c.JupyterHub.concurrent_spawn_limit = 10
-# At most this many students' servers running: ~270 MiB each, so 40 need about 11 GiB. Past it,
+# At most this many students' servers running: ~260 MiB each, so 40 need about 10 GiB. Past it,
 # a student is told the hub is full instead of the machine starting to swap.
 c.JupyterHub.active_server_limit = int(_setting("BACKPROP_HUB_MAX_STUDENTS", "40"))
 

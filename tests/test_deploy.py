@@ -87,8 +87,8 @@ def test_values_sizes_and_the_app(values):
     assert user["defaultUrl"] == hub.DEFAULT_URL == "/voila/render/classroom.ipynb"
     assert user["storage"]["type"] == "none"
     guarantee, limit = (bytes_of(user["memory"][k]) for k in ("guarantee", "limit"))
-    # the guarantee covers the measured ~270 MiB (kernel ~105 MiB + server ~165 MiB) of a student
-    assert 270 * 2**20 <= guarantee <= limit
+    # the guarantee covers the measured ~260 MiB (kernel ~100 MiB + server ~160 MiB) of a student
+    assert 260 * 2**20 <= guarantee <= limit
     assert 0 < user["cpu"]["guarantee"] <= user["cpu"]["limit"]
     assert values["cull"]["enabled"] is True and values["cull"]["timeout"] == 1800
     assert values["prePuller"]["hook"]["enabled"] and values["prePuller"]["continuous"]["enabled"]

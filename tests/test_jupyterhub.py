@@ -56,10 +56,9 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 def test_three_students_each_get_their_own_server_kernel_and_app(hub):
-    sessions, pages = {}, {}
-    for name in STUDENTS:
-        sessions[name] = hub.login(name)
-        pages[name] = hub.open_app(sessions[name], name)
+    # Logging in starts the student's server, so the three start together, as in a class.
+    sessions = {name: hub.login(name) for name in STUDENTS}
+    pages = {name: hub.open_app(sessions[name], name) for name in STUDENTS}
 
     servers, kernels = {}, {}
     for name in STUDENTS:

@@ -29,7 +29,6 @@ $(STAMP): pyproject.toml
 # 5.2.0: 5.3.0 depends on a commander that asks for node >= 22.12. Without npm the hub test is
 # skipped with a message (under CI it fails instead).
 CHP_VERSION := 5.2.0
-PROXY := $(VENV)/node_modules/.bin/configurable-http-proxy
 $(VENV)/node_modules/.chp-$(CHP_VERSION): | $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm install --prefix $(VENV) --no-save --no-audit --no-fund --loglevel=error configurable-http-proxy@$(CHP_VERSION) \

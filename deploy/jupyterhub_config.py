@@ -30,9 +30,16 @@ def _setting(name, default):
     return value if value else default
 
 
+def _whole_number(name, default):
+    value = _setting(name, str(default))
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"{name} must be a whole number above 0, not {value!r}")
+    return int(value)
+
+
 # --- where the hub listens and keeps its state -------------------------------------------------
 ip = _setting("BACKPROP_HUB_IP", "0.0.0.0")
-port = int(_setting("BACKPROP_HUB_PORT", "8000"))
+port = _whole_number("BACKPROP_HUB_PORT", 8000)
 c.JupyterHub.bind_url = f"http://{ip}:{port}/"
 data = Path(_setting("BACKPROP_HUB_DATA", os.getcwd())).resolve()
 data.mkdir(parents=True, exist_ok=True)
@@ -61,7 +68,7 @@ c.JupyterHub.shutdown_on_logout = True
 
 # --- what each student gets: the classroom app -------------------------------------------------
 c.JupyterHub.spawner_class = "simple"  # jupyterhub.spawner.SimpleLocalProcessSpawner
-# Each student's home folder, under the hub's folder (the spawner's default is /tmp/<name>).
+# Each student's home folder, under the hub's folder (the spawner would use the system's temporary one).
 c.SimpleLocalProcessSpawner.home_dir_template = str(data / "students" / "{username}")
 # Our command (explorer/hub.py): copies the classroom notebook shipped in the package into
 # ~/backprop-explorer and starts jupyterhub-singleuser on that folder with the app's Voila template.
@@ -91,13 +98,13 @@ c.Spawner.cpu_limit = 1.0
 c.JupyterHub.concurrent_spawn_limit = 10
 # At most this many students' servers running: ~260 MiB each, so 40 need about 10 GiB. Past it,
 # a student is told the hub is full instead of the machine starting to swap.
-c.JupyterHub.active_server_limit = int(_setting("BACKPROP_HUB_MAX_STUDENTS", "40"))
+c.JupyterHub.active_server_limit = _whole_number("BACKPROP_HUB_MAX_STUDENTS", 40)
 
 # --- idle servers stopped ----------------------------------------------------------------------
 # jupyterhub-idle-culler (PyPI, in the [hub] extra) runs as a service of the hub and stops a
 # server nobody has used for BACKPROP_HUB_IDLE_MINUTES; a student who comes back is started again.
 # Moving a slider counts as use; a page left open and untouched that long does not.
-idle_seconds = 60 * int(_setting("BACKPROP_HUB_IDLE_MINUTES", "30"))
+idle_seconds = 60 * _whole_number("BACKPROP_HUB_IDLE_MINUTES", 30)
 if importlib.util.find_spec("jupyterhub_idle_culler") is not None:
     c.JupyterHub.load_roles = [
         {

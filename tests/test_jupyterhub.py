@@ -120,14 +120,22 @@ def test_the_culler_runs_as_a_service_of_the_hub(hub):
     assert b"--timeout=1800" in command
 
 
-def test_the_deploy_config_refuses_to_start_without_a_class_password(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "BACKPROP_CLASS_PASSWORD"}
-    env["BACKPROP_HUB_DATA"] = str(tmp_path)
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ({}, "BACKPROP_CLASS_PASSWORD"),  # no class password at all
+        ({"BACKPROP_CLASS_PASSWORD": "backprop-class-2026", "BACKPROP_HUB_PORT": "eighty"}, "BACKPROP_HUB_PORT"),
+    ],
+)
+def test_the_deploy_config_refuses_a_bad_setting_with_a_sentence(tmp_path, setting, expected):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKPROP_")}
+    env.update(setting, BACKPROP_HUB_DATA=str(tmp_path))
     done = subprocess.run(
         [sys.executable, "-m", "jupyterhub", "-f", str(ROOT / "deploy" / "jupyterhub_config.py")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
+    said = done.stderr + done.stdout
     assert done.returncode != 0
-    assert "BACKPROP_CLASS_PASSWORD" in done.stderr + done.stdout
-    assert "Traceback" not in done.stderr + done.stdout
+    assert expected in said
+    assert "Traceback" not in said
     assert not (tmp_path / "jupyterhub.sqlite").exists()

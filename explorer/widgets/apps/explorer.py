@@ -9,6 +9,7 @@ from ..dashboard.controls import ControlsPanel
 from ..dashboard.demon import DemonPanel
 from ..dashboard.diagram import NetworkDiagram
 from ..drawing.names import ControlNames
+from ..keys import Shortcuts
 from ..dashboard.equations import EquationsPanel
 from ..dashboard.saturation import SaturationPanel
 from ..dashboard.scenario import ScenarioPanel
@@ -21,7 +22,8 @@ class Explorer(widgets.VBox):
     ``Explorer(net, x, y)`` builds the state; ``Explorer(state=s)`` binds to an existing one.
     ``batch`` (X, Y) gives the examples of the saturation heatmaps (default: 99 random inputs
     with the current target). The panels are attributes (``diagram``, ``controls``,
-    ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone.
+    ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone;
+    ``shortcuts`` are its keys (``explorer.widgets.keys``; press ``?`` in the page for the list).
     The Explorer is itself a widget (a ``VBox``): ``HBox([Explorer(...), my_plot])`` works.
     """
 
@@ -38,6 +40,7 @@ class Explorer(widgets.VBox):
         self.demon = DemonPanel(state)
         self.saturation = SaturationPanel(state)
         self.scenario = ScenarioPanel(state)
+        self.shortcuts = Shortcuts(state)  # the keyboard: "?" lists the keys
         self.panels = [self.diagram, self.controls, self.equations, self.demon, self.saturation, self.scenario]
         # no empty heading when the page has its own title (the classroom app)
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{title}</h2>" if title else "")
@@ -53,10 +56,12 @@ class Explorer(widgets.VBox):
             section("Saturation: where learning slows down", self.saturation),
             widgets.Accordion(children=[self.scenario], titles=("Save or load a scenario",)),
             ControlNames(),
+            self.shortcuts,
         )
         self.add_class("backprop-explorer")
 
     def close(self) -> None:
         for panel in self.panels:
             panel.close()
+        self.shortcuts.close()
         super().close()

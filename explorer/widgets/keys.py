@@ -51,7 +51,7 @@ KEYS: tuple[Key, ...] = (
     Key("next_layer", ("ArrowRight",), "→", "next layer (same j, or that layer's last neuron)"),
     Key("previous_layer", ("ArrowLeft",), "←", "previous layer"),
     Key("dz_up", ("+", "="), "+", f"Δz up by {COARSE_DZ}"),
-    Key("dz_down", ("-", "_"), "−", f"Δz down by {COARSE_DZ}"),
+    Key("dz_down", ("-",), "−", f"Δz down by {COARSE_DZ}"),
     Key("dz_up_fine", (".", ">"), ". (>)", f"Δz up by {FINE_DZ}"),
     Key("dz_down_fine", (",", "<"), ", (<)", f"Δz down by {FINE_DZ}"),
     Key("dz_zero", ("0",), "0", "Δz back to 0"),

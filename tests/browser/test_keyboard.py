@@ -218,3 +218,42 @@ def test_the_focus_ring_is_wide_and_dark_on_every_kind_of_control(page, voila_ur
 
     contrast = 1.05 / (0.2126 * lum(r) + 0.7152 * lum(g) + 0.0722 * lum(b) + 0.05)
     assert contrast >= 3
+
+
+def test_the_diagrams_neurons_are_reached_with_tab_and_selected_with_enter(page, voila_url):
+    open_classroom(page, voila_url)
+    scenario = read_scenario(ROOT / "scenarios" / "healthy.json")
+    sizes = scenario.network().sizes
+    l, j = scenario.selection["layer"], scenario.selection["j"]
+    for _ in range(10):  # menu, the diagram's two menus and its button, then the neuron
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.getAttribute('data-kind') === 'node'"):
+            break
+    focused = lambda: page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert focused() == f"neuron {j + 1} of layer {l}"  # the diagram's one Tab stop: the selected neuron
+    # ← goes to layer l − 1 (same j or its last), ↓ to the next neuron of that layer
+    page.keyboard.press("ArrowLeft")
+    ml = l - 1
+    mj = min(j, sizes[ml - 1] - 1)
+    assert focused() == f"neuron {mj + 1} of layer {ml}"
+    page.keyboard.press("ArrowDown")
+    mj = min(mj + 1, sizes[ml - 1] - 1)
+    assert focused() == f"neuron {mj + 1} of layer {ml}"
+    # the arrows moved the focus only: the page's shortcuts did not also move the selection
+    assert demon_choice(page) == (f"l = {l}", f"j = {j + 1}")
+    # its numbers show as a hover would
+    assert f"{mj + 1}" in page.locator(".bpx-diagram .bpx-tip").inner_text()
+    shot(page, "keys-5-diagram-neuron-focus")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(want) => [...document.querySelectorAll('.demon-panel select')].map(s => s.selectedOptions[0].textContent.replace(/\u00a0/g, ' ')).join() === want",
+        arg=f"l = {ml},j = {mj + 1}", timeout=20_000,
+    )
+    trace = scenario.network().trace(scenario.x, scenario.y)
+    page.wait_for_timeout(500)
+    assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(trace.delta[ml][mj, 0], rel=1e-9)
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-pressed')") == "true"
+    # Tab leaves the diagram for the next control
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('.bpx-diagram svg') === null")
+    assert own_errors(page) == []

@@ -324,7 +324,8 @@ function render({ model, el: root }) {
         // one Tab stop for the whole diagram (the selected neuron); arrows move between neurons
         g.setAttribute("tabindex", "-1");
         g.setAttribute("role", "button");
-        g.setAttribute("aria-label", `neuron ${j + 1} of layer ${l}`);
+        g.dataset.name = `neuron ${j + 1} of layer ${l}`;
+        g.setAttribute("aria-label", g.dataset.name);
       }
       const circle = el("circle", { cx: x, cy: y, r: geo.r, stroke: "#333", "stroke-width": 1.5 }, g);
       const label = geo.r >= 17
@@ -402,6 +403,9 @@ function render({ model, el: root }) {
       circle.setAttribute("fill", rgb(f.nodeRgb, i));
       if (label) {
         label.textContent = f.node_text[i];
+        // a button's name holds its visible text: "neuron 2 of layer 3, 0.61"
+        const g = circle.parentNode;
+        if (g.dataset.name) g.setAttribute("aria-label", `${g.dataset.name}, ${f.node_text[i]}`);
         label.setAttribute("fill", f.nodeInk[i] ? "#ffffff" : "#111111");
       }
     });

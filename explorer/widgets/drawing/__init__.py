@@ -5,6 +5,8 @@
   drawing layer of every live panel but the diagram (``Plot`` in ``plot.py``).
 - ``equations.js``: formulas typeset once with KaTeX, numbers updated in place (``Formula``).
 - ``names.js``: accessible names for ipywidgets' slider handles (``ControlNames``).
+- ``keys.js`` (+ ``keys.css``): keyboard shortcuts, their help, the focus ring (``Shortcuts``
+  in ``widgets/keys.py``).
 - ``katex/``: KaTeX's npm release (script, CSS with the fonts inlined, licence), written by
   ``scripts/bundle_katex.py``; sent to the page once by ``KatexAssets``.
 

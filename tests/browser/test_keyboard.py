@@ -131,6 +131,8 @@ def test_tab_walks_every_control_and_out_of_the_demons_figure(page, voila_url):
     assert wheres.index("saturation") > last_figure  # Tab leaves the demon's figure
     assert wheres.index("accordion") < wheres.index("keys")
     assert wheres[-1] == "body"  # and the page
+    # the diagram is one stop (its selected neuron), not also the picture around it
+    assert [s.get("tag") for s in seen if s["where"] == "diagram"] == ["SELECT", "SELECT", "BUTTON", "g"]
 
     # Shift+Tab back from the keys button through the demon's figure and out of it
     page.locator(".bpx-keys-button").focus()

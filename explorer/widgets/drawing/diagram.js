@@ -238,6 +238,8 @@ function render({ model, el: root }) {
     // a group, not an image: its neurons are buttons reached with Tab and the arrow keys
     role: "group",
   });
+  // not a Tab stop itself (Chrome makes an SVG holding focusable parts one): its neurons are
+  svg.setAttribute("tabindex", "-1");
   box.appendChild(svg);
   const tip = document.createElement("div");
   tip.className = "bpx-tip";

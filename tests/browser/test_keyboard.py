@@ -260,3 +260,53 @@ def test_the_diagrams_neurons_are_reached_with_tab_and_selected_with_enter(page,
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.closest('.bpx-diagram svg') === null")
     assert own_errors(page) == []
+
+
+def test_in_jupyterlab_the_keys_act_inside_the_explorer_only_and_jupyterlab_keeps_its_cells(page, jupyterlab):
+    page.goto(f"{jupyterlab['url']}/lab/tree/00_tour.ipynb?token={jupyterlab['token']}", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_timeout(3000)  # the kernel starts
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    for _ in range(cells):
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_timeout(300)
+    page.wait_for_selector(".backprop-explorer [data-kind=node][tabindex='0']", timeout=120_000)
+    page.wait_for_selector(".backprop-explorer .bpx-keys-button", timeout=60_000)
+    page.wait_for_timeout(1500)
+    explorer = page.locator(".backprop-explorer").first
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    dz = lambda: float(explorer.locator(".demon-panel span.num[data-q=dz]").first.get_attribute("data-value"))
+
+    # the notebook has the focus (command mode): the explorer's keys do nothing
+    start = dz()
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("+")
+    page.wait_for_timeout(800)
+    assert dz() == start
+
+    # the focus in the explorer: its keys act, and JupyterLab's single keys (a, b: new cells) do not
+    label = explorer.locator("svg[role=group]").first.get_attribute("aria-label")
+    sizes = [int(n) for n in label.split("layers of ")[1].split(" neurons")[0].split(", ")]
+    node = explorer.locator("[data-kind=node][tabindex='0']").first
+    l, j = (int(v) for v in reversed(node.get_attribute("aria-label").split(",")[0].removeprefix("neuron ").split(" of layer ")))
+    node.focus()
+    page.keyboard.press("+")
+    page.wait_for_function(
+        "(want) => Math.abs(parseFloat(document.querySelector('.backprop-explorer .demon-panel span.num[data-q=dz]').dataset.value) - want) < 1e-12",
+        arg=min(5.0, start + 0.5), timeout=20_000,
+    )
+    order = [(m, i) for m in range(2, len(sizes) + 1) for i in range(sizes[m - 1])]
+    nl, nj = order[(order.index((l, j - 1)) + 1) % len(order)]
+    page.keyboard.press("n")
+    page.wait_for_function(
+        "(t) => document.querySelector('.backprop-explorer .bpx-keys-status')?.textContent === t",
+        arg=f"neuron {nj + 1} of layer {nl} selected", timeout=20_000,
+    )
+    for key in ("a", "b"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(800)
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells
+    shot(page, "keys-6-jupyterlab")

@@ -4,7 +4,8 @@
 // public methods, so a key does what the matching control does and every panel follows. Keys
 // typed into a text field or a menu, keys a focused slider uses (arrows, Home, End, Page Up/Down)
 // and keys with Ctrl, Alt or Cmd are left alone. "?" opens a dialog listing the keys; Esc closes
-// it and the focus goes back where it was. The view also makes the collapsible sections' headers
+// it and the focus goes back where it was. In a notebook, keys pressed inside the explorer stay
+// there: JupyterLab's one-key commands (new cell, move, edit) do not also fire. The view also makes the collapsible sections' headers
 // reachable with Tab (Enter or Space opens them), which ipywidgets draws as plain divs.
 
 const TYPING = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]):not([type=range]):not([type=file]), textarea, select, [contenteditable]:not([contenteditable=false])";
@@ -117,13 +118,25 @@ function render({ model, el }) {
   const onStatus = () => { status.textContent = model.get("status"); };
   model.on("change:status", onStatus);
 
+  const seen = new WeakSet(); // events already handled inside the box
   const onKeydown = (event) => {
-    if (ignored(event) || !inScope(event)) return;
+    if (seen.has(event) || ignored(event) || !inScope(event)) return;
+    seen.add(event);
     const command = keymap.get(event.key);
     if (!command) return;
     event.preventDefault();
     if (command === "help") openHelp();
     else model.send({ command });
+  };
+  // Inside the box the keys are the explorer's: JupyterLab (which listens on the document, after
+  // us) must not also take them for its command mode ("a" or "b" adds a cell, arrows change
+  // cells, Enter edits one). Shift+Enter, Esc and keys with Ctrl, Alt or Cmd still reach it.
+  const onBoxKeydown = (event) => {
+    onKeydown(event);
+    const plain = !(event.ctrlKey || event.metaKey || event.altKey);
+    if (plain && (event.key.length === 1 || MOVING.has(event.key) || (event.key === "Enter" && !event.shiftKey))) {
+      event.stopPropagation();
+    }
   };
   const mine = !listening.has(model);
   if (mine) {
@@ -132,14 +145,17 @@ function render({ model, el }) {
   }
 
   let observer = null;
+  let boxListened = null;
   const attach = (tries) => {
     const box = root();
     if (!box) {
       if (tries > 0) requestAnimationFrame(() => attach(tries - 1));
       return;
     }
-    // JupyterLab's own single-key shortcuts (command mode) must not take the explorer's keys
-    box.setAttribute("data-lm-suppress-shortcuts", "true");
+    if (mine) {
+      box.addEventListener("keydown", onBoxKeydown);
+      boxListened = box;
+    }
     makeReachable(box);
     let queued = false;
     observer = new MutationObserver(() => {
@@ -158,6 +174,7 @@ function render({ model, el }) {
     }
     model.off("change:bindings", onKeys);
     model.off("change:status", onStatus);
+    boxListened?.removeEventListener("keydown", onBoxKeydown);
     observer?.disconnect();
     dialog.remove();
   };

@@ -5,8 +5,9 @@
 // typed into a text field or a menu, keys a focused slider uses (arrows, Home, End, Page Up/Down)
 // and keys with Ctrl, Alt or Cmd are left alone. "?" opens a dialog listing the keys; Esc closes
 // it and the focus goes back where it was. In a notebook, keys pressed inside the explorer stay
-// there: JupyterLab's one-key commands (new cell, move, edit) do not also fire. The view also makes the collapsible sections' headers
-// reachable with Tab (Enter or Space opens them), which ipywidgets draws as plain divs.
+// there: JupyterLab's one-key commands (new cell, move, edit) do not also fire. The view also
+// makes the collapsible sections' headers reachable with Tab (Enter or Space opens them), which
+// ipywidgets draws as plain divs.
 
 const TYPING = "input:not([type=button]):not([type=submit]):not([type=checkbox]):not([type=radio]):not([type=range]):not([type=file]), textarea, select, [contenteditable]:not([contenteditable=false])";
 const MOVING = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);

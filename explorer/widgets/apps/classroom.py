@@ -156,6 +156,12 @@ class Classroom(PanelBox):
         self.state.observe(self._on_change, names="revision")
         if self.explorer.scenario_section is not None:
             self.explorer.scenario_section.observe(self._on_change, names="selected_index")
+        # the keyboard acts on the whole page here, and switches and resets the scenario
+        keys = self.explorer.shortcuts
+        keys.scope = "page"
+        keys.set_action("next_scenario", lambda: self._switch(+1))
+        keys.set_action("previous_scenario", lambda: self._switch(-1))
+        keys.set_action("reset", lambda: self._on_menu({"new": self.current}))
         if presenter:
             self.menu.style.description_width = "5em"
             bar = self.explorer.bar
@@ -225,6 +231,10 @@ class Classroom(PanelBox):
     @staticmethod
     def _message_html(message: str) -> str:
         return f"<div style='color:#b2182b;font-size:18px'>{message}</div>" if message else ""
+
+    def _switch(self, step: int) -> None:
+        names = [value for _, value in self.menu.options]
+        self.menu.value = names[(names.index(self.current) + step) % len(names)]
 
     def _on_menu(self, change) -> None:
         scenario = self.scenarios[change["new"]]

@@ -10,6 +10,7 @@ from ..dashboard.demon import DemonPanel
 from ..dashboard.diagram import NetworkDiagram
 from ..drawing.names import ControlNames
 from ..drawing.presenter import PresenterSwitches
+from ..keys import Shortcuts
 from ..dashboard.equations import EquationsPanel
 from ..dashboard.saturation import SaturationPanel
 from ..dashboard.scenario import ScenarioPanel, load_scenario, scenario_of_state
@@ -28,7 +29,8 @@ class Explorer(widgets.VBox):
     ``Explorer(net, x, y)`` builds the state; ``Explorer(state=s)`` binds to an existing one.
     ``batch`` (X, Y) gives the examples of the saturation heatmaps (default: 99 random inputs
     with the current target). The panels are attributes (``diagram``, ``controls``,
-    ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone.
+    ``equations``, ``demon``, ``saturation``, ``scenario``) and each can be shown alone;
+    ``shortcuts`` are its keys (``explorer.widgets.keys``; press ``?`` in the page for the list).
     The Explorer is itself a widget (a ``VBox``): ``HBox([Explorer(...), my_plot])`` works.
     ``Explorer.from_scenario(...)`` opens a scenario or a link made by the classroom app;
     ``link()`` gives the state as one; ``view`` says which sections are open.
@@ -55,6 +57,7 @@ class Explorer(widgets.VBox):
                 raise ValueError("Explorer: give a network, x and y (or state=an ExplorerState)")
             state = ExplorerState(network, x, y, batch=batch)
         self.state = state
+        self.shortcuts = Shortcuts(state)  # the keyboard: "?" lists the keys
         if layout == "presenter":
             self._build_presenter(state, title)
             return
@@ -81,6 +84,7 @@ class Explorer(widgets.VBox):
             section("Saturation: where learning slows down", self.saturation),
             self.scenario_section,
             ControlNames(),
+            self.shortcuts,
         )
         self.add_class("backprop-explorer")
 
@@ -125,7 +129,7 @@ class Explorer(widgets.VBox):
         self.switches = PresenterSwitches()
         self.switches.observe(self._on_contrast, names="contrast")
         self.title = widgets.HTML(f"<div class='bpx-presenter-title'>{title}</div>" if title else "")
-        self.bar = widgets.HBox([self.title, self.switches])
+        self.bar = widgets.HBox([self.title, self.switches, self.shortcuts])
         self.bar.add_class("bpx-presenter-bar")
         left = widgets.VBox([self.diagram])
         left.add_class("bpx-presenter-left")
@@ -164,4 +168,6 @@ class Explorer(widgets.VBox):
             panel.close()
         if getattr(self, "switches", None) is not None:
             self.switches.close()
+        if getattr(self, "shortcuts", None) is not None:
+            self.shortcuts.close()
         super().close()

@@ -26,6 +26,8 @@ from ..state import ExplorerState
 
 #: The demon's Δz slider runs over ±DZ_RANGE; the curve is drawn over the same range.
 DZ_RANGE = 5.0
+#: The Δz slider's step, an arrow key's move (the shortcuts add ±0.5 and ±0.05: widgets/keys.py).
+DZ_STEP = 0.05
 TANGENT_SPAN = 2.0
 #: Points of the ΔC(Δz) curve (odd, so that Δz = 0 is one of them).
 N_CURVE = 101
@@ -81,7 +83,7 @@ class DemonPanel(Panel):
         for dd in (self.layer_dropdown, self.neuron_dropdown):
             dd.style.description_width = "50px"
         self.dz_slider = widgets.FloatSlider(
-            value=state.dz, min=-DZ_RANGE, max=DZ_RANGE, step=0.01, description="Δz",
+            value=state.dz, min=-DZ_RANGE, max=DZ_RANGE, step=DZ_STEP, description="Δz",
             continuous_update=True, readout_format="+.2f", layout=widgets.Layout(width="420px"),
         )
         self.dw_slider = widgets.FloatSlider(

@@ -214,7 +214,8 @@ class NetworkDiagram(Panel):
 
     ``widget`` (= ``view``) is the anywidget to display; it carries its own toolbar (colour
     choices and "Save SVG"). ``refresh`` sends a new frame only when something it shows
-    changed; ``scene()`` reads back what is shown. Clicking a neuron or weight selects it in the state.
+    changed; ``scene()`` reads back what is shown. Clicking a neuron or weight selects it in the
+    state (a neuron also from the keyboard: Tab, the arrows, Enter).
     ``set_marks`` marks neurons, biases and weights in red (``view.marks``, its own trait, so
     marking never rebuilds the picture). ``presenter=True`` (the presenter layout) draws a
     taller picture (``view.view_height``) with its text and neurons ``view.text_scale`` times as

@@ -9,6 +9,8 @@
 - ``names.js``: accessible names for ipywidgets' slider handles (``ControlNames``).
 - ``presenter.js`` (+ ``presenter.css``, the presenter layout's stylesheet): its high-contrast and
   full-screen buttons (``PresenterSwitches`` in ``presenter.py``).
+- ``keys.js`` (+ ``keys.css``): keyboard shortcuts, their help, the focus ring (``Shortcuts``
+  in ``widgets/keys.py``).
 - ``katex/``: KaTeX's npm release (script, CSS with the fonts inlined, licence), written by
   ``scripts/bundle_katex.py``; sent to the page once by ``KatexAssets``.
 

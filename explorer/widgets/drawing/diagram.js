@@ -2,7 +2,8 @@
 // `structure` (layers, neurons, weights, names) comes when the sizes change; `frame` each moment:
 // numbers, colours and widths as binary buffers. Python decides every colour and caption; this
 // module places and paints them, writes the tooltips from the frame's numbers (the same words as
-// diagram.py's node_label/edge_label), and sends a click back as `selection`.
+// diagram.py's node_label/edge_label), and sends a click back as `selection`. From the keyboard,
+// Tab reaches the selected neuron, arrows move between neurons, Enter or Space selects.
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 960; // viewBox size; the SVG scales to the width of the cell
@@ -258,8 +259,11 @@ function render({ model, el: root }) {
     viewBox: `0 0 ${W} ${H}`,
     width: "100%",
     "font-family": FONT,
-    role: "img",
+    // a group, not an image: its neurons are buttons reached with Tab and the arrow keys
+    role: "group",
   });
+  // not a Tab stop itself (Chrome makes an SVG holding focusable parts one): its neurons are
+  svg.setAttribute("tabindex", "-1");
   box.appendChild(svg);
   const tip = document.createElement("div");
   tip.className = "bpx-tip";
@@ -346,6 +350,13 @@ function render({ model, el: root }) {
     data.nodes.forEach(([l, j], i) => {
       const [x, y] = geo.pos(l, j);
       const g = el("g", { "data-kind": "node", "data-i": i, cursor: l >= 2 ? "pointer" : "default" }, gNodes);
+      if (l >= 2) {
+        // one Tab stop for the whole diagram (the selected neuron); arrows move between neurons
+        g.setAttribute("tabindex", "-1");
+        g.setAttribute("role", "button");
+        g.dataset.name = `neuron ${j + 1} of layer ${l}`;
+        g.setAttribute("aria-label", g.dataset.name);
+      }
       const circle = el("circle", { cx: x, cy: y, r: geo.r, stroke: "#333", "stroke-width": 1.5 }, g);
       const label = geo.r >= 17
         ? text(g, x, y, "", {
@@ -426,6 +437,9 @@ function render({ model, el: root }) {
       circle.setAttribute("fill", rgb(f.nodeRgb, i));
       if (label) {
         label.textContent = f.node_text[i];
+        // a button's name holds its visible text: "neuron 2 of layer 3, 0.61"
+        const g = circle.parentNode;
+        if (g.dataset.name) g.setAttribute("aria-label", `${g.dataset.name}, ${f.node_text[i]}`);
         label.setAttribute("fill", f.nodeInk[i] ? "#ffffff" : "#111111");
       }
     });
@@ -434,7 +448,7 @@ function render({ model, el: root }) {
     // what the picture shows, for a screen reader (role="img" needs a name)
     const sizes = data.layers.map((ly) => ly.n).join(", ");
     svg.setAttribute("aria-label", `Network diagram: layers of ${sizes} neurons; neuron colour shows ` +
-      `${f.legend.nodes.title}, edges ${f.legend.edges.title}; ${f.cost_text}. Hover or click a neuron or weight for its numbers.`);
+      `${f.legend.nodes.title}, edges ${f.legend.edges.title}; ${f.cost_text}. Hover or click a neuron or weight for its numbers; Tab reaches the selected neuron, arrow keys move between neurons, Enter selects.`);
     parts.cost.textContent = f.cost_text;
     parts.costCaption.textContent = f.cost_caption;
     paintLegend(parts.legends[0], { ...f.legend.nodes, title: "neuron colour: " + f.legend.nodes.title });
@@ -594,8 +608,27 @@ function render({ model, el: root }) {
   }
 
   // the selection's highlight, drawn over everything, from the synced trait (instant on click)
+  // the neuron with the diagram's Tab stop: the selected one (or the one a selected weight feeds)
+  function paintFocus(sel) {
+    if (!data || !parts) return;
+    const want = sel && sel.kind ? nodeIndex(sel.layer, sel.j) : -1;
+    const first = data.nodes.findIndex((n) => n[0] >= 2);
+    const stop = want >= 0 ? want : first;
+    gNodesOf().forEach((g, i) => {
+      if (!g.hasAttribute("role")) return;
+      g.setAttribute("tabindex", i === stop ? "0" : "-1");
+      g.setAttribute("aria-pressed", String(sel && sel.kind === "neuron" && i === want));
+    });
+  }
+
+  function gNodesOf() {
+    return parts.nodes.map(({ circle }) => circle.parentNode);
+  }
+
   function paintSelection() {
     if (!parts) return;
+    // while a keyboard user walks the neurons, the Tab stop stays where they are
+    if (!svg.contains(document.activeElement)) paintFocus(model.get("selection"));
     const g = parts.gOverlay;
     g.replaceChildren();
     const sel = model.get("selection");
@@ -719,6 +752,68 @@ function render({ model, el: root }) {
     hovered = null;
     tip.style.display = "none";
   });
+  // ---------------------------------------------------------------- keyboard
+  // Tab reaches the selected neuron; arrows move between neurons (↑↓ in a layer, ←→ across
+  // layers 2 … L); Enter or Space selects the one with the focus, as a click does.
+  function focusNode(i) {
+    gNodesOf().forEach((g, n) => {
+      if (g.hasAttribute("role")) g.setAttribute("tabindex", n === i ? "0" : "-1");
+    });
+    gNodesOf()[i].focus();
+  }
+
+  function column(l) {
+    const out = [];
+    data.nodes.forEach((n, k) => { if (n[0] === l) out.push(k); });
+    return out;
+  }
+
+  svg.addEventListener("keydown", (ev) => {
+    const target = ev.target.closest ? ev.target.closest('[data-kind="node"][role]') : null;
+    if (!target || !data || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const i = +target.getAttribute("data-i");
+    const [l, j] = data.nodes[i];
+    let next = i;
+    if (ev.key === "Enter" || ev.key === " ") {
+      choose({ kind: "neuron", layer: l, j });
+    } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      const col = column(l);
+      const at = col.indexOf(i) + (ev.key === "ArrowDown" ? 1 : -1);
+      next = col[Math.min(col.length - 1, Math.max(0, at))];
+    } else if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {
+      const m = l + (ev.key === "ArrowRight" ? 1 : -1);
+      if (m >= 2 && m <= data.layers.length) {
+        const col = column(m);
+        next = col.find((k) => data.nodes[k][1] >= j) ?? col[col.length - 1];
+      }
+    } else {
+      return;
+    }
+    ev.preventDefault();
+    ev.stopPropagation(); // the page's shortcuts must not act on the same key
+    if (next !== i) focusNode(next);
+  });
+  // the focused neuron's numbers, as hovering shows them
+  svg.addEventListener("focusin", (ev) => {
+    const target = ev.target.closest ? ev.target.closest('[data-kind="node"]') : null;
+    if (!target) return;
+    const r = target.getBoundingClientRect();
+    hovered = [target, r.right, r.bottom];
+    showTip(target, r.right, r.bottom);
+  });
+  svg.addEventListener("focusout", () => {
+    hovered = null;
+    tip.style.display = "none";
+  });
+
+  function choose(sel) {
+    if (!sel || fmtSelection(sel) === fmtSelection(model.get("selection"))) return;
+    model.set("selection", sel);
+    model.save_changes();
+    paintSelection();
+    if (svg.contains(document.activeElement)) paintFocus(sel);
+  }
+
   svg.addEventListener("click", (ev) => {
     const target = ev.target.closest("[data-kind]");
     if (!target) return;
@@ -732,10 +827,7 @@ function render({ model, el: root }) {
       const [l, j, k] = data.edges[i];
       sel = { kind: "weight", layer: l, j, k };
     }
-    if (!sel || fmtSelection(sel) === fmtSelection(model.get("selection"))) return;
-    model.set("selection", sel);
-    model.save_changes();
-    paintSelection();
+    choose(sel);
   });
 
   // ---------------------------------------------------------------- Save SVG

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
+from .. import guard
+from .. import ui as widgets
 
 from ...core import Network
 from ..dashboard.controls import ControlsPanel
@@ -15,7 +16,7 @@ from ..dashboard.scenario import ScenarioPanel
 from ..state import ExplorerState
 
 
-class Explorer(widgets.VBox):
+class Explorer(guard.MessageArea, widgets.VBox):
     """Every panel of the live explorer, bound to one shared ``ExplorerState``.
 
     ``Explorer(net, x, y)`` builds the state; ``Explorer(state=s)`` binds to an existing one.
@@ -55,6 +56,7 @@ class Explorer(widgets.VBox):
             ControlNames(),
         )
         self.add_class("backprop-explorer")
+        guard.watch(self)  # refusals of its own widgets (the accordion) are shown under it
 
     def close(self) -> None:
         for panel in self.panels:

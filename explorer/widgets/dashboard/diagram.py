@@ -23,6 +23,7 @@ import traitlets
 
 from ...core.notation import subscript, neuron_name, weight_name
 from ..markup import number
+from ..guard import Guarded, Refused, describe, tell
 from ..panel import Panel
 from ..state import ExplorerState
 
@@ -143,7 +144,7 @@ def _signed_end(v: float) -> str:
 
 
 # ---------------------------------------------------------------------------- the anywidget
-class DiagramView(anywidget.AnyWidget):
+class DiagramView(Guarded, anywidget.AnyWidget):
     """The browser side: draws ``structure`` and ``frame`` as SVG, writes the tooltips from the
     frame's numbers, sends clicks as ``selection``."""
 
@@ -162,6 +163,26 @@ class DiagramView(anywidget.AnyWidget):
     marks = traitlets.List().tag(sync=True)
     #: The line shown above the marks ("" says how many values differ, for the exercises).
     marks_caption = traitlets.Unicode("").tag(sync=True)
+
+    #: What the page sends: a click (``selection``) and the toolbar's two menus.
+    page_traits = ("selection", "color_by", "edge_by")
+    page_noun = "the network diagram"
+
+    def check_from_page(self, name: str, value) -> None:
+        """A click is {"kind": "neuron", "layer", "j"} or {"kind": "weight", "layer", "j", "k"}
+        with whole numbers (whether it is inside the network, the panel checks); a menu's value
+        is one of its choices."""
+        if name in ("color_by", "edge_by"):
+            choices = COLOR_BY if name == "color_by" else EDGE_BY
+            if value not in choices:
+                raise Refused(f"colours by one of {', '.join(choices)}, not {describe(value)}")
+            return
+        fields = {"neuron": {"kind", "layer", "j"}, "weight": {"kind", "layer", "j", "k"}}
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if kind not in fields or set(value) != fields[kind] or not all(
+            isinstance(value[f], int) and not isinstance(value[f], bool) for f in fields[kind] - {"kind"}
+        ):
+            raise Refused(f"selects a neuron or a weight, not {describe(value)}")
 
 
 def _shown(v) -> str:
@@ -307,6 +328,7 @@ class NetworkDiagram(Panel):
         except (ValueError, IndexError, KeyError, TypeError, traitlets.TraitError):
             # An input neuron, or a stale click after the network changed: keep the state's.
             self.view.selection = dict(self.state.selection)
+            tell(self.view, "that neuron or weight is not in the network shown; the selection stays as it was")
         else:
             self.refresh()  # no-op when the state's revision already refreshed us
 

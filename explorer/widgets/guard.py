@@ -116,7 +116,7 @@ def _number_in_range(widget, name: str, value, integer: bool) -> None:
         raise Refused(f"takes a whole number, not {describe(value)}")
     low, high = getattr(widget, "min", None), getattr(widget, "max", None)
     if _is_number(low) and _is_number(high) and name == "value":
-        slack = 1e-9 * max(1.0, abs(high - low))  # the page's rounding to its step
+        slack = 0 if integer else 1e-9 * max(1.0, abs(high - low))  # the page's rounding to its step
         if not low - slack <= value <= high + slack:
             raise Refused(f"goes from {low:g} to {high:g}; {describe(value)} is outside")
 
@@ -222,6 +222,14 @@ def watch(area: MessageArea) -> None:
     _AREAS.add(area)
 
 
+@functools.lru_cache(maxsize=None)
+def _widget_traits(cls) -> tuple[str, ...]:
+    """The synced traits of a widget class that hold widgets (children, layout, style, ...)."""
+    to_widgets = widgets.widget_serialization["from_json"]
+    return tuple(name for name, trait in cls.class_traits(sync=True).items()
+                 if trait.metadata.get("from_json") is to_widgets)
+
+
 def _tree(root) -> set[int]:
     """The ids of every widget reachable from ``root`` (children, and widgets held in traits)."""
     seen: set[int] = set()
@@ -231,7 +239,7 @@ def _tree(root) -> set[int]:
         if id(w) in seen:
             continue
         seen.add(id(w))
-        for name in w.keys:
+        for name in _widget_traits(type(w)):
             value = getattr(w, name, None)
             if isinstance(value, widgets.Widget):
                 stack.append(value)
@@ -321,12 +329,14 @@ class Guarded:
     def _handle_msg(self, msg):
         keys: list[str] = []
         try:
-            data = msg.get("content", {}).get("data") if isinstance(msg, Mapping) else None
+            data = _data_of(msg)
             method = data.get("method") if isinstance(data, Mapping) else None
             if method == "request_state":
                 return super()._handle_msg(msg)
             if method == "update":
-                keys = self._check_update(data, msg.get("buffers") or [])
+                state = data.get("state")
+                keys = [k for k in state if isinstance(k, str)] if isinstance(state, Mapping) else []
+                self._check_update(data, msg.get("buffers") or [])
                 _accepted(self)
             elif method == "custom":
                 content = data.get("content")
@@ -351,7 +361,7 @@ class Guarded:
                         LOG.debug("could not restore %s", k, exc_info=True)
             return self._refuse(f"{self.page_label()}: {reason}", keys)
 
-    def _check_update(self, data, buffers) -> list[str]:
+    def _check_update(self, data, buffers) -> None:
         state = data.get("state")
         if not isinstance(state, Mapping):
             raise Refused(f"{self.page_label()} received an update without a state")
@@ -373,7 +383,6 @@ class Guarded:
                 self.check_from_page(name, value)
             except Refused as refusal:
                 raise Refused(f"{self.page_label()} {refusal}; nothing was changed") from None
-        return list(state)
 
     def _refuse(self, text: str, keys) -> None:
         shown = [k for k in keys if k in self.keys]
@@ -383,6 +392,11 @@ class Guarded:
 
 
 _GUARDED: dict[type, type] = {}
+
+
+def _data_of(msg):
+    content = msg.get("content") if isinstance(msg, Mapping) else None
+    return content.get("data") if isinstance(content, Mapping) else None
 
 
 def _label(widget) -> str:
@@ -400,7 +414,7 @@ def _label(widget) -> str:
 
 def _refuse_all(widget, msg) -> None:
     """The comm handler of a layout or style made by ipywidgets: the page may only ask for its state."""
-    data = msg.get("content", {}).get("data") if isinstance(msg, Mapping) else None
+    data = _data_of(msg)
     method = data.get("method") if isinstance(data, Mapping) else None
     if method == "request_state":
         widget.send_state()

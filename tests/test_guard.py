@@ -359,3 +359,74 @@ def test_chapter_views_refuse_hostile_values_on_every_control(make, capsys):
     finally:
         panel.close()
     assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------ in a real kernel
+
+
+def test_in_a_kernel_hostile_updates_write_nothing_to_the_page_and_the_next_move_is_answered():
+    """ipykernel writes a comm handler's exception to stderr, which reaches the page as a stream
+    message: hostile updates sent as a page sends them must cause none, and no error reply."""
+    from jupyter_client.manager import start_new_kernel
+
+    from jupyter_client.session import json_default
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    # A hand-made client can send NaN and Infinity (the server's parser takes them); so do we.
+    kc.session.pack = lambda obj: json.dumps(obj, default=json_default, allow_nan=True).encode("utf8")
+
+    def drain(seconds=1.0):
+        found = []
+        while True:
+            try:
+                found.append(kc.get_iopub_msg(timeout=seconds))
+            except Exception:  # queue.Empty: quiet for `seconds`
+                return found
+
+    def run(code):
+        msg_id = kc.execute(code)
+        out = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            assert msg["msg_type"] != "error", msg["content"]
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return "".join(out)
+
+    def update(comm_id, state):
+        content = {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}}
+        kc.shell_channel.send(kc.session.msg("comm_msg", content))
+
+    try:
+        ids = run(
+            "from explorer import Network\n"
+            "from explorer.widgets.apps.explorer import Explorer\n"
+            "ex = Explorer(Network([2, 3, 2], seed=1), [0.5, -0.2], [1.0, 0.0])\n"
+            "s = ex.controls.weight_sliders[(3, 0, 1)]\n"
+            "print(s.comm.comm_id, ex.controls.cost_dropdown.comm.comm_id, ex.controls.seed.comm.comm_id)"
+        ).split()
+        before = run("print(repr(ex.state.network.weights[3].tolist()))")
+        drain(0.5)
+        hostile = [(ids[0], {"value": float("nan")}), (ids[0], {"value": float("inf")}), (ids[0], {"value": "abc"}), (ids[0], {"value": None}),
+                   (ids[0], {"value": [1, 2]}), (ids[0], {"value": 1e9}), (ids[1], {"index": 7}),
+                   (ids[1], {"index": "x" * 100_000}), (ids[2], {"value": -5}), (ids[0], {"description": "x"})]
+        for comm_id, state in hostile:
+            update(comm_id, state)
+        seen = drain(2.0)
+        streams = [m["content"]["text"] for m in seen if m["msg_type"] == "stream"]
+        assert streams == [] and not any(m["msg_type"] == "error" for m in seen), streams[:2]
+        assert run("print(repr(ex.state.network.weights[3].tolist()))") == before
+        assert "nothing was changed" in run("print(ex.controls.notice_text)")
+        update(ids[0], {"value": 0.25})  # the next honest move is answered
+        drain(1.0)
+        got = run("import numpy as np; print(ex.state.network.weights[3][0, 1], repr(ex.state.trace.cost))").split()
+        assert float(got[0]) == 0.25
+        net = Network([2, 3, 2], seed=1)
+        net.weights[3][0, 1] = 0.25
+        assert float(got[1]) == pytest.approx(hand_cost(net, X, Y), rel=1e-12)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

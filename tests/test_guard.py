@@ -337,25 +337,64 @@ def test_classroom_menu_refuses_and_then_follows_an_honest_choice(capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("make", [ForwardPanel, SlopePanel, StepThroughPanel])
-def test_chapter_views_refuse_hostile_values_on_every_control(make, capsys):
+def _state():
     from explorer.widgets.state import ExplorerState
 
-    state = ExplorerState(Network([2, 3, 2], seed=1), X, Y)
-    panel = make(state)
+    return ExplorerState(Network([2, 3, 2], seed=1), X, Y)
+
+
+def _exercise():
+    from explorer.widgets.chapter.exercise import ExerciseCheck
+
+    return ExerciseCheck("BP2", lambda *a, **k: None, auto=False), None
+
+
+def _views():
+    from explorer.widgets.chapter.cost_assumptions import CostAssumptionsPanel
+    from explorer.widgets.chapter.hadamard import HadamardPanel
+    from explorer.widgets.chapter.paths import PathsPanel
+    from explorer.widgets.chapter.proofs import ProofsPanel
+    from explorer.widgets.chapter.race import RacePanel
+    from explorer.widgets.chapter.training import TrainingPanel
+
+    with_state = [ForwardPanel, SlopePanel, StepThroughPanel, PathsPanel, ProofsPanel, CostAssumptionsPanel]
+    views = {cls.__name__: (lambda cls=cls: (lambda st: (cls(st), st))(_state())) for cls in with_state}
+    views["HadamardPanel"] = lambda: (HadamardPanel(), None)
+    views["TrainingPanel"] = lambda: (TrainingPanel(), None)
+    views["RacePanel"] = lambda: (RacePanel(networks=((2, 3, 2), (4, 5, 3))), None)
+    views["ExerciseCheck"] = _exercise
+    return views
+
+
+VIEWS = _views()
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_chapter_views_refuse_hostile_values_on_every_control(name, capsys):
+    panel, state = VIEWS[name]()
     try:
-        settable = [w for w in guarded_widgets(panel) if isinstance(w, guard.Guarded) and w.settable_from_page()]
-        assert settable, "the view has controls"
-        for w in settable:
-            values = {k: getattr(w, k) for k in w.settable_from_page()}
-            for name in w.settable_from_page():
-                for value in [float("nan"), "x" * (guard.MAX_TEXT + 1), [1, 2], 10**12]:
-                    before = snapshot(state)
-                    panel.clear_notice()
-                    page(w, {name: value})
-                    assert same(before, snapshot(state))
-                    assert panel.notice_text, (type(w).__name__, name, value)
-            assert {k: getattr(w, k) for k in w.settable_from_page()} == values
+        targets = [w for w in guarded_widgets(panel) if isinstance(w, guard.Guarded)]
+        settable = [w for w in targets if w.settable_from_page()]
+        areas = [w for w in guarded_widgets(panel) if isinstance(w, guard.MessageArea)]
+
+        def values():  # every control's settable traits, and the state behind the view
+            shown = {(w.model_id, k): repr(getattr(w, k)) for w in settable for k in w.settable_from_page()}
+            return shown, (snapshot(state) if state is not None else None)
+
+        before_values, before_state = values()
+        for w in targets:
+            for key in w.settable_from_page() or ("value",):
+                for value in [float("nan"), "x" * (guard.MAX_TEXT + 1), [1, 2], 10**40, -(10**40), {"a": 1}]:
+                    for area in areas:
+                        area.clear_notice()
+                    page(w, {key: value})
+                    assert shown(*areas), (type(w).__name__, key, value)
+            for content in [{"event": "click", "x": 1}, "click"]:
+                custom(w, content)
+        after_values, after_state = values()
+        assert after_values == before_values
+        if state is not None:
+            assert same(before_state, after_state)
     finally:
         panel.close()
     assert capsys.readouterr().err == ""

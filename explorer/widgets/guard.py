@@ -114,6 +114,8 @@ def _number_in_range(widget, name: str, value, integer: bool) -> None:
         raise Refused(f"takes a finite number, not {describe(value)}")
     if integer and not float(value).is_integer():
         raise Refused(f"takes a whole number, not {describe(value)}")
+    if integer and abs(value) > 2**53:  # beyond what the page's numbers hold exactly
+        raise Refused(f"takes a whole number below 2⁵³, not {describe(value)}")
     low, high = getattr(widget, "min", None), getattr(widget, "max", None)
     if _is_number(low) and _is_number(high) and name == "value":
         slack = 0 if integer else 1e-9 * max(1.0, abs(high - low))  # the page's rounding to its step
@@ -251,20 +253,24 @@ def _tree(root) -> set[int]:
     return seen
 
 
-def area_of(widget) -> MessageArea | None:
-    """The innermost message area holding ``widget`` (None when no area holds it)."""
-    best, best_size = None, None
+def areas_of(widget) -> list[MessageArea]:
+    """The innermost message areas holding ``widget``: one, unless the widget is shared (the
+    KaTeX assets of every formula), in which case each panel showing it."""
+    holding = {}
     for area in list(_AREAS):
+        if area.comm is None:  # closed: no longer in any page
+            _AREAS.discard(area)
+            continue
         tree = _tree(area)
-        if id(widget) in tree and (best_size is None or len(tree) < best_size):
-            best, best_size = area, len(tree)
-    return best
+        if id(widget) in tree:
+            holding[id(area)] = (area, tree)
+    return [area for area, tree in holding.values()
+            if not any(other in tree for other in holding if other != id(area))]
 
 
 def tell(widget, text: str) -> None:
     """Show ``text`` in the message area holding ``widget`` (nowhere if none holds it)."""
-    area = area_of(widget)
-    if area is not None:
+    for area in areas_of(widget):
         area.tell(text)
 
 
@@ -451,5 +457,5 @@ def _with_buffers(state, paths, buffers):
     return placed
 
 
-__all__ = ["MAX_TEXT", "MAX_UPLOAD", "Guarded", "MessageArea", "Refused", "area_of", "check_standard",
+__all__ = ["MAX_TEXT", "MAX_UPLOAD", "Guarded", "MessageArea", "Refused", "areas_of", "check_standard",
            "describe", "tell", "watch"]

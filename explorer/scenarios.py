@@ -465,6 +465,8 @@ def parse_scenario_text(text: str | bytes, source: str = "the scenario") -> dict
         raise ScenarioError(
             f"{source} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         ) from None
+    except ScenarioError:  # NaN or Infinity, refused by _refuse_constant
+        raise
     except (ValueError, RecursionError):  # Python reads no integer of more than 4,300 digits
         raise ScenarioError(f"{source} cannot be read: it holds a number with thousands of digits") from None
     return data

@@ -214,7 +214,7 @@ def test_a_network_too_large_is_refused_before_any_array(sizes, message):
 
 
 @pytest.mark.parametrize("text, message", [
-    (json.dumps(_network_json((2, 3, 2))).replace("[[", "[[NaN, ", 1), "NaN"),
+    (json.dumps(_network_json((2, 3, 2))).replace("[[", "[[NaN, ", 1), "contains NaN; a scenario holds finite numbers only"),
     (json.dumps({**_network_json((2, 3, 2)), "teacher": "me"}), "unknown key 'teacher'"),
     (json.dumps(_network_json((2, 3, 2))).replace('"sizes": [2', '"sizes": ["2"', 1), "expected an integer"),
     ('{"sizes": ' + "9" * 5000 + "}", "cannot be read"),

@@ -252,6 +252,38 @@ def test_uploaded_scenarios_hostile_ones_change_nothing(explorer, capsys):
     assert ex.state.trace.cost == pytest.approx(hand_cost(net, good["example"]["x"], good["example"]["y"]), rel=1e-12)
 
 
+def test_a_handler_failing_on_an_accepted_value_puts_the_control_back_and_says_why(capsys):
+    from explorer.widgets import ui
+    from explorer.widgets.panel import PanelBox
+
+    box = PanelBox()
+    slider = ui.FloatSlider(value=1.0, min=0.0, max=2.0, description="k")
+    box.widget = slider
+    seen = []
+
+    def handler(change):
+        seen.append(change["new"])
+        if change["new"] == 1.5:
+            raise RuntimeError("the core said no")
+
+    slider.observe(handler, names="value")
+    page(slider, {"value": 1.5})
+    assert slider.value == 1.0 and seen == [1.5, 1.0]  # applied, failed, put back
+    assert "“k”: that change could not be applied (the core said no)" in box.notice_text
+    page(slider, {"value": 0.5})
+    assert slider.value == 0.5 and box.notice_text == ""
+    # a click whose handler fails: the other handlers still ran before it, and the page is told
+    button = ui.Button(description="Go")
+    box.widget = button
+    clicks = []
+    button.on_click(lambda b: clicks.append(b))
+    button.on_click(lambda b: 1 / 0)
+    custom(button, {"event": "click"})
+    assert clicks == [button] and "“Go”: that change could not be applied (division by zero)" in box.notice_text
+    box.close()
+    assert capsys.readouterr().err == ""
+
+
 # ------------------------------------------------------------------ random hostile messages
 
 
@@ -459,6 +491,16 @@ def test_in_a_kernel_hostile_updates_write_nothing_to_the_page_and_the_next_move
         assert streams == [] and not any(m["msg_type"] == "error" for m in seen), streams[:2]
         assert run("print(repr(ex.state.network.weights[3].tolist()))") == before
         assert "nothing was changed" in run("print(ex.controls.notice_text)")
+        # a click whose handler fails shows words, not a traceback
+        run("ex.controls.reinit_button.on_click(lambda b: 1 / 0)")
+        button = run("print(ex.controls.reinit_button.comm.comm_id)").strip()
+        drain(0.5)
+        content = {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
+        kc.shell_channel.send(kc.session.msg("comm_msg", content))
+        seen = drain(2.0)
+        assert [m["msg_type"] for m in seen if m["msg_type"] in ("stream", "error")] == []
+        assert "division by zero" in run("print(ex.controls.notice_text)")
+        run("ex.state.reinitialize(1)")  # the failing click re-initialised first (seed 0): back
         update(ids[0], {"value": 0.25})  # the next honest move is answered
         drain(1.0)
         got = run("import numpy as np; print(ex.state.network.weights[3][0, 1], repr(ex.state.trace.cost))").split()

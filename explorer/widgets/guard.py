@@ -348,17 +348,19 @@ class Guarded:
                 content = data.get("content")
                 if not self.accepts_custom(content):
                     raise Refused(f"{self.page_label()} did not expect that message ({describe(content)}); nothing was done")
-                _accepted(self)
+                if isinstance(self, widgets.Button):  # a person's click (a figure asking for its numbers is not)
+                    _accepted(self)
             else:
                 raise Refused(f"{self.page_label()} received a message it does not know ({describe(method)}); nothing was done")
         except Refused as refusal:
             return self._refuse(str(refusal), keys)
         old = {k: getattr(self, k) for k in keys}
         try:
-            super()._handle_msg(msg)
+            self._apply(data, msg.get("buffers") or [])
         except Exception as error:  # a handler failed on an accepted value: put the traits back
             LOG.debug("a handler failed on a message from the page", exc_info=True)
-            reason = error if isinstance(error, Refused) else f"that change could not be applied ({error})"
+            said = str(error) if len(str(error)) <= 200 else str(error)[:200] + "…"
+            reason = said if isinstance(error, Refused) else f"that change could not be applied ({said})"
             with self.hold_sync():
                 for k, v in old.items():
                     try:
@@ -366,6 +368,25 @@ class Guarded:
                     except Exception:  # the old value was valid; nothing sensible to add
                         LOG.debug("could not restore %s", k, exc_info=True)
             return self._refuse(f"{self.page_label()}: {reason}", keys)
+
+    def _apply(self, data, buffers) -> None:
+        """What ipywidgets does with a checked message, without its catch-all: ipywidgets shows
+        a handler's exception as a traceback (sent to the page in a kernel); here it is raised,
+        for ``_handle_msg`` to put the control back and say why in words."""
+        if data["method"] == "update":
+            state = data["state"]
+            paths = data.get("buffer_paths", [])
+            self.set_state(_with_buffers(state, paths, buffers) if paths else state)
+            return
+        content = data.get("content")
+        # a button's click handlers, then the widget's message handlers, each called here
+        handlers = list(self._click_handlers.callbacks) if isinstance(self, widgets.Button) else []
+        for handler in handlers:
+            handler(self)
+        for handler in list(self._msg_callbacks.callbacks):
+            if isinstance(self, widgets.Button) and handler == self._handle_button_msg:
+                continue  # the clicks above
+            handler(self, content, buffers)
 
     def _check_update(self, data, buffers) -> None:
         state = data.get("state")

@@ -11,6 +11,12 @@ schema cannot say: layer keys and shapes agree with ``network.sizes``, the selec
 the network, every number is finite (NaN and ±inf are refused), and the network can be evaluated
 on its example. Anything wrong raises a ``ScenarioError`` naming the place and the problem.
 
+A scenario may come from anyone (an upload in the classroom app, a page address), so reading
+refuses, before parsing, a text longer than ``MAX_BYTES`` or nested deeper than ``MAX_DEPTH``,
+and, before any array is made, a network with more than ``MAX_LAYERS`` layers,
+``MAX_NEURONS`` neurons in a layer or ``MAX_PARAMETERS`` weights and biases. [784, 30, 10]
+(23,860 parameters, about 0.5 MB of text) is well inside.
+
 The package ships the prepared scenarios: ``prepared_scenarios()`` lists their names and
 ``read_scenario("saturated_output")`` reads one. This module is plain Python and numpy (no
 widgets); ``explorer.widgets.dashboard.scenario`` applies a scenario to a dashboard's state.
@@ -23,6 +29,7 @@ import functools
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +48,11 @@ from .core.notation import neuron_name, weight_name
 
 __all__ = [
     "FORMAT",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_LAYERS",
+    "MAX_NEURONS",
+    "MAX_PARAMETERS",
     "NOTATION",
     "PREPARED_ORDER",
     "VERSION",
@@ -70,6 +82,13 @@ PREPARED_PACKAGE = "explorer.scenario_files"
 PREPARED_ORDER = (
     "healthy", "saturated_output", "dead_input", "demon_at_work", "cross_entropy_vs_quadratic",
 )
+
+#: The limits of what is read (see the module's doc): generous for a lesson, small for a server.
+MAX_BYTES = 2_000_000
+MAX_DEPTH = 32  # a scenario file nests 5 levels (document, network, weights, layer, row)
+MAX_LAYERS = 20
+MAX_NEURONS = 1_000
+MAX_PARAMETERS = 200_000
 
 
 class ScenarioError(ValueError):
@@ -395,20 +414,84 @@ def _refuse_constant(name: str):
     )
 
 
+def _too_large(size: float, source: str) -> ScenarioError:
+    return ScenarioError(
+        f"{source} is {size / 1e6:.1f} MB; a scenario may be at most {MAX_BYTES / 1e6:g} MB "
+        "(a network of [784, 30, 10] takes about 0.5 MB)"
+    )
+
+
+# A JSON string (its brackets do not nest anything).
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep lists and objects nest in JSON ``text``: one pass over its brackets."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).encode("ascii")
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int8) * np.int8(2) - np.int8(1)
+    return int(np.cumsum(steps, dtype=np.int32).max())
+
+
 def parse_scenario_text(text: str | bytes, source: str = "the scenario") -> dict:
-    """JSON text to a dict, refusing NaN and ±Infinity (which Python's parser would allow)."""
+    """JSON text to a dict, refusing NaN and ±Infinity (which Python's parser would allow).
+
+    A text longer than ``MAX_BYTES`` or nested deeper than ``MAX_DEPTH`` is refused before it
+    is parsed.
+    """
     if isinstance(text, (bytes, bytearray, memoryview)):
+        if memoryview(text).nbytes > MAX_BYTES:
+            raise _too_large(memoryview(text).nbytes, source)
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError as error:
             raise ScenarioError(f"{source} is not UTF-8 text: {error}") from None
+    if not isinstance(text, str):
+        raise ScenarioError(f"{source}: expected the text of a .json file, got {type(text).__name__}")
+    if len(text) > MAX_BYTES:
+        raise _too_large(len(text), source)
+    depth = _nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise ScenarioError(
+            f"{source} nests lists and objects more than {MAX_DEPTH} levels deep; a scenario "
+            "needs 5"
+        )
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ScenarioError(
             f"{source} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         ) from None
+    except ScenarioError:  # NaN or Infinity, refused by _refuse_constant
+        raise
+    except (ValueError, RecursionError):  # Python reads no integer of more than 4,300 digits
+        raise ScenarioError(f"{source} cannot be read: it holds a number with thousands of digits") from None
     return data
+
+
+def _check_size(network: Mapping) -> tuple[int, ...]:
+    """network.sizes, refused when the network would be too large to build (before any array)."""
+    sizes = tuple(int(n) for n in network["sizes"])
+    if len(sizes) > MAX_LAYERS:
+        raise ScenarioError(
+            f"network.sizes: {len(sizes)} layers; a scenario may have at most {MAX_LAYERS}"
+        )
+    for l, n in enumerate(sizes, start=1):
+        if n > MAX_NEURONS:
+            raise ScenarioError(
+                f"network.sizes: layer {l} has {n:,} neurons; a scenario may have at most "
+                f"{MAX_NEURONS:,} in a layer"
+            )
+    parameters = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+    if parameters > MAX_PARAMETERS:
+        raise ScenarioError(
+            f"network.sizes: {list(sizes)} has {parameters:,} weights and biases; a scenario may "
+            f"have at most {MAX_PARAMETERS:,} (a network of [784, 30, 10] has 23,860)"
+        )
+    return sizes
 
 
 def _finite(value: float, what: str) -> float:
@@ -451,6 +534,9 @@ def _array(value, shape: tuple[int, ...], what: str, why: str, dtype) -> np.ndar
 
 def _layers(mapping: Mapping, L: int, what: str, required: bool = True) -> dict[int, Any]:
     """{"2": ..., "3": ...} → {2: ..., 3: ...}; the schema checked the keys look like layers."""
+    for key in mapping:
+        if len(key) > 6:  # int() of a longer key would be a layer far beyond any network
+            raise ScenarioError(f"{what}: key {key[:12]!r}... is not a layer of this network")
     out = {int(key): item for key, item in mapping.items()}
     for l in out:
         if not 2 <= l <= L:
@@ -494,14 +580,14 @@ def _from_data(data) -> Scenario:
     """Check parsed JSON data against the schema, then what the schema cannot say."""
     _check_schema(data)
     network = data["network"]
-    sizes = tuple(int(n) for n in network["sizes"])
+    sizes = _check_size(network)
     L = len(sizes)
     dtype = network.get("dtype", "float64")
     activations = _layers(network["activations"], L, "network.activations")
     overrides = {l: {} for l in range(2, L + 1)}
     for l, per_neuron in _layers(network.get("overrides", {}), L, "network.overrides", False).items():
         for key, name in per_neuron.items():
-            if int(key) >= sizes[l - 1]:
+            if len(key) > 6 or int(key) >= sizes[l - 1]:
                 raise ScenarioError(
                     f"network.overrides[\"{l}\"]: neuron {key!r} is out of range; layer {l} "
                     f"has neurons j = 0..{sizes[l - 1] - 1} (0-based)"
@@ -608,7 +694,10 @@ def read_scenario(source) -> Scenario:
         )
     path = Path(source)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # never more than the limit in memory
     except OSError as error:
         raise ScenarioError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(raw) > MAX_BYTES:
+        raise _too_large(path.stat().st_size, str(path))
     return _from_data(parse_scenario_text(raw, str(path)))

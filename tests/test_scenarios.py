@@ -16,6 +16,7 @@ from explorer.scenarios import (
     Scenario,
     ScenarioError,
     make_scenario,
+    parse_scenario_text,
     prepared_scenarios,
     read_scenario,
     scenario_schema,
@@ -127,3 +128,98 @@ def test_the_module_imports_no_widgets():
     code = "import sys, explorer.scenarios; print(sorted(m for m in ('ipywidgets', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- hostile files
+
+
+def _network_json(sizes, seed=3) -> dict:
+    """A valid scenario of a network of ``sizes``, written here from its numbers."""
+    net = Network(list(sizes), seed=seed)
+    return {
+        "format": "backprop-explorer-scenario", "version": 1,
+        "network": {"sizes": list(sizes), "activations": {str(l): "sigmoid" for l in net.layers},
+                    "cost": "quadratic", "weights": {str(l): net.weights[l].tolist() for l in net.layers},
+                    "biases": {str(l): net.biases[l][:, 0].tolist() for l in net.layers}},
+        "example": {"x": [0.1] * sizes[0], "y": [0.5] * sizes[-1]},
+    }
+
+
+def _peak_while(fn) -> tuple[int, Exception | None]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        error = None
+    except Exception as e:  # the caller checks which
+        error = e
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, error
+
+
+def test_the_largest_network_of_the_book_and_every_shipped_scenario_are_admitted():
+    from explorer.scenarios import MAX_BYTES, MAX_PARAMETERS
+
+    text = json.dumps(_network_json((784, 30, 10)))
+    assert len(text) < MAX_BYTES
+    scenario = read_scenario(parse_scenario_text(text))
+    assert scenario.sizes == (784, 30, 10)
+    assert 784 * 30 + 30 + 30 * 10 + 10 == 23_860 <= MAX_PARAMETERS
+    for name in prepared_scenarios():
+        read_scenario(name)
+
+
+@pytest.mark.parametrize("kind", ["str", "bytes", "file"])
+def test_a_10_mb_text_is_refused_before_it_is_read_whole(kind, tmp_path):
+    hostile = "[" + "0, " * 3_333_333 + "0]"  # 10 MB of a valid JSON list
+    assert len(hostile) > 10_000_000
+    if kind == "file":
+        path = tmp_path / "big.json"
+        path.write_text(hostile)
+        del hostile
+        peak, error = _peak_while(lambda: read_scenario(path))
+    else:
+        source = hostile if kind == "str" else hostile.encode()
+        peak, error = _peak_while(lambda: parse_scenario_text(source, "big.json"))
+    assert isinstance(error, ScenarioError) and "at most 2 MB" in str(error) and "10.0 MB" in str(error)
+    assert peak < (3_000_000 if kind == "file" else 100_000)  # the file: only the limit's worth is read
+
+
+def test_10000_nested_lists_are_refused_before_parsing():
+    text = "[" * 10_000 + "]" * 10_000
+    peak, error = _peak_while(lambda: parse_scenario_text(text))
+    assert isinstance(error, ScenarioError) and "more than 32 levels deep" in str(error)
+    assert peak < 1_000_000
+    # brackets inside strings do not count, and a real scenario nests 5 levels
+    ok = _network_json((2, 3, 2))
+    ok["description"] = "[" * 10_000
+    assert read_scenario(parse_scenario_text(json.dumps(ok))).description == "[" * 10_000
+
+
+@pytest.mark.parametrize("sizes, message", [
+    ([1_000_000, 3, 2], "layer 1 has 1,000,000 neurons"),
+    ([2] * 21, "21 layers"),
+    ([1000, 1000, 1000], "2,002,000 weights and biases"),
+])
+def test_a_network_too_large_is_refused_before_any_array(sizes, message):
+    data = _network_json((2, 3, 2))
+    data["network"]["sizes"] = sizes  # the weights stay small: the sizes alone are the attack
+    text = json.dumps(data)
+    peak, error = _peak_while(lambda: read_scenario(parse_scenario_text(text)))
+    assert isinstance(error, ScenarioError) and message in str(error), error
+    # a million inputs of float64 would be 8 MB for x alone; nothing near that was allocated
+    assert peak < 1_000_000
+
+
+@pytest.mark.parametrize("text, message", [
+    (json.dumps(_network_json((2, 3, 2))).replace("[[", "[[NaN, ", 1), "contains NaN; a scenario holds finite numbers only"),
+    (json.dumps({**_network_json((2, 3, 2)), "teacher": "me"}), "unknown key 'teacher'"),
+    (json.dumps(_network_json((2, 3, 2))).replace('"sizes": [2', '"sizes": ["2"', 1), "expected an integer"),
+    ('{"sizes": ' + "9" * 5000 + "}", "cannot be read"),
+    (json.dumps(_network_json((2, 3, 2))).replace('"weights": {"2"', '"weights": {"' + "2" * 5000 + '"', 1), "not a layer"),
+])
+def test_hostile_contents_are_refused_with_a_plain_message(text, message):
+    with pytest.raises(ScenarioError, match=message):
+        read_scenario(parse_scenario_text(text))

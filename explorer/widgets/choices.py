@@ -10,7 +10,7 @@ state's and does nothing.
 
 from __future__ import annotations
 
-import ipywidgets as widgets
+from . import ui as widgets
 
 
 def follow(box: widgets.Box, dropdown: widgets.Dropdown, options, value, handler) -> widgets.Dropdown:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 
-import ipywidgets as widgets
+from . import guard
+from . import ui as widgets
 
 from .state import ExplorerState
 
@@ -18,8 +19,11 @@ def diverged_html(message: str) -> str:
     return f'<div class="diverged" style="color:#b00020">⚠ {html.escape(message)}</div>'
 
 
-class PanelBox(widgets.VBox):
+class PanelBox(guard.MessageArea, widgets.VBox):
     """A box showing one content widget: assigning ``self.widget`` makes it the box's child.
+
+    It is the message area of the widgets inside it: a value the page sends that a control
+    refuses (``explorer.widgets.guard``) is explained under the content (``notice_text``).
 
     Closing the box closes its content too, so a closed panel leaves no model behind in the
     page for its largest parts.
@@ -29,6 +33,7 @@ class PanelBox(widgets.VBox):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        guard.watch(self)
         if self._content is not None:  # content built before the box (Box.__init__ resets children)
             self.children = (self._content,)
 

@@ -48,7 +48,7 @@ def drag_first_weight(page) -> None:
 
 def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, tmp_path):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=voila_url)
-    open_classroom(page, voila_url, "healthy")
+    open_classroom(page, voila_url, "healthy", layout="laptop")  # the weight sliders
     start = page.url
     assert "s=" not in urlsplit(start).query  # opening a page does not rewrite its address
 

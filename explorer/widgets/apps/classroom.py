@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import ipywidgets as widgets
+from .. import ui as widgets
 
 from ..panel import PanelBox
 from ...scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario

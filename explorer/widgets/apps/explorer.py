@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
+from .. import guard
+from .. import ui as widgets
 
 from ...core import Network
 from ..dashboard.controls import ControlsPanel
@@ -23,7 +24,7 @@ from ...scenarios import read_scenario
 LAYOUTS = ("laptop", "presenter")
 
 
-class Explorer(widgets.VBox):
+class Explorer(guard.MessageArea, widgets.VBox):
     """Every panel of the live explorer, bound to one shared ``ExplorerState``.
 
     ``Explorer(net, x, y)`` builds the state; ``Explorer(state=s)`` binds to an existing one.
@@ -87,6 +88,7 @@ class Explorer(widgets.VBox):
             self.shortcuts,
         )
         self.add_class("backprop-explorer")
+        guard.watch(self)  # refusals of its own widgets (the accordion) are shown under it
 
     @classmethod
     def from_scenario(cls, source, **kwargs) -> Explorer:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ...core.finite_differences import agrees, partial_derivative

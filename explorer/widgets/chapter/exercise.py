@@ -20,7 +20,8 @@ import itertools
 import re
 import weakref
 
-import ipywidgets as widgets
+from .. import guard
+from .. import ui as widgets
 import numpy as np
 import traitlets
 
@@ -111,7 +112,7 @@ def marks_of(verdict) -> list[dict]:
     return marks
 
 
-class ExerciseCheck(widgets.VBox):
+class ExerciseCheck(guard.MessageArea, widgets.VBox):
     """One exercise: its task, a Check button, the verdict and the failing case's network.
 
     ``ExerciseCheck(name, fn=None)``: ``name`` is a key of ``explorer.exercises.EXERCISES``;
@@ -175,6 +176,7 @@ class ExerciseCheck(widgets.VBox):
         super().__init__([head, self.equation, self.task, self.signature, self.button,
                           self.verdict_html, self.diagram_box])
         self.add_class("bpx-exercise")
+        guard.watch(self)
         _live.add(self)
         for line in list(_progress_lines):
             line.follow(self)

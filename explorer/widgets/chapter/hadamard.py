@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ..panel import PanelBox

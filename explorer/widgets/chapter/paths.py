@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ...core import count_paths, path_sum

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ...core import delta_via_sigma_prime

@@ -28,7 +28,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ..panel import PanelBox

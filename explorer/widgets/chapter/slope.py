@@ -11,7 +11,7 @@ which of them would keep learning here, and on which side each of them saturates
 from __future__ import annotations
 
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ...core.notation import neuron_name

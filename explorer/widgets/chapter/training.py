@@ -29,7 +29,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ..panel import PanelBox

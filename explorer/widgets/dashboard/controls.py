@@ -10,7 +10,7 @@ flag is needed while the panel itself sets a control.
 
 from __future__ import annotations
 
-import ipywidgets as widgets
+from .. import ui as widgets
 
 from ...core.notation import neuron_name, weight_name
 from ..markup import plain_name

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import math
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ...core.notation import neuron_name, weight_name

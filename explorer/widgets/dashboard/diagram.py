@@ -28,6 +28,7 @@ import traitlets
 
 from ...core.notation import subscript, neuron_name, weight_name
 from ..markup import number
+from ..guard import Guarded, Refused, describe, tell
 from ..panel import Panel
 from ..state import ExplorerState
 
@@ -155,7 +156,7 @@ def _signed_end(v: float) -> str:
 
 
 # ---------------------------------------------------------------------------- the anywidget
-class DiagramView(anywidget.AnyWidget):
+class DiagramView(Guarded, anywidget.AnyWidget):
     """The browser side: draws ``structure`` and ``frame`` as SVG, writes the tooltips from the
     frame's numbers, sends clicks as ``selection``."""
 
@@ -189,6 +190,26 @@ def _notes(lines, where: str) -> list[list[str]]:
             raise ValueError(f"{where}: a note's kind must be one of {NOTE_KINDS}, got {kind!r}")
         out.append([str(text), kind])
     return out
+
+    #: What the page sends: a click (``selection``) and the toolbar's two menus.
+    page_traits = ("selection", "color_by", "edge_by")
+    page_noun = "the network diagram"
+
+    def check_from_page(self, name: str, value) -> None:
+        """A click is {"kind": "neuron", "layer", "j"} or {"kind": "weight", "layer", "j", "k"}
+        with whole numbers (whether it is inside the network, the panel checks); a menu's value
+        is one of its choices."""
+        if name in ("color_by", "edge_by"):
+            choices = COLOR_BY if name == "color_by" else EDGE_BY
+            if value not in choices:
+                raise Refused(f"colours by one of {', '.join(choices)}, not {describe(value)}")
+            return
+        fields = {"neuron": {"kind", "layer", "j"}, "weight": {"kind", "layer", "j", "k"}}
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if kind not in fields or set(value) != fields[kind] or not all(
+            isinstance(value[f], int) and not isinstance(value[f], bool) for f in fields[kind] - {"kind"}
+        ):
+            raise Refused(f"selects a neuron or a weight, not {describe(value)}")
 
 
 def _shown(v) -> str:
@@ -376,6 +397,7 @@ class NetworkDiagram(Panel):
         except (ValueError, IndexError, KeyError, TypeError, traitlets.TraitError):
             # An input neuron, or a stale click after the network changed: keep the state's.
             self.view.selection = dict(self.state.selection)
+            tell(self.view, "that neuron or weight is not in the network shown; the selection stays as it was")
         else:
             self.refresh()  # no-op when the state's revision already refreshed us
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import itertools
 
-import ipywidgets as widgets
+from .. import ui as widgets
 import numpy as np
 
 from ...core.activations import get_activation

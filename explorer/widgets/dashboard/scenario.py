@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
-import ipywidgets as widgets
+from .. import ui as widgets
 
 from ...scenarios import (
     FORMAT,

@@ -22,14 +22,16 @@ import re
 
 import anywidget
 import traitlets
+
 from ipywidgets import widget_serialization
 
 from . import source
+from ..guard import Guarded
 
 _shared: "KatexAssets | None" = None
 
 
-class KatexAssets(anywidget.AnyWidget):
+class KatexAssets(Guarded, anywidget.AnyWidget):
     """KaTeX's script and CSS (fonts inlined), sent to the page once; never displayed."""
 
     _esm = "export default {};"
@@ -81,7 +83,7 @@ def _key(key: str) -> str:
     return key
 
 
-class Formula(anywidget.AnyWidget):
+class Formula(Guarded, anywidget.AnyWidget):
     """Typeset-once equations with live numbers (see the module doc).
 
     ``revision`` counts what was sent; the page marks the formula with the revision it has

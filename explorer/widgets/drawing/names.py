@@ -10,10 +10,12 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
+from ..guard import Guarded
+
 from . import source
 
 
-class ControlNames(anywidget.AnyWidget):
+class ControlNames(Guarded, anywidget.AnyWidget):
     """Names the slider handles inside the nearest element matching ``root`` (a CSS selector)."""
 
     _esm = source("names.js")

@@ -18,6 +18,7 @@ import numpy as np
 import traitlets
 
 from . import source
+from ..guard import Guarded
 
 
 #: The colour scale of σ' in every heatmap: viridis at ten equally spaced points, dark for
@@ -30,7 +31,7 @@ def as_buffer(values, dtype=np.float32) -> memoryview:
     return memoryview(np.ascontiguousarray(np.asarray(values, dtype=dtype)).reshape(-1))
 
 
-class Plot(anywidget.AnyWidget):
+class Plot(Guarded, anywidget.AnyWidget):
     """An SVG figure. ``spec`` is its structure, ``data`` its numbers (see the module doc).
 
     ``revision`` counts the data sent (the page marks a figure with the revision it painted,
@@ -40,6 +41,7 @@ class Plot(anywidget.AnyWidget):
     """
 
     _esm = source("plot.js")
+    page_traits = ()  # the page only asks for the numbers (``accepts_custom``)
     spec = traitlets.Dict().tag(sync=True)
     #: Every mark's numbers as the browser has them (not a synced trait: see ``show``).
     data = traitlets.Dict()
@@ -83,6 +85,9 @@ class Plot(anywidget.AnyWidget):
         if not self._patching:  # the whole data replaced (``plot.data = {}``): the page too
             self.revision += 1
             self._send_marks(self.data, reset=True)
+
+    def accepts_custom(self, content) -> bool:
+        return content == {"kind": "ask"}
 
     def _on_view_message(self, widget, content, buffers) -> None:
         if isinstance(content, dict) and content.get("kind") == "ask":

@@ -27,6 +27,7 @@ import traitlets
 
 from .dashboard.demon import DZ_RANGE
 from .drawing import source
+from .guard import Guarded
 from .state import ExplorerState
 
 #: Δz changes by COARSE_DZ or FINE_DZ a key press, and stays within ±DZ_RANGE (the slider's range).
@@ -68,7 +69,7 @@ COMMANDS = tuple(k.command for k in KEYS)
 HOOKED = ("next_scenario", "previous_scenario", "step_forward", "step_back")
 
 
-class Shortcuts(anywidget.AnyWidget):
+class Shortcuts(Guarded, anywidget.AnyWidget):
     """Keyboard shortcuts for one ``ExplorerState``; draws nothing but the help when asked.
 
     ``run(command)`` carries out a command (one of ``COMMANDS``) and returns a short sentence
@@ -81,6 +82,13 @@ class Shortcuts(anywidget.AnyWidget):
 
     _esm = source("keys.js")
     _css = source("keys.css")
+    #: The page sets no trait; it sends one known command name at a time (``accepts_custom``).
+    page_traits = ()
+    page_noun = "the keyboard shortcuts"
+
+    def accepts_custom(self, content) -> bool:
+        return isinstance(content, dict) and set(content) == {"command"} and content["command"] in COMMANDS
+
     bindings = traitlets.List().tag(sync=True)
     scope = traitlets.Unicode("box").tag(sync=True)
     root = traitlets.Unicode(".backprop-explorer").tag(sync=True)

@@ -21,13 +21,21 @@ import traitlets
 
 from ...scenarios import ScenarioError
 from . import source
+from ..guard import Guarded
 
 
-class AddressBar(anywidget.AnyWidget):
+class AddressBar(Guarded, anywidget.AnyWidget):
     """Copy-link and download buttons, and the page's address kept equal to ``query``."""
 
     _esm = source("address.js")
     _css = source("address.css")
+    #: The page sets no trait; it asks for the link or the download (``accepts_custom``).
+    page_traits = ()
+    page_noun = "the link buttons"
+
+    def accepts_custom(self, content) -> bool:
+        return content in ({"kind": "link"}, {"kind": "download"})
+
     query = traitlets.Unicode("", help="the state as a link's query, s=1.…").tag(sync=True)
     write = traitlets.Bool(False, help="write query into the page's address (Voila only)").tag(sync=True)
     filename = traitlets.Unicode("scenario.json", help="the downloaded file's name").tag(sync=True)

@@ -12,11 +12,15 @@ import anywidget
 import traitlets
 
 from . import source
+from ..guard import Guarded
 
 
-class PresenterSwitches(anywidget.AnyWidget):
+class PresenterSwitches(Guarded, anywidget.AnyWidget):
     """Two buttons: "High contrast" (the synced ``contrast`` trait) and "Full screen" (browser only)."""
 
     _esm = source("presenter.js")
     _css = source("presenter.css")
+    #: The page sets the theme (on or off: checked as a Bool by the guard), nothing else.
+    page_traits = ("contrast",)
+    page_noun = "the contrast switch"
     contrast = traitlets.Bool(False).tag(sync=True)

@@ -13,7 +13,7 @@ from explorer.core.data import load_mnist, load_mnist_raw
 from explorer.widgets.dashboard.diagram import NetworkDiagram, scale_colors
 from explorer.widgets.state import ExplorerState
 
-from helpers import numeric_dC_dz
+from helpers import book_plain, numeric_dC_dz, read_number
 
 RED_END, BLUE_END, WHITE = "#b2182b", "#2166ac", "#ffffff"
 PURPLE_END = "#3f007d"
@@ -24,10 +24,10 @@ def rgb(color):
 
 
 def number_after(label, name):
-    """The number printed after 'name = ' in a label (with the true minus sign read back)."""
-    match = re.search(re.escape(name) + r" = ([−\-0-9.e+]+)", label)
+    """The number printed after 'name = ' in a label, read back by hand (helpers.read_number)."""
+    match = re.search(re.escape(name) + r" = ([−\-0-9.×⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", label)
     assert match, f"{name!r} not in {label!r}"
-    return float(match.group(1).replace("−", "-"))
+    return read_number(match.group(1))
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_one_node_per_neuron_with_book_labels(setup):
     ]
     label = node(data, 3, 1)["label"]
     assert label.startswith("neuron 2 of layer 3:")
-    for name in ("z^3_2", "a^3_2", "σ'(z^3_2)", "δ^3_2", "b^3_2"):
+    for name in ("z³₂", "a³₂", "σ′(z³₂)", "δ³₂", "b³₂"):
         assert name in label
     assert [ly["label"] for ly in data["layers"]] == ["l = 1", "l = 2", "l = 3", "l = 4"]
     # the input layer's neurons are shown but cannot be selected as neurons
@@ -80,8 +80,8 @@ def test_node_values_are_the_cores(setup):
             }
             for key, value in expected.items():
                 assert n[key] == pytest.approx(value, rel=1e-3, abs=1e-7), (l, j, key)
-            for name, value in [(f"z^{l}_{j + 1}", expected["z"]), (f"δ^{l}_{j + 1}", expected["delta"]),
-                                (f"b^{l}_{j + 1}", expected["b"])]:
+            for name, value in [(book_plain("z", l, j + 1), expected["z"]), (book_plain("δ", l, j + 1), expected["delta"]),
+                                (book_plain("b", l, j + 1), expected["b"])]:
                 assert number_after(n["label"], name) == pytest.approx(value, rel=1e-3, abs=1e-7)
     assert node(data, 1, 2)["a"] == pytest.approx(0.9)
     assert data["cost"] == pytest.approx(0.5 * float(((trace.a[4] - y) ** 2).sum()), rel=1e-3)
@@ -91,7 +91,7 @@ def test_weight_tooltip_names_w_and_its_gradient(setup):
     net, x, y, state, diagram = setup
     diagram.view.edge_by = "nabla_w"
     label = edge(diagram.scene(), 3, 1, 3)["label"]
-    assert "w^3_24" in label and "∂C/∂w^3_24" in label
+    assert "w³₂₄" in label and "∂C/∂w³₂₄" in label
     assert number_after(label, "w^3_24") == pytest.approx(net.weights[3][1, 3], rel=1e-3)
     h, w0 = 1e-6, net.weights[3][1, 3]
     net.weights[3][1, 3] = w0 + h
@@ -133,7 +133,7 @@ def test_delta_colours_follow_sign_and_largest_magnitude(setup):
     # input neurons have no δ: neutral grey
     assert len({*rgb(node(data, 1, 0)["color"])}) == 1
     legend = data["legend"]["nodes"]
-    assert legend["title"] == "δ^l_j" and legend["signed"]
+    assert legend["title"] == "δ" and legend["signed"]
     assert float(legend["hi"].lstrip("+")) == pytest.approx(biggest, rel=1e-3)
 
 
@@ -258,7 +258,7 @@ def test_wide_input_is_a_bar():
     data = NetworkDiagram(state).scene()
     assert data["input"] == "bar" and len(data["bar"]["colors"]) == 30
     assert data["bar"]["colors"][0] == BLUE_END and data["bar"]["colors"][-1] == RED_END
-    assert number_after(data["bar"]["labels"][29], "x_30") == pytest.approx(1.0)
+    assert number_after(data["bar"]["labels"][29], "x₃₀") == pytest.approx(1.0)
     assert {n["l"] for n in data["nodes"]} == {2, 3} and {e["l"] for e in data["edges"]} == {3}
     # tanh: a is signed here, so its scale is the diverging one
     assert data["legend"]["nodes"]["signed"]

@@ -29,6 +29,7 @@ from ...exercises import EXERCISES, check
 from ..dashboard.diagram import NetworkDiagram
 from ..drawing import Formula
 from ..drawing.formula import display
+from ..markup import number
 from ..state import ExplorerState
 
 #: Colours of the verdict: solved, not yet, and the quiet grey of "nothing to check".
@@ -74,7 +75,7 @@ def _g(v) -> str:
         return "NaN"
     if np.isinf(v):
         return "∞" if v > 0 else "−∞"
-    return f"{v:.4g}".replace("-", "−")
+    return number(v)
 
 
 def network_of(trace) -> Network:

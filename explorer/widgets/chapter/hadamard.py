@@ -224,7 +224,7 @@ class HadamardPanel(PanelBox):
         return [self.readout.numbers[f"{key}{j}"][1] for j in range(n)]
 
     def summary(self) -> str:
-        text = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]"
+        text = lambda v: "[" + ", ".join(number(x, 6) for x in v) + "]"
         out = f"{text(self.s)} ⊙ {text(self.t)} = {text(self.product)}"
         if self.delta is not None:
             out += f"; the trace's δ = {text(self.delta)}"

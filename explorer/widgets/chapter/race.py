@@ -36,7 +36,7 @@ from ...core import Network, load_mnist
 from ...core.finite_differences import FiniteDifferenceRun
 from ...core.speed import time_backprop, time_passes
 from ..drawing import Plot
-from ..markup import num_span
+from ..markup import num_span, number
 
 #: The networks of the sweep: from a dozen parameters to beyond the book's [784, 30, 10].
 NETWORKS = (
@@ -156,14 +156,14 @@ def measure_network(sizes, seed: int = 0, complete_seconds: float = FD_COMPLETE_
 # ----------------------------------------------------------------------------- formatting
 def fmt_seconds(seconds: float) -> str:
     if seconds >= 1:
-        return f"{seconds:.3g} s"
+        return f"{number(seconds, 3)} s"
     if seconds >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms"
-    return f"{seconds * 1e6:.3g} µs"
+        return f"{number(seconds * 1e3, 3)} ms"
+    return f"{number(seconds * 1e6, 3)} µs"
 
 
 def fmt_ratio(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    return f"{value:,.0f}" if value >= 100 else number(value, 3)
 
 
 def num(name: str, value: float, shown: str) -> str:
@@ -357,7 +357,7 @@ class RacePanel(PanelBox):
                 num(f"fd_seconds{i}", r.fd_seconds, fd_time),
                 num(f"forward_seconds{i}", r.forward_seconds, fmt_seconds(r.forward_seconds)),
                 num(f"backprop_seconds{i}", r.backprop_seconds, fmt_seconds(r.backprop_seconds)),
-                num(f"bp_passes{i}", r.backprop_in_forward_passes, f"{r.backprop_in_forward_passes:.2f}"),
+                num(f"bp_passes{i}", r.backprop_in_forward_passes, number(r.backprop_in_forward_passes, 3)),
                 "<b>" + num(f"ratio{i}", r.ratio, "× " + fmt_ratio(r.ratio)) + "</b>",
             ]
             rows.append("<tr>" + "".join(f"<td style='{cell}'>{c}</td>" for c in cells) + "</tr>")
@@ -382,7 +382,7 @@ class RacePanel(PanelBox):
             f"forward passes: {num('summary_fd_seconds', row.fd_seconds, fmt_seconds(row.fd_seconds))} ({how}). "
             f"Backprop needs one forward and one backward pass: "
             f"{num('summary_bp_seconds', row.backprop_seconds, fmt_seconds(row.backprop_seconds))}, the time of "
-            f"{num('summary_bp_passes', row.backprop_in_forward_passes, f'{row.backprop_in_forward_passes:.1f}')} "
+            f"{num('summary_bp_passes', row.backprop_in_forward_passes, number(row.backprop_in_forward_passes, 2))} "
             f"forward passes. <b>Backprop is {num('summary_ratio', row.ratio, fmt_ratio(row.ratio))} times "
             f"faster</b>, and the gap grows in proportion to P.</div>"
         )
@@ -577,7 +577,7 @@ class RacePanel(PanelBox):
         elif self.race_state == "done":
             shown = (
                 f"<b>finished</b>: {shown} = <b>{num('race_ratio', seconds / bp, fmt_ratio(seconds / bp))} × "
-                f"backprop</b>; the two gradients agree to {self.race_agreement:.1e} (relative)"
+                f"backprop</b>; the two gradients agree to {number(self.race_agreement, 2)} (relative)"
             )
         self.progress_label.value = f"<span style='font-size:14px'>&nbsp;{shown}</span>"
         self._sync_buttons()

@@ -21,7 +21,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ...core.notation import subscript, neuron_name, weight_name
+from ...core.notation import neuron_name, plain_name, subscript, weight_name
 from ..markup import number
 from ..panel import Panel
 from ..state import ExplorerState
@@ -58,8 +58,8 @@ MAX_EDGE_WIDTH = 7.0
 NODE_FIELDS = ("a", "z", "sp", "delta", "b", "y")
 _NODE_FIELD = {"a": "a", "z": "z", "sigma_prime": "sp", "delta": "delta"}
 
-_NODE_TITLES = {"a": "a^l_j", "z": "z^l_j", "sigma_prime": "σ'(z^l_j)", "delta": "δ^l_j"}
-_EDGE_TITLES = {"w": "w^l_jk", "nabla_w": "∂C/∂w^l_jk"}
+_NODE_TITLES = {"a": "a", "z": "z", "sigma_prime": "σ′(z)", "delta": "δ"}
+_EDGE_TITLES = {"w": "w", "nabla_w": "∂C/∂w"}
 
 
 # ---------------------------------------------------------------------------- colour scales
@@ -129,13 +129,11 @@ def _r(v: float) -> float:
 
 
 def _short(v: float) -> str:
-    """The value written inside a circle, at most 5 characters: 0.73, −0.05, 6e−4."""
-    if abs(v) >= 0.01 or v == 0:
-        text = f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
-    else:
-        mantissa, exponent = f"{v:.0e}".split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text.replace("-", "−")
+    """The value written inside a circle, short: 0.73, −0.05, 0.006, 6×10⁻⁴, 12 (the one number
+    format at 2 significant figures, 1 below 0.01; whole numbers from 10 up)."""
+    if abs(v) >= 10:
+        return number(round(v), 6)
+    return number(v, 2 if abs(v) >= 0.01 else 1)
 
 
 def _signed_end(v: float) -> str:
@@ -542,23 +540,24 @@ def node_label(l: int, j: int, sub: str, v: dict, computed: bool, output: bool) 
     if not computed:
         return f"neuron {j + 1} of layer {l}: not computed"
     if l == 1:
-        return f"input neuron {j + 1} (layer 1): a^1_{sub} = x_{j + 1} = {number(v['a'])}"
-    s = f"{l}_{sub}"
-    label = (f"neuron {j + 1} of layer {l}: z^{s} = {number(v['z'])}, a^{s} = {number(v['a'])}, "
-             f"σ'(z^{s}) = {number(v['sp'])}, δ^{s} = {number(v['delta'])}, b^{s} = {number(v['b'])}")
+        return f"input neuron {j + 1} (layer 1): {plain_name(f'a^1_{sub}')} = {plain_name(f'x^_{sub}')} = {number(v['a'])}"
+    def n(symbol):
+        return plain_name(f"{symbol}^{l}_{sub}")
+    label = (f"neuron {j + 1} of layer {l}: {n('z')} = {number(v['z'])}, {n('a')} = {number(v['a'])}, "
+             f"σ′({n('z')}) = {number(v['sp'])}, {n('δ')} = {number(v['delta'])}, {n('b')} = {number(v['b'])}")
     if output:
-        label += f" (target y_{j + 1} = {number(v['y'])})"
+        label += f" (target {plain_name(f'y^_{sub}')} = {number(v['y'])})"
     return label
 
 
 def edge_label(name: str, w: float, g: float) -> str:
     """A weight's tooltip: w^l_jk and, once computed, ∂C/∂w^l_jk."""
-    label = f"{name} = {number(w)}"
+    label = f"{plain_name(name)} = {number(w)}"
     if not np.isnan(g):
-        label += f" · ∂C/∂{name} = {number(g)}"
+        label += f" · ∂C/∂{plain_name(name)} = {number(g)}"
     return label
 
 
 def bar_label(i: int, x: float) -> str:
     """A cell of the input bar: input neuron i's a^1_i = x_i."""
-    return f"input neuron {i + 1}: a^1_{subscript(i)} = x_{i + 1} = {number(x)}"
+    return f"input neuron {i + 1}: {plain_name(f'a^1_{subscript(i)}')} = {plain_name(f'x^_{subscript(i)}')} = {number(x)}"

@@ -26,7 +26,7 @@ const EDGE_CHOICES = [
 let uid = 0;
 
 // ---------------------------------------------------------------- numbers as Python writes them
-// format(x, ".4g") with a true minus sign (explorer.widgets.markup.number): p significant digits,
+// p significant digits as explorer.core.notation.number writes them (below),
 // ties rounded to even on the exact binary value as Python does (JavaScript rounds them up).
 function towardZero(x) {
   const b = new DataView(new ArrayBuffer(8));
@@ -50,16 +50,20 @@ function stripZeros(t) {
   return t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t;
 }
 
+const SUPERSCRIPT = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻" };
+
 export function number(x, p = 4) {
+  // the one format (explorer.core.notation.number): 0.001 and up with a point, below as 5×10⁻⁴
   if (x === null || x === undefined || !Number.isFinite(x)) return "—";
   if (x === 0) return "0";
   const [digits, e] = roundedDigits(Math.abs(x), p);
   let out;
-  if (e >= -4 && e < p) {
+  if (e >= -3 && e < p) {
     out = e >= 0 ? `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}` : `0.${"0".repeat(-e - 1)}${digits}`;
     out = stripZeros(out);
   } else {
-    out = stripZeros(`${digits[0]}.${digits.slice(1)}`) + `e${e < 0 ? "−" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+    const power = String(e).replace(/[-0-9]/g, (c) => SUPERSCRIPT[c]);
+    out = stripZeros(`${digits[0]}.${digits.slice(1)}`) + `×10${power}`;
   }
   return (x < 0 ? "−" : "") + out;
 }
@@ -100,15 +104,24 @@ function unpack(frame) {
   };
 }
 
+// "w^3_24" as plain text, "w³₂₄" (explorer.core.notation.plain_name)
+const LOWER = { "0": "₀", "1": "₁", "2": "₂", "3": "₃", "4": "₄", "5": "₅", "6": "₆", "7": "₇", "8": "₈", "9": "₉" };
+export function plainName(name) {
+  const at = name.indexOf("^");
+  if (at < 0) return name;
+  const [sup, sub = ""] = name.slice(at + 1).split("_");
+  return name.slice(0, at) + sup.replace(/[0-9]/g, (c) => SUPERSCRIPT[c]) + sub.replace(/[0-9]/g, (c) => LOWER[c]);
+}
+
 export function nodeLabel(structure, f, i) {
   const [l, j, sub] = structure.nodes[i];
   if (!f.computed) return `neuron ${j + 1} of layer ${l}: not computed`;
   const v = (k) => number(f.nodeValues[FIELDS * i + k]);
-  if (l === 1) return `input neuron ${j + 1} (layer 1): a^1_${sub} = x_${j + 1} = ${v(A)}`;
-  const s = `${l}_${sub}`;
-  let label = `neuron ${j + 1} of layer ${l}: z^${s} = ${v(Z)}, a^${s} = ${v(A)}, ` +
-    `σ'(z^${s}) = ${v(SP)}, δ^${s} = ${v(DELTA)}, b^${s} = ${v(B)}`;
-  if (l === structure.layers.length) label += ` (target y_${j + 1} = ${v(Y)})`;
+  if (l === 1) return `input neuron ${j + 1} (layer 1): ${plainName(`a^1_${sub}`)} = ${plainName(`x^_${sub}`)} = ${v(A)}`;
+  const n = (symbol) => plainName(`${symbol}^${l}_${sub}`);
+  let label = `neuron ${j + 1} of layer ${l}: ${n("z")} = ${v(Z)}, ${n("a")} = ${v(A)}, ` +
+    `σ′(${n("z")}) = ${v(SP)}, ${n("δ")} = ${v(DELTA)}, ${n("b")} = ${v(B)}`;
+  if (l === structure.layers.length) label += ` (target ${plainName(`y^_${sub}`)} = ${v(Y)})`;
   return label;
 }
 
@@ -116,11 +129,11 @@ export function edgeLabel(structure, f, i) {
   const name = structure.edges[i][3];
   const w = f.edgeValues[2 * i];
   const g = f.edgeValues[2 * i + 1];
-  return `${name} = ${number(w)}` + (Number.isNaN(g) ? "" : ` · ∂C/∂${name} = ${number(g)}`);
+  return `${plainName(name)} = ${number(w)}` + (Number.isNaN(g) ? "" : ` · ∂C/∂${plainName(name)} = ${number(g)}`);
 }
 
 export function barLabel(f, i) {
-  return `input neuron ${i + 1}: a^1_${i + 1} = x_${i + 1} = ${number(f.barValues[i])}`;
+  return `input neuron ${i + 1}: ${plainName(`a^1_${i + 1}`)} = ${plainName(`x^_${i + 1}`)} = ${number(f.barValues[i])}`;
 }
 
 function el(tag, attrs, parent) {
@@ -593,7 +606,7 @@ function render({ model, el: root }) {
         const img = model.get("image");
         const row = Math.floor(i / img.width) + 1;
         const col = (i % img.width) + 1;
-        return `input neuron ${i + 1} (pixel row ${row}, column ${col}): a^1_${i + 1} = x_${i + 1} ≈ ${(pixels()[i] / 255).toFixed(3)}`;
+        return `input neuron ${i + 1} (pixel row ${row}, column ${col}): ${plainName(`a^1_${i + 1}`)} = ${plainName(`x^_${i + 1}`)} ≈ ${number(pixels()[i] / 255, 3)}`;
       }
       default: return null;
     }

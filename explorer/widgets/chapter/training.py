@@ -34,6 +34,7 @@ import numpy as np
 
 from ..panel import PanelBox
 from ...core import Network, load_mnist, max_sigma_prime, one_hot
+from ..markup import number
 from ...core.saturation import DEFAULT_SAT_FRACTION
 from ..drawing.plot import Plot, VIRIDIS
 from ..state import ACTIVATIONS, COSTS
@@ -103,13 +104,13 @@ class Settings:
     def label(self) -> str:
         cost = "cross-entropy" if self.cost == "cross_entropy" else self.cost
         return (
-            f"{self.sizes}, {self.activation}, {cost}, weight scale {self.weight_scale:g}, "
-            f"η = {self.eta:g}, mini-batch {self.batch}, seed {self.seed}"
+            f"{self.sizes}, {self.activation}, {cost}, weight scale {number(self.weight_scale)}, "
+            f"η = {number(self.eta)}, mini-batch {self.batch}, seed {self.seed}"
         )
 
     def short_label(self) -> str:
         cost = "cross-entropy" if self.cost == "cross_entropy" else self.cost
-        return f"{cost}, scale {self.weight_scale:.3g}, η {self.eta:g}"
+        return f"{cost}, scale {number(self.weight_scale, 3)}, η {number(self.eta)}"
 
 
 #: Two-run comparisons: the first run is kept as the dashed reference while the second trains.
@@ -849,7 +850,7 @@ class TrainingPanel(PanelBox):
                            {"id": "separators", "type": "rule", "color": "#ffffff", "width": 1}]},
                 # the colour bar's tick labels are on its left, in the gap after the heatmap
                 {"id": "colourbar", "left": 345, "top": 30, "width": 12, "height": 190, "ylim": [0, vmax],
-                 "xticks": False, "frame": False, "yticks": [[v, f"{v:.2g}"] for v in
+                 "xticks": False, "frame": False, "yticks": [[v, number(v, 2)] for v in
                                                              np.linspace(0, vmax, 5)],
                  "marks": [{"id": "colours", "type": "heatmap", "stops": list(VIRIDIS), "domain": [0, vmax]},
                            {"id": "threshold", "type": "rule", "color": "#ffffff", "width": 2}]},

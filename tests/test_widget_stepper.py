@@ -11,7 +11,7 @@ from explorer import Network, toy_dataset
 from explorer.widgets.state import ExplorerState
 from explorer.widgets.chapter.stepper import StepThroughPanel
 
-from helpers import hand_forward, sigma
+from helpers import hand_forward, read_number, sigma
 
 X0 = np.array([0.3, -0.7, 0.5])
 Y0 = np.array([1.0, 0.0])
@@ -53,7 +53,7 @@ def shown_arrays(markup):
 
 def number_in(text):
     """The number after '= ' in a drawing's label such as 'z = −0.512'."""
-    return float(text.split("= ")[1].replace("−", "-"))
+    return read_number(text.split("= ")[1])
 
 
 def by_hand(net, x, y):
@@ -104,7 +104,7 @@ def test_every_step_shows_the_traces_numbers_and_only_what_is_computed():
                 text = panel.matrix_texts[l]
                 if key in known:
                     rows = text.split("\n")[1:]
-                    drawn = np.array([[float(v.replace("−", "-")) for v in r.split()] for r in rows])
+                    drawn = np.array([[read_number(v) for v in r.split()] for r in rows])
                     np.testing.assert_allclose(drawn, value(hand, key), rtol=6e-2, atol=1e-12)
                 else:
                     assert text.endswith("= ?")
@@ -380,5 +380,5 @@ def test_the_drawing_the_browser_gets_shows_the_hand_gradient_as_colour_and_widt
                 and abs(it["y"] - panel.positions[(3, 1)][1]) < 80 and it["y"] > panel.positions[(3, 1)][1]]
     assert number_in(delta["text"]) == pytest.approx(hand["delta"][3][1], rel=6e-3)
     # ∂C/∂w^4 is written out entry by entry
-    entries = [float(it["text"].replace("−", "-")) for it in items if it.get("anchor") == "end"]
+    entries = [read_number(it["text"]) for it in items if it.get("anchor") == "end"]
     np.testing.assert_allclose(entries, g4.ravel(), rtol=6e-2, atol=1e-12)

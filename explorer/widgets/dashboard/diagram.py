@@ -36,13 +36,19 @@ IMAGE_SIZE = IMAGE_SIDE * IMAGE_SIDE
 #: Input layers with more neurons than this (and not an image) are drawn as one column bar.
 MAX_DRAWN_INPUTS = 16
 
-#: Ends and middle of the scales: blue for negative, white (grey for edges) at 0, red for positive.
+#: Ends and middle of the signed scales: blue for negative, white (grey for edges) at 0, orange for
+#: positive. Blue against orange stays apart for the common colour-vision deficiencies (red and
+#: green do not), both ends have a contrast of at least 3:1 on the white page, and colour is never
+#: the only cue: a negative weight is drawn dashed, a negative neuron with a dashed outline, and its
+#: number carries a minus sign.
 BLUE_END = "#2166ac"
-RED_END = "#b2182b"
+ORANGE_END = "#b35806"
 NODE_ZERO = "#ffffff"
 EDGE_ZERO = "#d4d4d4"
-NODE_DIVERGING = (BLUE_END, "#4393c3", "#b7d6ea", NODE_ZERO, "#f8c6ae", "#d6604d", RED_END)
-EDGE_DIVERGING = (BLUE_END, "#4393c3", "#a9c6dc", EDGE_ZERO, "#e3b2a2", "#d6604d", RED_END)
+NODE_DIVERGING = (BLUE_END, "#4393c3", "#b7d6ea", NODE_ZERO, "#fdd3a5", "#e08214", ORANGE_END)
+EDGE_DIVERGING = (BLUE_END, "#4393c3", "#a9c6dc", EDGE_ZERO, "#ecc39a", "#e08214", ORANGE_END)
+#: The page's background, against which the scales' ends are checked (WCAG contrast ≥ 3:1).
+BACKGROUND = "#ffffff"
 #: Sequential scale (white → deep purple) for quantities that are never negative (a, σ').
 SEQUENTIAL = ("#ffffff", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 #: Fill of a neuron that has no value for the chosen quantity (an input neuron has no z or δ).
@@ -108,7 +114,7 @@ def _hex(rows: np.ndarray) -> list[str]:
 def scale_colors(values, vmax: float, signed: bool, ramp: str = "node") -> tuple[list[str], list[str]]:
     """(fill colours, text colours) for values on a scale symmetric about 0 (signed) or from 0.
 
-    A signed scale runs blue (−vmax) → white/grey (0) → red (+vmax); an unsigned one white (0)
+    A signed scale runs blue (−vmax) → white/grey (0) → orange (+vmax); an unsigned one white (0)
     → purple (vmax). The text colour is white on dark fills, black on light ones.
     """
     rows = _scale_rgb(values, vmax, signed, ramp)
@@ -429,6 +435,8 @@ class NetworkDiagram(Panel):
         if allv.size:
             rgb[known] = _scale_rgb(allv, node_vmax, node_signed, "node")
         ink = _dark(rgb).astype(np.uint8)
+        # the second cue of the sign: a negative value of a signed quantity gets a dashed outline
+        node_dash = (known & (np.nan_to_num(chosen) < 0) & node_signed).astype(np.uint8)
         # the value written in the circle: the chosen quantity, or an input neuron's x
         shown = np.where(known, chosen, values[:, 0])
         texts = ["" if np.isnan(v) else _short(v) for v in shown.tolist()]
@@ -446,6 +454,7 @@ class NetworkDiagram(Panel):
             edge_rgb = _scale_rgb(evals, edge_vmax, True, "edge")
             ratio = np.abs(evals) / edge_vmax if edge_vmax > 0 else np.zeros(evals.size)
             widths = np.round(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * ratio, 2)
+        edge_dash = (np.nan_to_num(evals) < 0).astype(np.uint8)  # a negative weight (or ∂C/∂w) is dashed
 
         frame = {
             "captions": captions,
@@ -453,10 +462,12 @@ class NetworkDiagram(Panel):
             "node_values": values.astype("<f8").tobytes(),
             "node_rgb": rgb.astype(np.uint8).tobytes(),
             "node_ink": ink.tobytes(),
+            "node_dash": node_dash.tobytes(),
             "node_text": texts,
             "edge_values": np.stack([w, g], axis=-1).astype("<f8").tobytes(),
             "edge_rgb": edge_rgb.astype(np.uint8).tobytes(),
             "edge_width": widths.astype("<f4").tobytes(),
+            "edge_dash": edge_dash.tobytes(),
             "legend": {
                 "nodes": self._legend(_NODE_TITLES[color_by], node_vmax, node_signed, "node"),
                 "edges": self._legend(_EDGE_TITLES[edge_by], edge_vmax, True, "edge"),
@@ -502,6 +513,8 @@ class NetworkDiagram(Panel):
         ev = np.frombuffer(frame["edge_values"], dtype="<f8").reshape(-1, 2)
         ergb = np.frombuffer(frame["edge_rgb"], dtype=np.uint8).reshape(-1, 3)
         widths = np.frombuffer(frame["edge_width"], dtype="<f4")
+        node_dash = np.frombuffer(frame["node_dash"], dtype=np.uint8)
+        edge_dash = np.frombuffer(frame["edge_dash"], dtype=np.uint8)
         L = len(structure["layers"])
         color_field = _NODE_FIELD[self.view.color_by]
         nodes = []
@@ -510,7 +523,7 @@ class NetworkDiagram(Panel):
             node = {"l": l, "j": j, "selectable": l >= 2, **fields,
                     "value": fields[color_field],
                     "color": _hex(nrgb[i : i + 1])[0], "ink": "#ffffff" if ink[i] else "#111111",
-                    "text": frame["node_text"][i],
+                    "text": frame["node_text"][i], "dashed": bool(node_dash[i]),
                     "label": node_label(l, j, sub, fields, frame["computed"], l == L),
                     "selected": sel.get("kind") == "neuron" and sel.get("layer") == l and sel.get("j") == j}
             nodes.append(node)
@@ -519,6 +532,7 @@ class NetworkDiagram(Panel):
             wv, gv = ev[i].tolist()
             edges.append({"l": l, "j": j, "k": k, "w": wv, "g": None if np.isnan(gv) else gv,
                           "color": _hex(ergb[i : i + 1])[0], "width": float(round(float(widths[i]), 2)),
+                          "dashed": bool(edge_dash[i]),
                           "label": edge_label(name, wv, gv),
                           "selected": sel.get("kind") == "weight" and (sel.get("layer"), sel.get("j"), sel.get("k")) == (l, j, k)})
         layers = [dict(ly, caption=c) for ly, c in zip(structure["layers"], frame["captions"])]

@@ -96,6 +96,8 @@ function unpack(frame) {
     nodeValues: floats64(frame.node_values),
     nodeRgb: bytes(frame.node_rgb),
     nodeInk: bytes(frame.node_ink),
+    nodeDash: frame.node_dash ? bytes(frame.node_dash) : null,
+    edgeDash: frame.edge_dash ? bytes(frame.edge_dash) : null,
     edgeValues: floats64(frame.edge_values),
     edgeRgb: bytes(frame.edge_rgb),
     edgeWidth: floats32(frame.edge_width),
@@ -369,7 +371,10 @@ function render({ model, el: root }) {
     const lo = text(g, x, 72, "", { "font-size": 15, fill: "#222" });
     const mid = text(g, x + w / 2, 72, "", { "font-size": 15, fill: "#222", "text-anchor": "middle" });
     const hi = text(g, x + w, 72, "", { "font-size": 15, fill: "#222", "text-anchor": "end" });
-    return { grad, title, lo, mid, hi };
+    // left of a signed scale's negative end: a dashed sample, as negative values are drawn
+    const dash = el("line", { x1: x - 36, y1: 43, x2: x - 8, y2: 43, "stroke-width": 4, "stroke-dasharray": "6 5", "data-legend": "dashed" }, g);
+    el("title", {}, dash).textContent = "dashed: a negative value";
+    return { grad, title, lo, mid, hi, dash };
   }
 
   function paintLegend(lg, spec) {
@@ -377,6 +382,8 @@ function render({ model, el: root }) {
     lg.lo.textContent = spec.lo;
     lg.mid.textContent = spec.mid;
     lg.hi.textContent = spec.hi;
+    lg.dash.setAttribute("stroke", spec.stops[0]);
+    lg.dash.setAttribute("visibility", spec.signed ? "visible" : "hidden");
     lg.grad.replaceChildren();
     const n = spec.stops.length;
     spec.stops.forEach((c, i) => el("stop", { offset: `${(100 * i) / (n - 1)}%`, "stop-color": c }, lg.grad));
@@ -384,6 +391,18 @@ function render({ model, el: root }) {
 
   function edgeColor(i) {
     return rgb(f.edgeRgb, i);
+  }
+
+  // A negative weight (or ∂C/∂w) is drawn dashed, so that its sign does not rest on colour alone;
+  // the gaps grow with the width, as the round caps eat into them.
+  function dashEdge(line, i) {
+    if (f.edgeDash && f.edgeDash[i]) {
+      const w = f.edgeWidth[i];
+      line.setAttribute("stroke-dasharray", `${Math.round(Math.max(6, 2 * w) * 10) / 10} ${Math.round((w + 5) * 10) / 10}`);
+    } else {
+      line.removeAttribute("stroke-dasharray");
+    }
+    return line;
   }
 
   function paint() {
@@ -403,9 +422,13 @@ function render({ model, el: root }) {
     parts.edges.forEach((line, i) => {
       line.setAttribute("stroke", edgeColor(i));
       line.setAttribute("stroke-width", Math.round(f.edgeWidth[i] * 100) / 100);
+      dashEdge(line, i);
     });
     parts.nodes.forEach(({ circle, label }, i) => {
       circle.setAttribute("fill", rgb(f.nodeRgb, i));
+      // the sign's second cue besides colour: a negative value has a dashed outline
+      if (f.nodeDash && f.nodeDash[i]) circle.setAttribute("stroke-dasharray", "5 3");
+      else circle.removeAttribute("stroke-dasharray");
       if (label) {
         label.textContent = f.node_text[i];
         label.setAttribute("fill", f.nodeInk[i] ? "#ffffff" : "#111111");
@@ -416,7 +439,8 @@ function render({ model, el: root }) {
     // what the picture shows, for a screen reader (role="img" needs a name)
     const sizes = data.layers.map((ly) => ly.n).join(", ");
     svg.setAttribute("aria-label", `Network diagram: layers of ${sizes} neurons; neuron colour shows ` +
-      `${f.legend.nodes.title}, edges ${f.legend.edges.title}; ${f.cost_text}. Hover or click a neuron or weight for its numbers.`);
+      `${f.legend.nodes.title}, edges ${f.legend.edges.title} (blue and dashed: negative, orange: positive); ` +
+      `${f.cost_text}. Hover or click a neuron or weight for its numbers.`);
     parts.cost.textContent = f.cost_text;
     parts.costCaption.textContent = f.cost_caption;
     paintLegend(parts.legends[0], { ...f.legend.nodes, title: "neuron colour: " + f.legend.nodes.title });
@@ -481,7 +505,7 @@ function render({ model, el: root }) {
           ...c, stroke: MARK, "stroke-width": width + 7, "stroke-linecap": "round",
           "data-mark": "weight", "data-l": m.l, "data-j": m.j, "data-k": m.k,
         }, g);
-        el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g);
+        dashEdge(el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g), i);
         continue;
       }
       const node = nodeIndex(m.l, m.j);
@@ -546,7 +570,7 @@ function render({ model, el: root }) {
         const c = ["x1", "y1", "x2", "y2"].reduce((o, a) => ({ ...o, [a]: line.getAttribute(a) }), {});
         el("line", { ...c, stroke: "#111", "stroke-width": width + 9, "stroke-linecap": "round" }, g);
         el("line", { ...c, stroke: HALO, "stroke-width": width + 5, "stroke-linecap": "round" }, g);
-        el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g);
+        dashEdge(el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g), i);
       } else if (sel.layer === 2 && data.input !== "neurons") {
         // a weight from the image or bar: mark its input pixel / cell and its neuron
         markInput(g, data, sel.k);

@@ -5,7 +5,6 @@ what ``NetworkDiagram.scene()`` says in Python (the same number format, ties inc
 from __future__ import annotations
 
 import math
-import re
 from importlib.resources import files
 
 import numpy as np

@@ -248,13 +248,14 @@ def test_a_timing_at_the_floor_is_marked_and_explained():
         return RaceRow(sizes=(2, 3, 1), parameters=13, fd_passes=14, fd_central_passes=26, fd_passes_run=14,
                        fd_seconds=14 * forward, forward_seconds=forward, backprop_seconds=backprop)
 
-    panel = RacePanel(networks=((2, 3, 1), (4, 8, 2)))
-    panel.rows = [row(20e-6, 10e-6), row(2e-3, 4.2e-3)]  # 0.5 pass (overhead) and 2.1 passes
+    panel = RacePanel(networks=((2, 3, 1), (4, 8, 2), (16, 16, 10)))
+    # 0.5 pass at 20 µs a pass (overhead), 2.1 passes at 2 ms, 0.8 pass at 2 ms (under one: not work)
+    panel.rows = [row(20e-6, 10e-6), row(2e-3, 4.2e-3), row(2e-3, 1.6e-3)]
     panel.show_rows()
     table = panel.table_html.value
     cells = re.findall(r'data-q="bp_passes(\d)"[^>]*>([^<]*)</span>(<sup>†</sup>)?', table)
-    assert cells == [("0", "0.5", "<sup>†</sup>"), ("1", "2.1", "")]
-    assert "† A forward pass under 100 µs is mostly Python's fixed cost per call" in table
+    assert cells == [("0", "0.5", "<sup>†</sup>"), ("1", "2.1", ""), ("2", "0.8", "<sup>†</sup>")]
+    assert "† Not the arithmetic: a forward pass under 100 µs is mostly Python's fixed cost per call" in table
 
 
 def test_therace_label_stays_inside_the_axes():

@@ -131,6 +131,25 @@ PRESETS: dict[str, tuple[Settings, Settings]] = {
 }
 
 
+def preset_text(name: str, first: Settings, second: Settings) -> str:
+    """What a preset does, in one sentence: run 1's settings, then what run 2 changes, and that
+    run 1 stays on the plots as the dashed line to compare with."""
+    changed = []
+    if second.cost != first.cost:
+        changed.append("the cross-entropy cost" if second.cost == "cross_entropy" else f"the {second.cost} cost")
+    if second.weight_scale != first.weight_scale:
+        changed.append(f"initial weight scale {number(second.weight_scale)}")
+    if second.eta != first.eta:
+        changed.append(f"η = {number(second.eta)}")
+    cost = "cross-entropy" if first.cost == "cross_entropy" else first.cost
+    return (
+        f"<b>{html.escape(name)}</b>: run 1 trains {first.epochs} epochs with the {cost} cost, initial "
+        f"weight scale {number(first.weight_scale)} and η = {number(first.eta)}; then run 2 trains the same "
+        f"network from the same seed with {html.escape(' and '.join(changed) or 'the same settings')}, "
+        "and run 1 stays on the plots as a dashed line."
+    )
+
+
 # ----------------------------------------------------------------------------- records
 @dataclass
 class RunRecord:
@@ -301,7 +320,7 @@ class TrainingPanel(PanelBox):
             value=seed, description="seed", style=short, layout=widgets.Layout(width="110px")
         )
         self.layer_dropdown = widgets.Dropdown(
-            description="heatmap of layer", style=short, layout=widgets.Layout(width="190px")
+            description="heatmap of layer", style=short, layout=widgets.Layout(width="270px")
         )
         button = widgets.Layout(width="95px")
         self.start_button = widgets.Button(description="start", icon="play", button_style="success", layout=button)
@@ -469,10 +488,7 @@ class TrainingPanel(PanelBox):
         self._set_controls(first)
         self.reset(keep_reference=False)
         self._queue = [second]
-        self._say(
-            f"<b>{html.escape(name)}</b>: first {html.escape(first.short_label())} for "
-            f"{first.epochs} epochs, then {html.escape(second.short_label())} (dashed: the first run)"
-        )
+        self._say(preset_text(name, first, second))
         if _running_loop() is not None:
             self.start()
 

@@ -257,9 +257,9 @@ class NetworkDiagram(Panel):
                 if not 0 <= k < net.sizes[l - 2]:
                     raise IndexError(f"marks[{n}]: k must be 0..{net.sizes[l - 2] - 1} for layer {l}, got {k}")
                 mark["k"] = k
-                default = weight_name(l, j, k)
+                default = plain_name(weight_name(l, j, k))
             elif kind == "bias":
-                default = neuron_name("b", l, j)
+                default = plain_name(neuron_name("b", l, j))
             else:
                 default = f"neuron {j + 1} of layer {l}"
             label = m.get("label") or default

@@ -6,6 +6,8 @@ mistake, rings the wrong neurons on the diagram and shows both values on hover; 
 then gets its ✓ and the progress line counts it.
 """
 
+import re
+
 from conftest import ARTIFACTS, shot
 
 OUTSIDE = ("net::ERR_NAME_NOT_RESOLVED", "net::ERR_INTERNET_DISCONNECTED")

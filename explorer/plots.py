@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .core import Network, get_activation
-from .core.notation import neuron_latex
+from .core.notation import neuron_latex, number
 
 
 def demon_figure(net: Network, x, y, layer: int, neuron: int, span: float = 3.0, points: int = 121) -> Figure:
@@ -22,7 +22,7 @@ def demon_figure(net: Network, x, y, layer: int, neuron: int, span: float = 3.0,
     fig = Figure(figsize=(6, 3.6), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(dzs, actual, lw=2, label="actual ΔC")
-    ax.plot(dzs, slope * dzs, "--", label=f"δ·Δz, slope δ = {slope:+.4f}")
+    ax.plot(dzs, slope * dzs, "--", label=f"δ·Δz, slope δ = {number(slope, 4, signed=True)}")
     ax.axhline(0, color="0.8", lw=0.8)
     ax.axvline(0, color="0.8", lw=0.8)
     name = f"${neuron_latex('z', layer, neuron)}$"

@@ -8,18 +8,32 @@ from __future__ import annotations
 import numpy as np
 
 from .core import Network, Trace, finite_difference_gradient
-from .core.notation import neuron_name, weight_name
+from .core.notation import neuron_name as _book_neuron, number, plain_name, weight_name as _book_weight
+
+
+def neuron_name(symbol: str, l: int, j: int) -> str:
+    """The book's name as printed text: 'δ²₁' (explorer.core.notation, without TeX)."""
+    return plain_name(_book_neuron(symbol, l, j))
+
+
+def weight_name(l: int, j: int, k: int) -> str:
+    return plain_name(_book_weight(l, j, k))
+
+
+def _n(v: float) -> str:
+    """A result, in the one number format at 6 significant figures."""
+    return number(v, 6)
 
 
 def _f(v: float) -> str:
     """A number for a sum of products: negative ones in parentheses, so signs never pile up."""
-    v = float(v)
-    return f"{v:.6f}" if v >= 0 else f"({v:.6f})"
+    text = _n(v)
+    return f"({text})" if text.startswith("−") else text
 
 
 def forward_pass(net: Network, trace: Trace, example: int = 0) -> str:
     """Eq. (25) layer by layer: every z^l_j = Σ_k w^l_jk a^(l−1)_k + b^l_j and a^l_j = σ(z^l_j)."""
-    lines = [f"a^1 = x = {np.array2string(trace.a[1][:, example], precision=4)}"]
+    lines = [f"a¹ = x = [{', '.join(number(v) for v in trace.a[1][:, example])}]"]
     for l in net.layers:
         act = net.activation(l).name
         for j in range(net.sizes[l - 1]):
@@ -29,10 +43,10 @@ def forward_pass(net: Network, trace: Trace, example: int = 0) -> str:
             )
             z, a = trace.z[l][j, example], trace.a[l][j, example]
             lines.append(
-                f"{neuron_name('z', l, j)} = {terms} + {_f(net.biases[l][j, 0])} = {z:.6f}"
-                f"   {neuron_name('a', l, j)} = {act}({z:.4f}) = {a:.6f}"
+                f"{neuron_name('z', l, j)} = {terms} + {_f(net.biases[l][j, 0])} = {_n(z)}"
+                f"   {neuron_name('a', l, j)} = {act}({number(z)}) = {_n(a)}"
             )
-    lines.append(f"C = {trace.cost:.6f}  ({net.cost.name} cost)")
+    lines.append(f"C = {_n(trace.cost)}  ({net.cost.name} cost)")
     return "\n".join(lines)
 
 
@@ -44,8 +58,8 @@ def four_equations(net: Network, trace: Trace, l: int, j: int, k: int, example: 
     lines = []
     for m in range(net.sizes[-1]):
         lines.append(
-            f"BP1  {neuron_name('δ', L, m)} = ∂C/∂{neuron_name('a', L, m)} · σ'({neuron_name('z', L, m)})"
-            f" = {_f(trace.cost_gradient[m, e])} · {_f(sp[L][m, e])} = {trace.delta[L][m, e]:.6f}"
+            f"BP1  {neuron_name('δ', L, m)} = ∂C/∂{neuron_name('a', L, m)} · σ′({neuron_name('z', L, m)})"
+            f" = {_f(trace.cost_gradient[m, e])} · {_f(sp[L][m, e])} = {_n(trace.delta[L][m, e])}"
         )
     if l < L:
         back = " + ".join(
@@ -53,14 +67,14 @@ def four_equations(net: Network, trace: Trace, l: int, j: int, k: int, example: 
             for q in range(net.sizes[l])
         )
         lines.append(
-            f"BP2  {neuron_name('δ', l, j)} = (Σ_q w^{l + 1}_q{j + 1} δ^{l + 1}_q) · σ'({neuron_name('z', l, j)})"
-            f" = ({back}) · {_f(sp[l][j, e])} = {trace.delta[l][j, e]:.6f}"
+            f"BP2  {neuron_name('δ', l, j)} = (Σₖ {plain_name(f'w^{l + 1}_')}ₖ{plain_name(f'^_{j + 1}')} {plain_name(f'δ^{l + 1}_')}ₖ) · σ′({neuron_name('z', l, j)})"
+            f" = ({back}) · {_f(sp[l][j, e])} = {_n(trace.delta[l][j, e])}"
         )
-    lines.append(f"BP3  ∂C/∂{neuron_name('b', l, j)} = {neuron_name('δ', l, j)} = {trace.delta[l][j, e]:.6f}")
+    lines.append(f"BP3  ∂C/∂{neuron_name('b', l, j)} = {neuron_name('δ', l, j)} = {_n(trace.delta[l][j, e])}")
     lines.append(
         f"BP4  ∂C/∂{weight_name(l, j, k)} = {neuron_name('a', l - 1, k)} · {neuron_name('δ', l, j)}"
         f" = {_f(trace.a[l - 1][k, e])} · {_f(trace.delta[l][j, e])}"
-        f" = {trace.a[l - 1][k, e] * trace.delta[l][j, e]:.6f}"
+        f" = {_n(trace.a[l - 1][k, e] * trace.delta[l][j, e])}"
     )
     return "\n".join(lines)
 
@@ -73,5 +87,5 @@ def gradient_check(net: Network, x, y) -> str:
     for l in net.layers:
         dw = np.abs(fd.nabla_w[l] - trace.nabla_w[l]).max()
         db = np.abs(fd.nabla_b[l] - trace.nabla_b[l]).max()
-        lines.append(f"layer {l}: largest difference ∂C/∂w {dw:.1e}, ∂C/∂b {db:.1e}")
+        lines.append(f"layer {l}: largest difference ∂C/∂w {number(dw, 2)}, ∂C/∂b {number(db, 2)}")
     return "\n".join(lines)

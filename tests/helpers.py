@@ -90,3 +90,26 @@ def close(actual, expected, rel=1e-6, floor=1e-9):
 
 
 __all__ = ["sigma", "hand_forward", "cost_from_layer", "numeric_dC_dz", "numeric_gradient", "close", "math"]
+
+
+_POWER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def read_number(text: str) -> float:
+    """A shown number read back by hand: "−0.05", "5×10⁻⁴", "1,234", "—" (NaN); the README's
+    one number format parsed independently of the code that writes it."""
+    text = text.strip().replace("−", "-").replace(",", "")
+    if text == "—":
+        return math.nan
+    if "×10" in text:
+        mantissa, power = text.split("×10")
+        return float(mantissa) * 10.0 ** int(power.translate(_POWER))
+    return float(text)
+
+
+def book_plain(symbol: str, layer, *indices) -> str:
+    """The book's name as plain text, written by hand: book_plain("w", 3, 2, 4) == "w³₂₄"."""
+    up = dict(zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    down = dict(zip("0123456789,", "₀₁₂₃₄₅₆₇₈₉,"))
+    sub = "".join(map(str, indices)) if all(i < 10 for i in indices) else ",".join(map(str, indices))
+    return symbol + "".join(up[c] for c in str(layer)) + "".join(down[c] for c in sub)

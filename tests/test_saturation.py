@@ -16,7 +16,7 @@ from explorer.core.saturation import (
     sigma_prime_of_builtins,
     slow_learning_verdicts,
 )
-from helpers import hand_forward, saturation_net as small_net, sigma, sigma_prime
+from helpers import hand_forward, read_number, saturation_net as small_net, sigma, sigma_prime
 
 
 X, Y = np.array([0.8, 0.4]), np.array([1.0, 0.0])
@@ -46,7 +46,9 @@ def test_saturated_output_neuron_is_slow_by_bp1_with_hand_numbers():
         assert v.sigma_prime == pytest.approx(sp, rel=1e-9)
         assert v.a_in == pytest.approx(a[2][k, 0], rel=1e-12)
         assert v.gradient == pytest.approx(a[2][k, 0] * delta, rel=1e-9)  # BP4
-        assert v.reason == f"slow: neuron saturated, σ'(z^3_1) = {sp:.3g} (BP1)"
+        head, shown = v.reason.removesuffix(" (BP1)").split(" = ")
+        assert head == "slow: neuron saturated, σ′(z³₁)" and "×10⁻⁴" in shown  # sp < 0.001: a power of ten
+        assert read_number(shown) == pytest.approx(sp, rel=5e-3)  # 3 significant figures
     # The unsaturated output neuron 2 is fine.
     others = slow_learning_verdicts(net.trace(X, Y), 3, 1)
     assert all(not v.slow and v.reason == "ok" for v in others)
@@ -74,7 +76,7 @@ def test_zero_input_makes_its_weights_slow_by_bp4():
         v0, v1 = slow_learning_verdicts(net.trace(x, Y), 2, j)
         assert v0.slow and v0.input_small and not v0.saturated
         assert v0.gradient == 0.0
-        assert v0.reason == "slow: input a^1_1 ≈ 0 (BP4)"
+        assert v0.reason == "slow: input a¹₁ ≈ 0 (BP4)"
         assert not v1.slow and v1.reason == "ok"
     # A threshold of 0 switches the input rule off: |a| < 0 never holds.
     v0 = slow_learning_verdicts(net.trace(x, Y), 2, 0, a_threshold=0.0)[0]
@@ -87,8 +89,9 @@ def test_saturated_hidden_neuron_cites_bp2_and_both_reasons_combine():
     x = np.array([0.0, 0.9])
     sp = sigma_prime(7.0)
     v0, v1 = slow_learning_verdicts(net.trace(x, Y), 2, 1)
-    assert v0.reason == f"slow: input a^1_1 ≈ 0 (BP4); neuron saturated, σ'(z^2_2) = {sp:.3g} (BP2)"
-    assert v1.reason == f"slow: neuron saturated, σ'(z^2_2) = {sp:.3g} (BP2)"
+    assert sp == pytest.approx(9.1e-4, rel=5e-3)  # σ(7)(1 − σ(7)) = 0.99909 · 0.00091
+    assert v0.reason == "slow: input a¹₁ ≈ 0 (BP4); neuron saturated, σ′(z²₂) = 9.1×10⁻⁴ (BP2)"
+    assert v1.reason == "slow: neuron saturated, σ′(z²₂) = 9.1×10⁻⁴ (BP2)"
 
 
 def test_saturation_threshold_is_relative_to_max_sigma_prime():

@@ -16,7 +16,7 @@ from explorer.widgets.chapter.cost_assumptions import (
 from explorer.widgets.state import ExplorerState
 from explorer.core.activations import get_activation
 
-from helpers import sigma
+from helpers import read_number, sigma
 
 X0, Y0 = np.array([0.8, -0.4]), np.array([1.0, 0.0])
 XB = np.array([[-0.5, 0.3, 1.0], [0.9, 0.2, -0.7]])
@@ -186,7 +186,10 @@ def test_summary_is_the_readout_in_text():
     X, Y = full_batch()
     costs, _ = hand_costs(state.network, X, Y)
     text = panel.summary()
-    assert f"= {costs.mean():.6f}" in text
-    numbers = [float(v) for v in re.findall(r"(-?\d+\.\d{9})", text)]
+    assert read_number(text.splitlines()[0].rsplit("= ", 1)[1]) == pytest.approx(costs.mean(), rel=5e-6)
+    line = text.splitlines()[1]
+    assert line.startswith("∂C/∂w²₂₁ = mean of ∂Cₓ/∂w²₂₁ = ")
+    numbers = [read_number(part.split(";")[0]) for part in
+               (line.split(" = ")[-1], line.split("on the batch ")[1], line.split("finite differences ")[1])]
     grads = fd_per_example(state.network, X, Y, state.network.weights[2], (1, 0))
     assert numbers == pytest.approx([grads.mean()] * 3, rel=1e-5, abs=1e-9)

@@ -11,7 +11,7 @@ from explorer import Network
 from explorer.widgets.dashboard.demon import DZ_RANGE, N_CURVE, DemonPanel, nice_ceil, y_limits
 from explorer.widgets.state import ExplorerState
 
-from helpers import cost_from_layer
+from helpers import cost_from_layer, read_number
 
 X = np.array([0.3, -0.7, 0.5, 0.1])
 Y = np.array([1.0, 0.0, 0.0])
@@ -35,8 +35,7 @@ def numbers(markup):
     """{name: (exact value, shown text as a float or None)} from the panel's number spans."""
     out = {}
     for name, exact, shown in SPAN.findall(markup):
-        shown = shown.replace("−", "-")
-        out[name] = (float(exact), None if shown == "—" else float(shown))
+        out[name] = (float(exact), None if shown == "—" else read_number(shown))
     return out
 
 
@@ -44,7 +43,7 @@ def vectors(markup):
     out = {}
     for name, exact, shown in VEC.findall(markup):
         values = [float(v) for v in exact.split(",")] if exact else []
-        texts = [s.strip().replace("−", "-") for s in shown.split(",")]
+        texts = [s.strip() for s in shown.split(",")]
         out[name] = (np.array(values), texts)
     return out
 
@@ -101,7 +100,7 @@ def test_how_the_change_travels_lists_delta_a_of_each_later_layer():
     for l, exp in expected.items():
         exact, texts = v[f"da{l}"]
         np.testing.assert_allclose(exact, exp[:, 0], rtol=1e-12, atol=1e-15)
-        shown = [0.0 if s == "0" else float(s) for s in texts]
+        shown = [read_number(s) for s in texts]
         np.testing.assert_allclose(shown, exp[:, 0], rtol=6e-3, atol=1e-12)
     # only neuron 5 of layer 2 is moved by the demon
     assert np.count_nonzero(v["da2"][0]) == 1 and v["da2"][0][4] != 0

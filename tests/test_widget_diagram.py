@@ -13,9 +13,9 @@ from explorer.core.data import load_mnist, load_mnist_raw
 from explorer.widgets.dashboard.diagram import NetworkDiagram, scale_colors
 from explorer.widgets.state import ExplorerState
 
-from helpers import numeric_dC_dz
+from helpers import book_plain, numeric_dC_dz, read_number
 
-RED_END, BLUE_END, WHITE = "#b2182b", "#2166ac", "#ffffff"
+ORANGE_END, BLUE_END, WHITE = "#b35806", "#2166ac", "#ffffff"
 PURPLE_END = "#3f007d"
 
 
@@ -24,10 +24,10 @@ def rgb(color):
 
 
 def number_after(label, name):
-    """The number printed after 'name = ' in a label (with the true minus sign read back)."""
-    match = re.search(re.escape(name) + r" = ([−\-0-9.e+]+)", label)
+    """The number printed after 'name = ' in a label, read back by hand (helpers.read_number)."""
+    match = re.search(re.escape(name) + r" = ([−\-0-9.×⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", label)
     assert match, f"{name!r} not in {label!r}"
-    return float(match.group(1).replace("−", "-"))
+    return read_number(match.group(1))
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_one_node_per_neuron_with_book_labels(setup):
     ]
     label = node(data, 3, 1)["label"]
     assert label.startswith("neuron 2 of layer 3:")
-    for name in ("z^3_2", "a^3_2", "σ'(z^3_2)", "δ^3_2", "b^3_2"):
+    for name in ("z³₂", "a³₂", "σ′(z³₂)", "δ³₂", "b³₂"):
         assert name in label
     assert [ly["label"] for ly in data["layers"]] == ["l = 1", "l = 2", "l = 3", "l = 4"]
     # the input layer's neurons are shown but cannot be selected as neurons
@@ -80,8 +80,8 @@ def test_node_values_are_the_cores(setup):
             }
             for key, value in expected.items():
                 assert n[key] == pytest.approx(value, rel=1e-3, abs=1e-7), (l, j, key)
-            for name, value in [(f"z^{l}_{j + 1}", expected["z"]), (f"δ^{l}_{j + 1}", expected["delta"]),
-                                (f"b^{l}_{j + 1}", expected["b"])]:
+            for name, value in [(book_plain("z", l, j + 1), expected["z"]), (book_plain("δ", l, j + 1), expected["delta"]),
+                                (book_plain("b", l, j + 1), expected["b"])]:
                 assert number_after(n["label"], name) == pytest.approx(value, rel=1e-3, abs=1e-7)
     assert node(data, 1, 2)["a"] == pytest.approx(0.9)
     assert data["cost"] == pytest.approx(0.5 * float(((trace.a[4] - y) ** 2).sum()), rel=1e-3)
@@ -91,28 +91,83 @@ def test_weight_tooltip_names_w_and_its_gradient(setup):
     net, x, y, state, diagram = setup
     diagram.view.edge_by = "nabla_w"
     label = edge(diagram.scene(), 3, 1, 3)["label"]
-    assert "w^3_24" in label and "∂C/∂w^3_24" in label
-    assert number_after(label, "w^3_24") == pytest.approx(net.weights[3][1, 3], rel=1e-3)
+    assert "w³₂₄" in label and "∂C/∂w³₂₄" in label
+    assert number_after(label, "w³₂₄") == pytest.approx(net.weights[3][1, 3], rel=1e-3)
     h, w0 = 1e-6, net.weights[3][1, 3]
     net.weights[3][1, 3] = w0 + h
     up = net.cost_of(x, y)
     net.weights[3][1, 3] = w0 - h
     down = net.cost_of(x, y)
     net.weights[3][1, 3] = w0
-    assert number_after(label, "∂C/∂w^3_24") == pytest.approx((up - down) / (2 * h), rel=1e-3)
+    assert number_after(label, "∂C/∂w³₂₄") == pytest.approx((up - down) / (2 * h), rel=1e-3)
 
 
 def test_scale_ends_and_zero():
     fills, inks = scale_colors([0.0, 2.0, -2.0, 1.0, -1.0], 2.0, signed=True)
-    assert fills[:3] == [WHITE, RED_END, BLUE_END]
+    assert fills[:3] == [WHITE, ORANGE_END, BLUE_END]
     # sign respected, and half the value is lighter than the full one
     r, g, b = rgb(fills[3])
-    assert r > b and sum(rgb(fills[3])) > sum(rgb(RED_END))
+    assert r > b and sum(rgb(fills[3])) > sum(rgb(ORANGE_END))
     r, g, b = rgb(fills[4])
     assert b > r and sum(rgb(fills[4])) > sum(rgb(BLUE_END))
-    assert inks[0] == "#111111" and inks[1] == "#ffffff"  # dark text on white, white on dark red
+    assert inks[0] == "#111111" and inks[1] == "#ffffff"  # dark text on white, white on dark orange
     seq, _ = scale_colors([0.0, 0.5, 1.0], 1.0, signed=False)
     assert seq[0] == WHITE and seq[2] == PURPLE_END
+
+
+def luminance(color):
+    """WCAG 2 relative luminance of an sRGB colour, written out by hand."""
+    def linear(c):
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b):
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_signed_colours_are_readable_on_the_page_and_apart_for_colour_blind_eyes():
+    fills, _ = scale_colors([-1.0, 1.0], 1.0, signed=True)
+    assert fills == [BLUE_END, ORANGE_END]
+    # by hand: #2166ac has L = 0.2126·0.0152 + 0.7152·0.1329 + 0.0722·0.4125 = 0.128, 1.05 / 0.178 = 5.9;
+    # #b35806 has L = 0.2126·0.4508 + 0.7152·0.0976 + 0.0722·0.0018 = 0.166, 1.05 / 0.216 = 4.9
+    assert contrast(BLUE_END, WHITE) == pytest.approx(5.9, abs=0.05)
+    assert contrast(ORANGE_END, WHITE) == pytest.approx(4.86, abs=0.05)
+    assert min(contrast(BLUE_END, WHITE), contrast(ORANGE_END, WHITE)) >= 3.0
+    # No red against green any more: simulated deuteranopia and protanopia (Viénot, Brettel and
+    # Mollon 1999, on linear RGB) keep blue bluish and orange yellowish, the two told apart.
+    def linear(color):
+        return np.array([((c / 255 + 0.055) / 1.055) ** 2.4 if c / 255 > 0.04045 else c / 255 / 12.92 for c in rgb(color)])
+    deutan = np.array([[0.29275, 0.70725, 0.0], [0.29275, 0.70725, 0.0], [-0.02234, 0.02234, 1.0]])
+    protan = np.array([[0.11238, 0.88762, 0.0], [0.11238, 0.88762, 0.0], [0.00401, -0.00401, 1.0]])
+    for seen in (deutan, protan):
+        blue, orange = seen @ linear(BLUE_END), seen @ linear(ORANGE_END)
+        assert blue[2] > 2 * blue[0] and orange[0] > 10 * orange[2]
+
+
+def test_the_sign_has_a_second_cue_dashed_negative_edges_and_neurons(setup):
+    net, x, y, state, diagram = setup
+    diagram.view.color_by = "delta"
+    trace = net.trace(x, y)
+    data = diagram.scene()
+    edges = data["edges"]
+    assert any(e["dashed"] for e in edges) and not all(e["dashed"] for e in edges)
+    for e in edges:
+        assert e["dashed"] == (net.weights[e["l"]][e["j"], e["k"]] < 0), e
+    for n in data["nodes"]:
+        if n["l"] >= 2:
+            assert n["dashed"] == (trace.delta[n["l"]][n["j"], 0] < 0)
+            assert n["text"] == "" or n["text"].startswith("−") == n["dashed"]  # and the minus sign
+        else:
+            assert not n["dashed"]  # an input has no δ
+    diagram.view.edge_by = "nabla_w"
+    for e in diagram.scene()["edges"]:
+        assert e["dashed"] == (trace.nabla_w[e["l"]][e["j"], e["k"]] < 0)
+    diagram.view.color_by = "a"  # never negative for the sigmoid: an unsigned scale, nothing dashed
+    assert not any(n["dashed"] for n in diagram.scene()["nodes"])
 
 
 def test_delta_colours_follow_sign_and_largest_magnitude(setup):
@@ -127,13 +182,13 @@ def test_delta_colours_follow_sign_and_largest_magnitude(setup):
         assert n["value"] == pytest.approx(d, rel=1e-3, abs=1e-9)
         r, g, b = rgb(n["color"])
         if abs(d) == biggest:
-            assert n["color"] == (RED_END if d > 0 else BLUE_END)
+            assert n["color"] == (ORANGE_END if d > 0 else BLUE_END)
         elif abs(d) > 0.02 * biggest:
             assert (r > b) == (d > 0)
     # input neurons have no δ: neutral grey
     assert len({*rgb(node(data, 1, 0)["color"])}) == 1
     legend = data["legend"]["nodes"]
-    assert legend["title"] == "δ^l_j" and legend["signed"]
+    assert legend["title"] == "δ" and legend["signed"]
     assert float(legend["hi"].lstrip("+")) == pytest.approx(biggest, rel=1e-3)
 
 
@@ -152,7 +207,7 @@ def test_changing_color_by_recolours_by_that_quantity(setup):
             assert node(data, l, j)["value"] == pytest.approx(v, rel=1e-3, abs=1e-9)
         top = max(values, key=lambda key: abs(values[key]))
         if choice == "z":
-            assert node(data, *top)["color"] == (RED_END if values[top] > 0 else BLUE_END)
+            assert node(data, *top)["color"] == (ORANGE_END if values[top] > 0 else BLUE_END)
         else:  # σ' and a ≥ 0 here: sequential scale, the largest is the darkest end
             assert node(data, *top)["color"] == PURPLE_END
             lightest = min(values, key=lambda key: values[key])
@@ -166,7 +221,7 @@ def test_edges_follow_w_or_gradient(setup):
     weights = {(l, j, k): net.weights[l][j, k] for l in net.layers
                for j in range(net.sizes[l - 1]) for k in range(net.sizes[l - 2])}
     top = max(weights, key=lambda key: abs(weights[key]))
-    assert edge(data, *top)["color"] == (RED_END if weights[top] > 0 else BLUE_END)
+    assert edge(data, *top)["color"] == (ORANGE_END if weights[top] > 0 else BLUE_END)
     assert edge(data, *top)["width"] == max(e["width"] for e in data["edges"])
     diagram.view.edge_by = "nabla_w"
     data = diagram.scene()
@@ -180,7 +235,7 @@ def test_edges_follow_w_or_gradient(setup):
         assert edge(data, *key)["g"] == pytest.approx(g, rel=1e-3, abs=1e-12)
         assert edge(data, *key)["w"] == pytest.approx(weights[key], rel=1e-3)
     top = max(grads, key=lambda key: abs(grads[key]))
-    assert edge(data, *top)["color"] == (RED_END if grads[top] > 0 else BLUE_END)
+    assert edge(data, *top)["color"] == (ORANGE_END if grads[top] > 0 else BLUE_END)
     # widths grow with |∂C/∂w|
     order = sorted(grads, key=lambda key: abs(grads[key]))
     widths = [edge(data, *key)["width"] for key in order]
@@ -257,8 +312,8 @@ def test_wide_input_is_a_bar():
     state = ExplorerState(net, x, np.array([0.0, 1.0]))
     data = NetworkDiagram(state).scene()
     assert data["input"] == "bar" and len(data["bar"]["colors"]) == 30
-    assert data["bar"]["colors"][0] == BLUE_END and data["bar"]["colors"][-1] == RED_END
-    assert number_after(data["bar"]["labels"][29], "x_30") == pytest.approx(1.0)
+    assert data["bar"]["colors"][0] == BLUE_END and data["bar"]["colors"][-1] == ORANGE_END
+    assert number_after(data["bar"]["labels"][29], "x₃₀") == pytest.approx(1.0)
     assert {n["l"] for n in data["nodes"]} == {2, 3} and {e["l"] for e in data["edges"]} == {3}
     # tanh: a is signed here, so its scale is the diverging one
     assert data["legend"]["nodes"]["signed"]

@@ -19,7 +19,7 @@ from explorer import Network
 from explorer.widgets.dashboard.diagram import NetworkDiagram
 from explorer.widgets.state import ExplorerState
 
-from helpers import sigma, sigma_prime
+from helpers import book_plain, sigma, sigma_prime
 
 
 # ------------------------------------------------------------------ the diagram's marks
@@ -34,15 +34,15 @@ def test_marks_carry_book_labels_and_both_values(diagram):
     builds = diagram.builds
     diagram.set_marks([
         {"kind": "weight", "layer": 3, "j": 1, "k": 3, "expected": 0.25, "got": -0.5},
-        {"kind": "neuron", "layer": 2, "j": 0, "label": "δ^2_1", "expected": -0.03125, "got": 0.125},
+        {"kind": "neuron", "layer": 2, "j": 0, "label": "δ²₁", "expected": -0.03125, "got": 0.125},
         {"kind": "bias", "layer": 3, "j": 0, "expected": 1.5, "got": float("nan")},
     ])
     weight, neuron, bias = diagram.view.marks
     assert (weight["kind"], weight["l"], weight["j"], weight["k"]) == ("weight", 3, 1, 3)
-    assert weight["label"] == "w^3_24"  # 1-based, as the book writes it
-    assert weight["tip"] == "w^3_24 — yours: −0.5   expected: 0.25"
-    assert neuron["tip"] == "δ^2_1 — yours: 0.125   expected: −0.03125"
-    assert bias["label"] == "b^3_1" and "yours: NaN" in bias["tip"] and bias["got"] is None
+    assert weight["label"] == "w³₂₄"  # 1-based, as the book writes it, in plain text
+    assert weight["tip"] == "w³₂₄ — yours: −0.5   expected: 0.25"
+    assert neuron["tip"] == "δ²₁ — yours: 0.125   expected: −0.03125"
+    assert bias["label"] == "b³₁" and "yours: NaN" in bias["tip"] and bias["got"] is None
     # marks are their own trait: the picture's JSON is not rebuilt for them
     assert diagram.builds == builds
     assert diagram.marks == [dict(m) for m in diagram.view.marks]
@@ -182,7 +182,7 @@ def test_a_missing_transpose_gets_its_hint_and_marks_on_a_case_where_it_runs():
         column = 0 if "(example" not in m["label"] else int(re.search(r"example (\d+)", m["label"]).group(1)) - 1
         assert m["expected"] == pytest.approx(expected[j, column], rel=1e-3)
         assert m["got"] == pytest.approx(got[j, column], rel=1e-3)
-        assert m["label"].startswith(f"δ^{l}_{j + 1}")
+        assert m["label"].startswith(book_plain("δ", l, j + 1))
         assert "yours: " in m["tip"] and "expected: " in m["tip"]
     # the drawn network is the case's: same parameters, so the same δ (colour by δ)
     assert panel.diagram.view.color_by == "delta"
@@ -205,7 +205,7 @@ def test_a_summed_bp4_marks_the_weights_m_times_too_large():
         assert kind == "weight" and l == case.layer
         assert mk["expected"] == pytest.approx(mean[j, k], rel=1e-3, abs=1e-12)
         assert mk["got"] == pytest.approx(m * mean[j, k], rel=1e-3, abs=1e-12)
-        assert mk["label"] == f"∂C/∂w^{l}_{j + 1}{k + 1}"
+        assert mk["label"] == "∂C/∂" + book_plain("w", l, j + 1, k + 1)
     assert panel.diagram.view.edge_by == "nabla_w"
 
 

@@ -159,3 +159,16 @@ def test_another_network_gets_new_axes():
     assert len(panel.plot.spec["axes"][0]["xticks"]) == 4
     assert centres(panel, "t") == [1.0, 2.0, 3.0, 4.0]
     assert heights(panel, "product") == pytest.approx(delta[3][:, 0], rel=1e-6)
+
+
+def test_closing_twice_is_harmless_and_stops_following():
+    from explorer import Network
+    from explorer.widgets.state import ExplorerState
+
+    state = ExplorerState(Network([2, 3, 2], seed=1), np.array([0.8, -0.4]), np.array([1.0, 0.0]))
+    panel = HadamardPanel(state=state)
+    before = panel.summary()
+    panel.close()
+    panel.close()  # as garbage collection does after an explicit close: no error
+    state.set_weight(3, 0, 0, 5.0)  # a closed panel no longer follows the state
+    assert panel.summary() == before

@@ -12,7 +12,7 @@ from explorer import Network
 from explorer.widgets.chapter.paths import PATH_LIMIT, PathsPanel, growth_row
 from explorer.widgets.state import ExplorerState
 
-from helpers import numeric_gradient, sigma
+from helpers import numeric_gradient, read_number, sigma
 
 X = np.array([0.3, -0.7, 0.5])
 Y = np.array([1.0, 0.0])
@@ -82,7 +82,7 @@ def test_every_listed_path_is_the_product_of_its_factors(variables):
         # the option names the path in the book's terms and ends with its rounded product
         names = [f"{variables}{'²³⁴'[s]}{'₁₂₃₄'[n]}" for s, n in enumerate(path.neurons)]
         assert label.split(":")[0].split()[1:] == ["w²₃₂", "→", *" → ".join(names).split(), "→", "C"]
-        shown = float(label.rsplit("= ", 1)[1].replace("−", "-"))
+        shown = read_number(label.rsplit("= ", 1)[1])
         assert shown == pytest.approx(math.prod(factors), rel=1e-3)
         # the chosen path's detail lists the same factors and product
         panel.path_select.value = i

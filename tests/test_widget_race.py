@@ -228,3 +228,45 @@ def test_measure_button_on_a_loop_adds_one_network_at_a_time():
     assert [r.parameters for r in panel.rows] == [P_of(s) for s in SMALL]
     assert set(seen) >= {1, 2}  # the table grew while other tasks ran
     assert not panel.measure_button.disabled
+
+
+def test_backprop_in_forward_passes_counted_by_hand_beside_the_timing(measured):
+    # [2, 3, 1]: the forward pass does 2·3 + 3·1 = 9 multiply-adds; backprop does those 9, BP2's
+    # (w³)ᵀδ³ (3) and BP4's δ aᵀ (2·3 + 3·1 = 9): 21, so 21 / 9 = 2.333 forward passes.
+    # [784, 30, 10]: 23,520 + 300 = 23,820 forward, + 300 (BP2) + 23,820 (BP4) = 47,940: 2.013.
+    shown = numbers(measured.table_html.value)
+    assert shown["bp_mults0"] == (pytest.approx(21 / 9), "2.33")
+    assert shown["bp_mults3"] == (pytest.approx(47940 / 23820), "2.01")
+    summary = numbers(measured.summary_html.value)
+    assert summary["summary_bp_mults"] == (pytest.approx(47940 / 23820), "2.01")
+
+
+def test_a_timing_at_the_floor_is_marked_and_explained():
+    from explorer.widgets.chapter.race import RaceRow
+
+    def row(forward, backprop):
+        return RaceRow(sizes=(2, 3, 1), parameters=13, fd_passes=14, fd_central_passes=26, fd_passes_run=14,
+                       fd_seconds=14 * forward, forward_seconds=forward, backprop_seconds=backprop)
+
+    panel = RacePanel(networks=((2, 3, 1), (4, 8, 2), (16, 16, 10)))
+    # 0.5 pass at 20 µs a pass (overhead), 2.1 passes at 2 ms, 0.8 pass at 2 ms (under one: not work)
+    panel.rows = [row(20e-6, 10e-6), row(2e-3, 4.2e-3), row(2e-3, 1.6e-3)]
+    panel.show_rows()
+    table = panel.table_html.value
+    cells = re.findall(r'data-q="bp_passes(\d)"[^>]*>([^<]*)</span>(<sup>†</sup>)?', table)
+    assert cells == [("0", "0.5", "<sup>†</sup>"), ("1", "2.1", ""), ("2", "0.8", "<sup>†</sup>")]
+    assert "† Not the arithmetic: a forward pass under 100 µs is mostly Python's fixed cost per call" in table
+
+
+def test_therace_label_stays_inside_the_axes():
+    small, big = (2, 3, 1), (784, 300, 100, 10)
+    panel = RacePanel(networks=(small, big), race_sizes=big)
+    x_lo, x_hi = np.log10(13 / 2), np.log10(2 * P_of(big))  # the axis: half the smallest P to twice the largest
+    panel.race_passes = 1234
+    right = panel.race_label(np.log10(P_of(big)), -3.0)
+    assert right["anchor"] == "end" and right["x"] < np.log10(P_of(big)) < x_hi  # ends left of the star
+    left = panel.race_label(np.log10(13), -3.0)
+    assert left["anchor"] == "start" and left["x"] > x_lo
+    t_hi = panel.plot.spec["axes"][1]["ylim"][1]  # the time axis' top, in decades
+    assert panel.race_label(np.log10(13), t_hi - 0.1)["y"] < t_hi - 0.1  # near the top: below the star
+    assert right["text"] == "1,234 passes"

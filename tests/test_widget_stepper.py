@@ -11,7 +11,7 @@ from explorer import Network, toy_dataset
 from explorer.widgets.state import ExplorerState
 from explorer.widgets.chapter.stepper import StepThroughPanel
 
-from helpers import hand_forward, sigma
+from helpers import hand_forward, read_number, sigma
 
 X0 = np.array([0.3, -0.7, 0.5])
 Y0 = np.array([1.0, 0.0])
@@ -53,7 +53,7 @@ def shown_arrays(markup):
 
 def number_in(text):
     """The number after '= ' in a drawing's label such as 'z = −0.512'."""
-    return float(text.split("= ")[1].replace("−", "-"))
+    return read_number(text.split("= ")[1])
 
 
 def by_hand(net, x, y):
@@ -104,7 +104,7 @@ def test_every_step_shows_the_traces_numbers_and_only_what_is_computed():
                 text = panel.matrix_texts[l]
                 if key in known:
                     rows = text.split("\n")[1:]
-                    drawn = np.array([[float(v.replace("−", "-")) for v in r.split()] for r in rows])
+                    drawn = np.array([[read_number(v) for v in r.split()] for r in rows])
                     np.testing.assert_allclose(drawn, value(hand, key), rtol=6e-2, atol=1e-12)
                 else:
                     assert text.endswith("= ?")
@@ -357,7 +357,7 @@ def test_a_finished_mini_batch_shows_the_gradient_descent_step():
 
 def test_the_drawing_is_the_explorers_diagram_revealing_the_hand_gradient_as_colour_and_width():
     from explorer.widgets.dashboard.diagram import (BLUE_END, EDGE_ZERO, MAX_EDGE_WIDTH, MIN_EDGE_WIDTH,
-                                                    NetworkDiagram, RED_END)
+                                                    NetworkDiagram, ORANGE_END)
 
     state, panel = make()
     assert isinstance(panel.diagram, NetworkDiagram)  # one drawing of the network for every view
@@ -374,9 +374,10 @@ def test_the_drawing_is_the_explorers_diagram_revealing_the_hand_gradient_as_col
             assert edge["width"] == pytest.approx(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * abs(g4[j, k]) / top,
                                                   abs=0.006)
             r, b = int(edge["color"][1:3], 16), int(edge["color"][5:7], 16)
-            assert (r > b) == (g4[j, k] > 0)  # red for a positive gradient, blue for a negative one
+            assert (r > b) == (g4[j, k] > 0)  # orange for a positive gradient, blue for a negative one
+            assert edge["dashed"] == (g4[j, k] < 0)  # and a negative one dashed too
             if abs(g4[j, k]) == top:
-                assert edge["color"] == (RED_END if g4[j, k] > 0 else BLUE_END)
+                assert edge["color"] == (ORANGE_END if g4[j, k] > 0 else BLUE_END)
         else:  # not computed yet: thin, grey, and no ∂C/∂w in the tooltip
             assert edge["g"] is None and edge["color"] == EDGE_ZERO and edge["width"] == MIN_EDGE_WIDTH
             assert "∂C" not in edge["label"]
@@ -405,7 +406,7 @@ def test_the_diagram_shows_question_marks_until_the_algorithm_gets_there():
     for n in scene["nodes"]:
         if n["l"] == 2:
             assert n["a"] == pytest.approx(hand["a"][2][n["j"]], rel=1e-12)
-            assert n["delta"] is None and f"δ^2_{n['j'] + 1} = ?" in n["label"]
+            assert n["delta"] is None and f"δ²{'₁₂₃'[n['j']]} = ?" in n["label"]
             assert ["a = " + n["notes"][1][0].split("= ")[1], "new"] == n["notes"][1]
         elif n["l"] >= 3:
             assert n["text"] == "?" and n["a"] is None and n["z"] is None

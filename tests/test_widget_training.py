@@ -458,3 +458,16 @@ def test_bench_training_measures_the_panel_against_sgd_with_the_same_weights():
     (row,) = measure(repeats=1, epochs=1, batches=(100,))
     assert row["batch"] == 100 and row["deviation"] == 0.0  # the panel ends with SGD's weights
     assert row["redraws"] >= 1 and row["ratio"] == row["panel"] / row["core"]
+
+
+def test_a_preset_says_what_each_run_does():
+    from explorer.widgets.chapter.training import PRESETS, preset_text
+
+    assert preset_text("saturate the hidden layer", *PRESETS["saturate the hidden layer"]) == (
+        "<b>saturate the hidden layer</b>: run 1 trains 3 epochs with the quadratic cost, initial weight "
+        "scale 10 and η = 3; then run 2 trains the same network from the same seed with initial weight "
+        "scale 0.0357, and run 1 stays on the plots as a dashed line.")  # 1/√784 = 1/28 = 0.0357
+    assert preset_text("cross-entropy vs quadratic", *PRESETS["cross-entropy vs quadratic"]) == (
+        "<b>cross-entropy vs quadratic</b>: run 1 trains 3 epochs with the quadratic cost, initial weight "
+        "scale 3 and η = 3; then run 2 trains the same network from the same seed with the cross-entropy "
+        "cost, and run 1 stays on the plots as a dashed line.")

@@ -25,6 +25,7 @@ from .checks import (
     require_int,
 )
 from .costs import Cost, CrossEntropyCost, get_cost
+from .notation import number
 from .sgd import DIVERGED_MESSAGE, BatchProgress, EpochResult, SGDRun
 from .trace import DemonEffect, Trace, WeightNudge, frozen, frozen_copy
 
@@ -278,7 +279,7 @@ class Network:
         if isinstance(self.cost_function, CrossEntropyCost) and ((aL < 0) | (aL > 1)).any():
             raise ValueError(
                 f"the cross-entropy cost needs outputs in [0, 1], but the output activation "
-                f"{act.name} gave values from {aL.min():.4g} to {aL.max():.4g}; use a sigmoid output"
+                f"{act.name} gave values from {number(aL.min())} to {number(aL.max())}; use a sigmoid output"
             )
         return self.cost_function.value_at_output(zL, aL, Y, act)
 

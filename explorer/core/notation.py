@@ -38,9 +38,40 @@ def neuron_latex(symbol: str, l: int, j: int) -> str:
     return f"{symbol}^{{{l}}}_{{{subscript(j)}}}"
 
 
-def number(value: float, digits: int = 4) -> str:
-    """A number for people: ``digits`` significant figures, a true minus sign, "—" if not finite."""
-    value = float(value)
+#: Magnitudes below this are written in powers of ten (5×10⁻⁴), as are those that need more
+#: digits before the point than the significant figures shown (12 345 at 4 figures: 1.235×10⁴).
+SMALLEST_PLAIN = 1e-3
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def plain_name(name: str) -> str:
+    """'w^3_24' as plain text with raised and lowered digits, 'w³₂₄', for places that show
+    text only (a tooltip, a slider's label, a printed report): the book's name without TeX."""
+    head, _, rest = name.partition("^")
+    sup, _, sub = rest.partition("_")
+    return f"{head}{sup.translate(_SUPERSCRIPT)}{sub.translate(_SUBSCRIPT)}" if rest else head
+
+
+def number(value: float, digits: int = 4, signed: bool = False) -> str:
+    """A number for people, the one format everywhere: ``digits`` significant figures with
+    trailing zeros dropped, a true minus sign, "—" if not finite; below 0.001 (or too large for
+    the figures shown) as a power of ten, 5×10⁻⁴. ``signed`` writes "+" on a positive number.
+    """
+    value = float(value) + 0.0  # −0.0 is written 0
     if not math.isfinite(value):
         return "—"
-    return f"{value:.{digits}g}".replace("-", "−")
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{abs(value):.{digits - 1}e}".split("e")
+    exponent = int(exponent)  # of the value rounded to the figures shown
+    if -3 <= exponent < digits:
+        body = f"{abs(value):.{digits}g}"
+    else:
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        body = f"{mantissa}×10{str(exponent).translate(_SUPERSCRIPT)}"
+    sign = "−" if value < 0 else ("+" if signed else "")
+    return sign + body

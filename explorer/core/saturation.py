@@ -28,7 +28,7 @@ import numpy as np
 from .activations import BUILTIN as BUILTIN_ACTIVATIONS
 from .activations import Activation
 from .checks import check_index, check_layer, require_finite_number
-from .notation import neuron_name, weight_name
+from .notation import neuron_name, number, plain_name, weight_name
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -234,14 +234,11 @@ class WeightVerdict:
 
 def _reason(layer: int, j: int, k: int, input_small: bool, slow_saturated: bool,
             cancelled: bool, sp: float, rule: str) -> str:
-    sp_name = f"σ'({neuron_name('z', layer, j)})"
-    shown = f"{sp:.3g}"
-    if "e" in shown:  # 2.1e-05 → 2.1e-5
-        mantissa, exponent = shown.split("e")
-        shown = f"{mantissa}e{int(exponent)}"
+    sp_name = f"σ′({plain_name(neuron_name('z', layer, j))})"
+    shown = number(sp, 3)
     reasons = []
     if input_small:
-        reasons.append(f"input {neuron_name('a', layer - 1, k)} ≈ 0 (BP4)")
+        reasons.append(f"input {plain_name(neuron_name('a', layer - 1, k))} ≈ 0 (BP4)")
     if slow_saturated:
         reasons.append(f"neuron saturated, {sp_name} = {shown} ({rule})")
     if reasons:

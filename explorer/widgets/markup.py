@@ -12,17 +12,16 @@ import math
 import numpy as np
 
 from ..core.notation import number as _number
+from ..core.notation import plain_name  # noqa: F401  ('w^3_24' as 'w³₂₄'; panels take it from here)
 
 #: More entries than this of a vector are cut short with "…".
 MAX_VECTOR = 6
 
 
 def number(value: float, digits: int = 4, signed: bool = False) -> str:
-    """``digits`` significant figures; ``signed`` shows "+" on positive numbers (and "0" plain)."""
-    value = float(value) + 0.0  # −0.0 shows as 0
-    if signed and math.isfinite(value) and value != 0:
-        return f"{value:+.{digits}g}".replace("-", "−")
-    return _number(value, digits)
+    """The one number format (``explorer.core.notation.number``): ``digits`` significant
+    figures, 0.0005 written 5×10⁻⁴; ``signed`` shows "+" on positive numbers (and "0" plain)."""
+    return _number(value, digits, signed)
 
 
 def exact(value: float) -> str:
@@ -61,33 +60,12 @@ def agreement_mark(ok: bool, computable: bool = True) -> str:
     return '<span class="mark bad" style="color:#b00020;font-weight:bold">✗ differs</span>'
 
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
 def formula_number(value: float, digits: int = 4, paren: bool = False) -> str:
     """A number as it appears inside a typeset formula: 0.1234, −0.05, 1.2×10⁻⁵, "—".
 
-    ``paren`` puts a negative number in parentheses, as a factor in a product is written.
-    Plain text, so a formula's numbers can be written into the typeset formula in place,
-    without typesetting again.
+    The same format as ``number``; ``paren`` puts a negative number in parentheses, as a
+    factor in a product is written. Plain text, so a formula's numbers can be written into the
+    typeset formula in place, without typesetting again.
     """
-    value = float(value)
-    if not math.isfinite(value):
-        return "—"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    text = text.replace("-", "−", 1) if text.startswith("-") else text
-    return f"({text})" if paren and value < 0 else text
-
-
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def plain_name(name: str) -> str:
-    """'w^3_24' as plain text with raised and lowered digits, 'w³₂₄', for places that show
-    text only (a slider's label): the same name, readable without HTML or TeX."""
-    head, _, rest = name.partition("^")
-    sup, _, sub = rest.partition("_")
-    return f"{head}{sup.translate(_SUPERSCRIPT)}{sub.translate(_SUB)}" if rest else head
+    text = number(value, digits)
+    return f"({text})" if paren and text.startswith("−") else text

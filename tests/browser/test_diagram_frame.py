@@ -5,7 +5,6 @@ what ``NetworkDiagram.scene()`` says in Python (the same number format, ties inc
 from __future__ import annotations
 
 import math
-import re
 from importlib.resources import files
 
 import numpy as np
@@ -95,15 +94,18 @@ def test_tooltips_and_colours_are_the_scenes(page, diagram):
         assert text == scene["edges"][i]["label"]
     # the awkward weights read as Python writes them
     labels = {(e["l"], e["j"], e["k"]): e["label"] for e in scene["edges"]}
-    assert labels[(3, 1, 3)].startswith("w^3_24 = 0.125 · ∂C/∂w^3_24 = ")
-    assert labels[(3, 0, 0)].startswith("w^3_11 = −1.031 · ")
-    assert labels[(4, 2, 5)].startswith("w^4_36 = 0 · ")
+    assert labels[(3, 1, 3)].startswith("w³₂₄ = 0.125 · ∂C/∂w³₂₄ = ")
+    assert labels[(3, 0, 0)].startswith("w³₁₁ = −1.031 · ")
+    assert labels[(4, 2, 5)].startswith("w⁴₃₆ = 0 · ")
     drawn = page.evaluate("""() => {
         const root = document.getElementById("net");
         return {
           fills: [...root.querySelectorAll('[data-kind="node"] circle')].map((c) => c.getAttribute("fill")),
           strokes: [...root.querySelectorAll('[data-role="edges"] line')].map((l) => [
             l.getAttribute("stroke"), +l.getAttribute("stroke-width")]),
+          dashes: [...root.querySelectorAll('[data-role="edges"] line')].map((l) =>
+            getComputedStyle(l).strokeDasharray),
+          rings: [...root.querySelectorAll('[data-kind="node"] circle')].map((c) => getComputedStyle(c).strokeDasharray),
           texts: [...root.querySelectorAll('[data-kind="node"] text')].map((t) => t.textContent),
         };
     }""")
@@ -114,6 +116,12 @@ def test_tooltips_and_colours_are_the_scenes(page, diagram):
     assert drawn["fills"] == [css(n["color"]) for n in scene["nodes"]]
     assert drawn["texts"] == [n["text"] for n in scene["nodes"]]
     assert drawn["strokes"] == [[css(e["color"]), pytest.approx(e["width"], abs=0.006)] for e in scene["edges"]]
+    # the sign's second cue, as the browser computes the style: ∂C/∂w < 0 dashed, the rest solid
+    grads = diagram.state.trace.nabla_w
+    negative = [grads[e["l"]][e["j"], e["k"]] < 0 for e in scene["edges"]]
+    assert any(negative) and not all(negative)
+    assert [d != "none" for d in drawn["dashes"]] == negative
+    assert [d != "none" for d in drawn["rings"]] == [n["dashed"] for n in scene["nodes"]]
 
 
 def test_a_new_frame_repaints_and_a_new_structure_rebuilds(page, diagram):
@@ -123,7 +131,7 @@ def test_a_new_frame_repaints_and_a_new_structure_rebuilds(page, diagram):
     change(page, "net", "frame", wire(diagram.view.frame))
     edges = dict(tooltips(page, "edge"))
     index = [tuple(e[:3]) for e in diagram.view.structure["edges"]].index((3, 1, 3))
-    assert edges[index].startswith("w^3_24 = 0.75 · ")
+    assert edges[index].startswith("w³₂₄ = 0.75 · ")
     # another network: the structure and frame arrive in one message; the drawing follows
     state.set_network(Network([2, 3, 1], seed=0), np.array([0.5, -0.5]), np.array([1.0]))
     page.evaluate("""async ([structure, frame]) => {
@@ -138,4 +146,4 @@ def test_a_new_frame_repaints_and_a_new_structure_rebuilds(page, diagram):
     nodes = tooltips(page, "node")
     assert len(nodes) == 6 and [t for _, t in nodes] == [n["label"] for n in scene["nodes"]]
     assert [t for _, t in tooltips(page, "edge")] == [e["label"] for e in scene["edges"]]
-    assert re.search(r"\(target y_1 = 1\)$", scene["nodes"][-1]["label"])
+    assert scene["nodes"][-1]["label"].endswith("(target y₁ = 1)")

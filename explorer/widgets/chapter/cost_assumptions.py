@@ -21,7 +21,7 @@ from ...core.finite_differences import agrees, partial_derivative
 from ...core.notation import neuron_name, weight_name
 from ..drawing.axes import nice_ceil, y_limits
 from ..drawing.plot import Plot
-from ..markup import agreement_mark, html_name, num_span, number as _g
+from ..markup import agreement_mark, html_name, num_span, number as _g, plain_name
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
@@ -322,11 +322,11 @@ class CostAssumptionsPanel(Panel):
     def summary(self) -> str:
         """The key numbers as text: C and its per-example parts, ∂C/∂p as a mean, and the check."""
         kind, l, j, k = parameter_of(self.state.selection)
-        p = weight_name(l, j, k) if kind == "w" else neuron_name("b", l, j)
+        p = plain_name(weight_name(l, j, k) if kind == "w" else neuron_name("b", l, j))
         return (
-            f"C = mean of C_x = ({', '.join(f'{c:.6f}' for c in self.costs)}) / {self.m} = {self.cost:.6f}\n"
-            f"dC/d{p} = mean of dC_x/d{p} = {float(np.mean(self.gradients)):.9f}; "
-            f"backprop on the batch {self.batch_gradient:.9f}; finite differences {self.fd_gradient:.9f}"
+            f"C = mean of Cₓ = ({', '.join(_g(c, 6) for c in self.costs)}) / {self.m} = {_g(self.cost, 6)}\n"
+            f"∂C/∂{p} = mean of ∂Cₓ/∂{p} = {_g(float(np.mean(self.gradients)), 9)}; "
+            f"backprop on the batch {_g(self.batch_gradient, 9)}; finite differences {_g(self.fd_gradient, 9)}"
         )
 
 

@@ -30,6 +30,7 @@ from ...exercises import EXERCISES, check
 from ..dashboard.diagram import NetworkDiagram
 from ..drawing import Formula
 from ..drawing.formula import display
+from ..markup import number, plain_name
 from ..state import ExplorerState
 
 #: Colours of the verdict: solved, not yet, and the quiet grey of "nothing to check".
@@ -75,7 +76,7 @@ def _g(v) -> str:
         return "NaN"
     if np.isinf(v):
         return "∞" if v > 0 else "−∞"
-    return f"{v:.4g}".replace("-", "−")
+    return number(v)
 
 
 def network_of(trace) -> Network:
@@ -103,7 +104,8 @@ def marks_of(verdict) -> list[dict]:
     """The diagram's marks for a verdict's differing values (``NetworkDiagram.set_marks``)."""
     marks = []
     for d in verdict.wrong:
-        label = d.label if d.example is None else f"{d.label} (example {d.example + 1})"
+        name = plain_name(d.label)  # 'δ^3_1' as the diagram's tooltips write it: δ³₁
+        label = name if d.example is None else f"{name} (example {d.example + 1})"
         mark = {"kind": d.kind, "layer": int(d.layer), "j": int(d.j), "label": label,
                 "expected": float(d.expected), "got": float(d.got)}
         if d.kind == "weight":

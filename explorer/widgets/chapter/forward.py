@@ -15,7 +15,7 @@ import math
 from .. import ui as widgets
 import numpy as np
 
-from ...core.notation import neuron_name, number as _g, weight_name
+from ...core.notation import neuron_name, number as _g, plain_name, weight_name
 from ..choices import follow
 from ..markup import html_name
 from ..panel import Panel, diverged_html
@@ -261,9 +261,9 @@ class ForwardPanel(Panel):
         if len(self.terms) > MAX_TERMS:
             terms += f" + … ({len(self.terms) - MAX_TERMS} more)"
         return (
-            f"{neuron_name('z', l, j)} = {terms} + {_g(b)} = {float(t.z[l][j, 0]):.6f}; "
-            f"{neuron_name('a', l, j)} = σ({neuron_name('z', l, j)}) = {float(t.a[l][j, 0]):.6f}"
-        ).replace("−", "-")
+            f"{plain_name(neuron_name('z', l, j))} = {terms} + {_g(b)} = {_g(t.z[l][j, 0], 6)}; "
+            f"{plain_name(neuron_name('a', l, j))} = σ({plain_name(neuron_name('z', l, j))}) = {_g(t.a[l][j, 0], 6)}"
+        )
 
 
 __all__ = ["ForwardPanel", "hidden_run", "shown_indices"]

@@ -73,6 +73,8 @@ class HadamardPanel(PanelBox):
     and ``"product"`` at x = j + offset, axes ``"ax"``), ``summary()``.
     """
 
+    _following = False  # observing the state's revision (only in state mode)
+
     def __init__(self, s=(1.0, 2.0), t=(3.0, 4.0), names=("s", "t"), *, state: ExplorerState | None = None,
                  equation: str = "BP1", layer: int | None = None, limit: float = SLIDER_LIMIT):
         super().__init__()
@@ -120,6 +122,7 @@ class HadamardPanel(PanelBox):
         self.widget.add_class("hadamard-panel")
         if state is not None:
             state.observe(self._on_revision, names="revision")
+            self._following = True
         self._update()
 
     # ------------------------------------------------------------ events
@@ -224,14 +227,16 @@ class HadamardPanel(PanelBox):
         return [self.readout.numbers[f"{key}{j}"][1] for j in range(n)]
 
     def summary(self) -> str:
-        text = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]"
+        text = lambda v: "[" + ", ".join(number(x, 6) for x in v) + "]"
         out = f"{text(self.s)} ⊙ {text(self.t)} = {text(self.product)}"
         if self.delta is not None:
             out += f"; the trace's δ = {text(self.delta)}"
         return out
 
     def close(self) -> None:
-        if self.state is not None:
+        """Stop following the state and close (twice is harmless, as for any widget)."""
+        if self._following:
+            self._following = False
             self.state.unobserve(self._on_revision, names="revision")
         super().close()
 

@@ -151,10 +151,10 @@ class MatrixVsLoopPanel(PanelBox):
         top = max(values) * 1.3  # room for the labels and the title inside the axes
         self.plot.show(
             bars={"x": [0.0, 1.0], "y": values},
-            labels={"items": [{"x": i, "y": v + 0.03 * top, "text": f"{v:.1f} ms", "anchor": "middle"}
+            labels={"items": [{"x": i, "y": v + 0.03 * top, "text": f"{number(v, 3)} ms", "anchor": "middle"}
                               for i, v in enumerate(values)]},
             title={"items": [{"px": 185, "py": 18, "anchor": "middle",
-                              "text": f"matrix-based: {r.speedup:.1f}× faster"}]},
+                              "text": f"matrix-based: {number(r.speedup, 2)}× faster"}]},
             **{"@ax": {"ylim": [0.0, top]}},
         )
 
@@ -240,9 +240,10 @@ class MatrixVsLoopPanel(PanelBox):
             return ""
         return (
             f"{r.n_examples} digits, mini-batches of {r.mini_batch_size}, {r.repeats} runs each: "
-            f"loop {r.loop_seconds * 1e3:.1f} ms, matrix {r.matrix_seconds * 1e3:.1f} ms, speed-up {r.speedup:.1f}x; "
-            f"max |w_loop - w_matrix| = {r.max_weight_difference:.1e}, max |b_loop - b_matrix| = {r.max_bias_difference:.1e}"
-            f" (after the first update: {r.first_step_difference:.1e})"
+            f"loop {number(r.loop_seconds * 1e3, 3)} ms, matrix {number(r.matrix_seconds * 1e3, 3)} ms, "
+            f"speed-up {number(r.speedup, 2)}×; the weights of the two differ by at most "
+            f"{number(r.max_weight_difference, 2)}, the biases by {number(r.max_bias_difference, 2)}"
+            f" (after the first update: {number(r.first_step_difference, 2)})"
         )
 
     def close(self) -> None:

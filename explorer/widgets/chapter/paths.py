@@ -157,7 +157,7 @@ def _big(n: int) -> str:
     if n < 1_000_000:
         return f"{n:,}"
     exponent = int(math.floor(math.log10(n)))
-    return f"{n / 10 ** exponent:.2f} × 10<sup>{exponent}</sup>"
+    return fmt(n, 3)  # the one number format: 1.23×10⁹
 
 
 def growth_table_html(rows: list[GrowthRow], current: tuple[int, ...] | None = None) -> str:
@@ -170,7 +170,7 @@ def growth_table_html(rows: list[GrowthRow], current: tuple[int, ...] | None = N
         label = "[" + ", ".join(map(str, r.sizes)) + "]"
         if current is not None and r.sizes == tuple(current):
             label = f"<b>{label}</b> (this one)"
-        ratio = f"{r.ratio:,.0f}" if r.ratio >= 10 else f"{r.ratio:.2g}"
+        ratio = f"{r.ratio:,.0f}" if r.ratio >= 10 else fmt(r.ratio, 2)
         body.append(
             f'<tr class="growth" data-sizes="{",".join(map(str, r.sizes))}" data-paths-one="{r.paths_one}" '
             f'data-paths-all="{r.paths_all}" data-weights="{r.weights}" data-work="{r.backprop_work}">'

@@ -31,6 +31,7 @@ from ...core.finite_differences import (
     jacobian,
     partial_derivative,
 )
+from ..markup import number
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
 
@@ -226,7 +227,7 @@ class ProofsPanel(Panel):
         rows = "".join(
             f'<tr class="check" data-key="{c.key}"><td style="padding:2px 8px"><b>{c.equation}</b></td>'
             f'<td style="padding:2px 8px">{c.claim}</td><td style="padding:2px 8px;text-align:right">{c.count}</td>'
-            f'<td style="padding:2px 8px;text-align:right" data-value="{c.max_difference!r}">{c.max_difference:.1e}</td>'
+            f'<td style="padding:2px 8px;text-align:right" data-value="{c.max_difference!r}">{number(c.max_difference, 2)}</td>'
             f'<td style="padding:2px 8px">{_mark(c.ok)}</td></tr>'
             for c in self.checks
         )
@@ -256,7 +257,7 @@ class ProofsPanel(Panel):
         return (
             '<div class="proofs" style="font-size:15px;line-height:1.45">'
             f"<div style='color:#555'>Network {list(t.sizes)}, {t.cost_function.name.replace('_', '-')} cost; "
-            f"central differences with ε = {_step(t):g} on the state's example; {sample} checked.</div>"
+            f"central differences with ε = {number(_step(t))} on the state's example; {sample} checked.</div>"
             f"{table}{jac}</div>"
         )
 
@@ -265,7 +266,7 @@ class ProofsPanel(Panel):
         strip = lambda s: (s.replace("<sup>", "^").replace("</sup>", "").replace("<sub>", "_")
                            .replace("</sub>", "").replace("<b>", "").replace("</b>", ""))
         return "\n".join(
-            f"{c.equation:<10} {strip(c.claim)}: {c.count} numbers, largest difference {c.max_difference:.1e} "
+            f"{c.equation:<10} {strip(c.claim)}: {c.count} numbers, largest difference {number(c.max_difference, 2)} "
             f"{'ok' if c.ok else 'DIFFERS'}"
             for c in self.checks
         )
@@ -297,9 +298,7 @@ def _g(v: float) -> str:
     v = float(v)
     if not math.isfinite(v):
         return "—"
-    if v == 0:
-        return "0"
-    return f"{v:.4g}".replace("-", "−")
+    return number(v)
 
 
 __all__ = ["Check", "ProofsPanel", "fd_errors", "layer_jacobian", "output_jacobian", "parameter_indices"]

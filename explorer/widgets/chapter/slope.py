@@ -17,7 +17,7 @@ import numpy as np
 from ...core.notation import neuron_name
 from ...core.saturation import DEFAULT_SAT_FRACTION, neuron_saturation, sigma_prime_of_builtins
 from ..drawing.plot import Plot
-from ..markup import html_name, num_span, number as _g
+from ..markup import html_name, num_span, number as _g, plain_name
 from ..panel import Panel, diverged_html
 from ..state import ACTIVATIONS, ExplorerState
 
@@ -178,7 +178,7 @@ class SlopePanel(Panel):
             '<div class="slope-readout" style="font-size:15px;line-height:1.5">'
             f"<div>{zn} = {num_span('z', self.z, 5)}, "
             f"σ′({zn}) = {num_span('sp', self.sigma_prime, 4)} "
-            f"({100 * share:.3g}% of the largest σ′ of {act.name}, {_g(peak)}): {verdict}</div>"
+            f"({_g(100 * share, 3)}% of the largest σ′ of {act.name}, {_g(peak)}): {verdict}</div>"
             f"<div>{rule} = {num_span('delta', delta, 5)}</div>"
             f"<div style='margin-top:4px'>σ′ at this same z for each activation (the buttons above swap this neuron's):</div>"
             f"<table class='slopes'>{rows}</table></div>"
@@ -187,8 +187,9 @@ class SlopePanel(Panel):
     def summary(self) -> str:
         l, j = self.state.selected_neuron
         act = neuron_activation(self.state.network, l, j)
-        others = ", ".join(f"{name} {v:.3g}" for name, v in self.slopes.items())
-        return f"z^{l}_{j + 1} = {self.z:.4f} ({act.name}): sigma'(z) = {self.sigma_prime:.4g}; at this z: {others}"
+        others = ", ".join(f"{name} {_g(v, 3)}" for name, v in self.slopes.items())
+        zn = plain_name(neuron_name("z", l, j))
+        return f"{zn} = {_g(self.z)} ({act.name}): σ′({zn}) = {_g(self.sigma_prime)}; at this z: {others}"
 
 
 def _where_flat(name: str) -> str:

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..panel import PanelBox
 from ...core import Network, load_mnist, max_sigma_prime, one_hot
+from ..markup import number
 from ...core.saturation import DEFAULT_SAT_FRACTION
 from ..drawing.plot import Plot, VIRIDIS
 from ..state import ACTIVATIONS, COSTS
@@ -103,13 +104,13 @@ class Settings:
     def label(self) -> str:
         cost = "cross-entropy" if self.cost == "cross_entropy" else self.cost
         return (
-            f"{self.sizes}, {self.activation}, {cost}, weight scale {self.weight_scale:g}, "
-            f"η = {self.eta:g}, mini-batch {self.batch}, seed {self.seed}"
+            f"{self.sizes}, {self.activation}, {cost}, weight scale {number(self.weight_scale)}, "
+            f"η = {number(self.eta)}, mini-batch {self.batch}, seed {self.seed}"
         )
 
     def short_label(self) -> str:
         cost = "cross-entropy" if self.cost == "cross_entropy" else self.cost
-        return f"{cost}, scale {self.weight_scale:.3g}, η {self.eta:g}"
+        return f"{cost}, scale {number(self.weight_scale, 3)}, η {number(self.eta)}"
 
 
 #: Two-run comparisons: the first run is kept as the dashed reference while the second trains.
@@ -128,6 +129,25 @@ PRESETS: dict[str, tuple[Settings, Settings]] = {
         Settings(weight_scale=3.0, epochs=3, seed=1, cost="cross_entropy"),
     ),
 }
+
+
+def preset_text(name: str, first: Settings, second: Settings) -> str:
+    """What a preset does, in one sentence: run 1's settings, then what run 2 changes, and that
+    run 1 stays on the plots as the dashed line to compare with."""
+    changed = []
+    if second.cost != first.cost:
+        changed.append("the cross-entropy cost" if second.cost == "cross_entropy" else f"the {second.cost} cost")
+    if second.weight_scale != first.weight_scale:
+        changed.append(f"initial weight scale {number(second.weight_scale)}")
+    if second.eta != first.eta:
+        changed.append(f"η = {number(second.eta)}")
+    cost = "cross-entropy" if first.cost == "cross_entropy" else first.cost
+    return (
+        f"<b>{html.escape(name)}</b>: run 1 trains {first.epochs} epochs with the {cost} cost, initial "
+        f"weight scale {number(first.weight_scale)} and η = {number(first.eta)}; then run 2 trains the same "
+        f"network from the same seed with {html.escape(' and '.join(changed) or 'the same settings')}, "
+        "and run 1 stays on the plots as a dashed line."
+    )
 
 
 # ----------------------------------------------------------------------------- records
@@ -300,7 +320,7 @@ class TrainingPanel(PanelBox):
             value=seed, description="seed", style=short, layout=widgets.Layout(width="110px")
         )
         self.layer_dropdown = widgets.Dropdown(
-            description="heatmap of layer", style=short, layout=widgets.Layout(width="190px")
+            description="heatmap of layer", style=short, layout=widgets.Layout(width="270px")
         )
         button = widgets.Layout(width="95px")
         self.start_button = widgets.Button(description="start", icon="play", button_style="success", layout=button)
@@ -468,10 +488,7 @@ class TrainingPanel(PanelBox):
         self._set_controls(first)
         self.reset(keep_reference=False)
         self._queue = [second]
-        self._say(
-            f"<b>{html.escape(name)}</b>: first {html.escape(first.short_label())} for "
-            f"{first.epochs} epochs, then {html.escape(second.short_label())} (dashed: the first run)"
-        )
+        self._say(preset_text(name, first, second))
         if _running_loop() is not None:
             self.start()
 
@@ -849,7 +866,7 @@ class TrainingPanel(PanelBox):
                            {"id": "separators", "type": "rule", "color": "#ffffff", "width": 1}]},
                 # the colour bar's tick labels are on its left, in the gap after the heatmap
                 {"id": "colourbar", "left": 345, "top": 30, "width": 12, "height": 190, "ylim": [0, vmax],
-                 "xticks": False, "frame": False, "yticks": [[v, f"{v:.2g}"] for v in
+                 "xticks": False, "frame": False, "yticks": [[v, number(v, 2)] for v in
                                                              np.linspace(0, vmax, 5)],
                  "marks": [{"id": "colours", "type": "heatmap", "stops": list(VIRIDIS), "domain": [0, vmax]},
                            {"id": "threshold", "type": "rule", "color": "#ffffff", "width": 2}]},

@@ -26,7 +26,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ...core.notation import subscript, neuron_name, weight_name
+from ...core.notation import neuron_name, plain_name, subscript, weight_name
 from ..markup import number
 from ..guard import Guarded, Refused, describe, tell
 from ..panel import Panel
@@ -42,13 +42,19 @@ IMAGE_SIZE = IMAGE_SIDE * IMAGE_SIDE
 #: Input layers with more neurons than this (and not an image) are drawn as one column bar.
 MAX_DRAWN_INPUTS = 16
 
-#: Ends and middle of the scales: blue for negative, white (grey for edges) at 0, red for positive.
+#: Ends and middle of the signed scales: blue for negative, white (grey for edges) at 0, orange for
+#: positive. Blue against orange stays apart for the common colour-vision deficiencies (red and
+#: green do not), both ends have a contrast of at least 3:1 on the white page, and colour is never
+#: the only cue: a negative weight is drawn dashed, a negative neuron with a dashed outline, and its
+#: number carries a minus sign.
 BLUE_END = "#2166ac"
-RED_END = "#b2182b"
+ORANGE_END = "#b35806"
 NODE_ZERO = "#ffffff"
 EDGE_ZERO = "#d4d4d4"
-NODE_DIVERGING = (BLUE_END, "#4393c3", "#b7d6ea", NODE_ZERO, "#f8c6ae", "#d6604d", RED_END)
-EDGE_DIVERGING = (BLUE_END, "#4393c3", "#a9c6dc", EDGE_ZERO, "#e3b2a2", "#d6604d", RED_END)
+NODE_DIVERGING = (BLUE_END, "#4393c3", "#b7d6ea", NODE_ZERO, "#fdd3a5", "#e08214", ORANGE_END)
+EDGE_DIVERGING = (BLUE_END, "#4393c3", "#a9c6dc", EDGE_ZERO, "#ecc39a", "#e08214", ORANGE_END)
+#: The page's background, against which the scales' ends are checked (WCAG contrast ≥ 3:1).
+BACKGROUND = "#ffffff"
 #: Sequential scale (white → deep purple) for quantities that are never negative (a, σ').
 SEQUENTIAL = ("#ffffff", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 #: Fill of a neuron that has no value for the chosen quantity (an input neuron has no z or δ).
@@ -71,8 +77,8 @@ _NODE_FIELD = {"a": "a", "z": "z", "sigma_prime": "sp", "delta": "delta"}
 #: The kinds of a revealed note: just computed, known earlier, not computed yet ("?").
 NOTE_KINDS = ("new", "known", "unknown")
 
-_NODE_TITLES = {"a": "a^l_j", "z": "z^l_j", "sigma_prime": "σ'(z^l_j)", "delta": "δ^l_j"}
-_EDGE_TITLES = {"w": "w^l_jk", "nabla_w": "∂C/∂w^l_jk"}
+_NODE_TITLES = {"a": "a", "z": "z", "sigma_prime": "σ′(z)", "delta": "δ"}
+_EDGE_TITLES = {"w": "w", "nabla_w": "∂C/∂w"}
 
 
 # ---------------------------------------------------------------------------- colour scales
@@ -121,7 +127,7 @@ def _hex(rows: np.ndarray) -> list[str]:
 def scale_colors(values, vmax: float, signed: bool, ramp: str = "node") -> tuple[list[str], list[str]]:
     """(fill colours, text colours) for values on a scale symmetric about 0 (signed) or from 0.
 
-    A signed scale runs blue (−vmax) → white/grey (0) → red (+vmax); an unsigned one white (0)
+    A signed scale runs blue (−vmax) → white/grey (0) → orange (+vmax); an unsigned one white (0)
     → purple (vmax). The text colour is white on dark fills, black on light ones.
     """
     rows = _scale_rgb(values, vmax, signed, ramp)
@@ -142,13 +148,11 @@ def _r(v: float) -> float:
 
 
 def _short(v: float) -> str:
-    """The value written inside a circle, at most 5 characters: 0.73, −0.05, 6e−4."""
-    if abs(v) >= 0.01 or v == 0:
-        text = f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
-    else:
-        mantissa, exponent = f"{v:.0e}".split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text.replace("-", "−")
+    """The value written inside a circle, short: 0.73, −0.05, 0.006, 6×10⁻⁴, 12 (the one number
+    format at 2 significant figures, 1 below 0.01; whole numbers from 10 up)."""
+    if abs(v) >= 10:
+        return number(round(v), 6)
+    return number(v, 2 if abs(v) >= 0.01 else 1)
 
 
 def _signed_end(v: float) -> str:
@@ -312,9 +316,9 @@ class NetworkDiagram(Panel):
                 if not 0 <= k < net.sizes[l - 2]:
                     raise IndexError(f"marks[{n}]: k must be 0..{net.sizes[l - 2] - 1} for layer {l}, got {k}")
                 mark["k"] = k
-                default = weight_name(l, j, k)
+                default = plain_name(weight_name(l, j, k))
             elif kind == "bias":
-                default = neuron_name("b", l, j)
+                default = plain_name(neuron_name("b", l, j))
             else:
                 default = f"neuron {j + 1} of layer {l}"
             label = m.get("label") or default
@@ -533,6 +537,8 @@ class NetworkDiagram(Panel):
         if allv.size:
             rgb[known] = _scale_rgb(allv, node_vmax, node_signed, "node")
         ink = _dark(rgb).astype(np.uint8)
+        # the second cue of the sign: a negative value of a signed quantity gets a dashed outline
+        node_dash = (known & (np.nan_to_num(chosen) < 0) & node_signed).astype(np.uint8)
         # the value written in the circle: the chosen quantity, or an input neuron's x
         is_input = np.array([l == 1 for l in drawn for _ in range(sizes[l - 1])], dtype=bool)
         shown = np.where(known, chosen, np.where(is_input, values[:, 0], np.nan))
@@ -552,6 +558,7 @@ class NetworkDiagram(Panel):
             edge_rgb[have] = _scale_rgb(evals[have], edge_vmax, True, "edge")
             ratio = np.abs(evals[have]) / edge_vmax if edge_vmax > 0 else np.zeros(int(have.sum()))
             widths[have] = np.round(MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * ratio, 2)
+        edge_dash = (np.nan_to_num(evals) < 0).astype(np.uint8)  # a negative weight (or ∂C/∂w) is dashed
 
         frame = {
             "captions": captions,
@@ -559,10 +566,12 @@ class NetworkDiagram(Panel):
             "node_values": values.astype("<f8").tobytes(),
             "node_rgb": rgb.astype(np.uint8).tobytes(),
             "node_ink": ink.tobytes(),
+            "node_dash": node_dash.tobytes(),
             "node_text": texts,
             "edge_values": np.stack([w, g], axis=-1).astype("<f8").tobytes(),
             "edge_rgb": edge_rgb.astype(np.uint8).tobytes(),
             "edge_width": widths.astype("<f4").tobytes(),
+            "edge_dash": edge_dash.tobytes(),
             "legend": {
                 "nodes": self._legend(_NODE_TITLES[color_by], node_vmax, node_signed, "node"),
                 "edges": self._legend(_EDGE_TITLES[edge_by], edge_vmax, True, "edge"),
@@ -621,6 +630,8 @@ class NetworkDiagram(Panel):
         ev = np.frombuffer(frame["edge_values"], dtype="<f8").reshape(-1, 2)
         ergb = np.frombuffer(frame["edge_rgb"], dtype=np.uint8).reshape(-1, 3)
         widths = np.frombuffer(frame["edge_width"], dtype="<f4")
+        node_dash = np.frombuffer(frame["node_dash"], dtype=np.uint8)
+        edge_dash = np.frombuffer(frame["edge_dash"], dtype=np.uint8)
         L = len(structure["layers"])
         color_field = _NODE_FIELD[self.view.color_by]
         nodes = []
@@ -629,7 +640,7 @@ class NetworkDiagram(Panel):
             node = {"l": l, "j": j, "selectable": l >= 2, **fields,
                     "value": fields[color_field],
                     "color": _hex(nrgb[i : i + 1])[0], "ink": "#ffffff" if ink[i] else "#111111",
-                    "text": frame["node_text"][i],
+                    "text": frame["node_text"][i], "dashed": bool(node_dash[i]),
                     "notes": frame["reveal"]["nodes"][i] if "reveal" in frame else [],
                     "label": node_label(l, j, sub, fields, frame["computed"], l == L),
                     "selected": sel.get("kind") == "neuron" and sel.get("layer") == l and sel.get("j") == j}
@@ -639,6 +650,7 @@ class NetworkDiagram(Panel):
             wv, gv = ev[i].tolist()
             edges.append({"l": l, "j": j, "k": k, "w": wv, "g": None if np.isnan(gv) else gv,
                           "color": _hex(ergb[i : i + 1])[0], "width": float(round(float(widths[i]), 2)),
+                          "dashed": bool(edge_dash[i]),
                           "label": edge_label(name, wv, gv),
                           "selected": sel.get("kind") == "weight" and (sel.get("layer"), sel.get("j"), sel.get("k")) == (l, j, k)})
         layers = [dict(ly, caption=c) for ly, c in zip(structure["layers"], frame["captions"])]
@@ -668,23 +680,24 @@ def node_label(l: int, j: int, sub: str, v: dict, computed: bool, output: bool) 
     if not computed:
         return f"neuron {j + 1} of layer {l}: not computed"
     if l == 1:
-        return f"input neuron {j + 1} (layer 1): a^1_{sub} = x_{j + 1} = {_known(v['a'])}"
-    s = f"{l}_{sub}"
-    label = (f"neuron {j + 1} of layer {l}: z^{s} = {_known(v['z'])}, a^{s} = {_known(v['a'])}, "
-             f"σ'(z^{s}) = {_known(v['sp'])}, δ^{s} = {_known(v['delta'])}, b^{s} = {_known(v['b'])}")
+        return f"input neuron {j + 1} (layer 1): {plain_name(f'a^1_{sub}')} = {plain_name(f'x^_{sub}')} = {_known(v['a'])}"
+    def n(symbol):
+        return plain_name(f"{symbol}^{l}_{sub}")
+    label = (f"neuron {j + 1} of layer {l}: {n('z')} = {_known(v['z'])}, {n('a')} = {_known(v['a'])}, "
+             f"σ′({n('z')}) = {_known(v['sp'])}, {n('δ')} = {_known(v['delta'])}, {n('b')} = {_known(v['b'])}")
     if output:
-        label += f" (target y_{j + 1} = {_known(v['y'])})"
+        label += f" (target {plain_name(f'y^_{sub}')} = {_known(v['y'])})"
     return label
 
 
 def edge_label(name: str, w: float, g: float) -> str:
     """A weight's tooltip: w^l_jk and, once computed, ∂C/∂w^l_jk."""
-    label = f"{name} = {number(w)}"
+    label = f"{plain_name(name)} = {number(w)}"
     if not np.isnan(g):
-        label += f" · ∂C/∂{name} = {number(g)}"
+        label += f" · ∂C/∂{plain_name(name)} = {number(g)}"
     return label
 
 
 def bar_label(i: int, x: float) -> str:
     """A cell of the input bar: input neuron i's a^1_i = x_i."""
-    return f"input neuron {i + 1}: a^1_{subscript(i)} = x_{i + 1} = {number(x)}"
+    return f"input neuron {i + 1}: {plain_name(f'a^1_{subscript(i)}')} = {plain_name(f'x^_{subscript(i)}')} = {number(x)}"

@@ -42,7 +42,7 @@ const EDGE_CHOICES = [
 let uid = 0;
 
 // ---------------------------------------------------------------- numbers as Python writes them
-// format(x, ".4g") with a true minus sign (explorer.widgets.markup.number): p significant digits,
+// p significant digits as explorer.core.notation.number writes them (below),
 // ties rounded to even on the exact binary value as Python does (JavaScript rounds them up).
 function towardZero(x) {
   const b = new DataView(new ArrayBuffer(8));
@@ -66,16 +66,20 @@ function stripZeros(t) {
   return t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t;
 }
 
+const SUPERSCRIPT = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻" };
+
 export function number(x, p = 4) {
+  // the one format (explorer.core.notation.number): 0.001 and up with a point, below as 5×10⁻⁴
   if (x === null || x === undefined || !Number.isFinite(x)) return "—";
   if (x === 0) return "0";
   const [digits, e] = roundedDigits(Math.abs(x), p);
   let out;
-  if (e >= -4 && e < p) {
+  if (e >= -3 && e < p) {
     out = e >= 0 ? `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}` : `0.${"0".repeat(-e - 1)}${digits}`;
     out = stripZeros(out);
   } else {
-    out = stripZeros(`${digits[0]}.${digits.slice(1)}`) + `e${e < 0 ? "−" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+    const power = String(e).replace(/[-0-9]/g, (c) => SUPERSCRIPT[c]);
+    out = stripZeros(`${digits[0]}.${digits.slice(1)}`) + `×10${power}`;
   }
   return (x < 0 ? "−" : "") + out;
 }
@@ -108,6 +112,8 @@ function unpack(frame) {
     nodeValues: floats64(frame.node_values),
     nodeRgb: bytes(frame.node_rgb),
     nodeInk: bytes(frame.node_ink),
+    nodeDash: frame.node_dash ? bytes(frame.node_dash) : null,
+    edgeDash: frame.edge_dash ? bytes(frame.edge_dash) : null,
     edgeValues: floats64(frame.edge_values),
     edgeRgb: bytes(frame.edge_rgb),
     edgeWidth: floats32(frame.edge_width),
@@ -116,16 +122,25 @@ function unpack(frame) {
   };
 }
 
+// "w^3_24" as plain text, "w³₂₄" (explorer.core.notation.plain_name)
+const LOWER = { "0": "₀", "1": "₁", "2": "₂", "3": "₃", "4": "₄", "5": "₅", "6": "₆", "7": "₇", "8": "₈", "9": "₉" };
+export function plainName(name) {
+  const at = name.indexOf("^");
+  if (at < 0) return name;
+  const [sup, sub = ""] = name.slice(at + 1).split("_");
+  return name.slice(0, at) + sup.replace(/[0-9]/g, (c) => SUPERSCRIPT[c]) + sub.replace(/[0-9]/g, (c) => LOWER[c]);
+}
+
 export function nodeLabel(structure, f, i) {
   const [l, j, sub] = structure.nodes[i];
   if (!f.computed) return `neuron ${j + 1} of layer ${l}: not computed`;
   // NaN: not computed yet (the step-through reveals the numbers as the algorithm finds them)
   const v = (k) => (Number.isNaN(f.nodeValues[FIELDS * i + k]) ? "?" : number(f.nodeValues[FIELDS * i + k]));
-  if (l === 1) return `input neuron ${j + 1} (layer 1): a^1_${sub} = x_${j + 1} = ${v(A)}`;
-  const s = `${l}_${sub}`;
-  let label = `neuron ${j + 1} of layer ${l}: z^${s} = ${v(Z)}, a^${s} = ${v(A)}, ` +
-    `σ'(z^${s}) = ${v(SP)}, δ^${s} = ${v(DELTA)}, b^${s} = ${v(B)}`;
-  if (l === structure.layers.length) label += ` (target y_${j + 1} = ${v(Y)})`;
+  if (l === 1) return `input neuron ${j + 1} (layer 1): ${plainName(`a^1_${sub}`)} = ${plainName(`x^_${sub}`)} = ${v(A)}`;
+  const n = (symbol) => plainName(`${symbol}^${l}_${sub}`);
+  let label = `neuron ${j + 1} of layer ${l}: ${n("z")} = ${v(Z)}, ${n("a")} = ${v(A)}, ` +
+    `σ′(${n("z")}) = ${v(SP)}, ${n("δ")} = ${v(DELTA)}, ${n("b")} = ${v(B)}`;
+  if (l === structure.layers.length) label += ` (target ${plainName(`y^_${sub}`)} = ${v(Y)})`;
   return label;
 }
 
@@ -133,11 +148,11 @@ export function edgeLabel(structure, f, i) {
   const name = structure.edges[i][3];
   const w = f.edgeValues[2 * i];
   const g = f.edgeValues[2 * i + 1];
-  return `${name} = ${number(w)}` + (Number.isNaN(g) ? "" : ` · ∂C/∂${name} = ${number(g)}`);
+  return `${plainName(name)} = ${number(w)}` + (Number.isNaN(g) ? "" : ` · ∂C/∂${plainName(name)} = ${number(g)}`);
 }
 
 export function barLabel(f, i) {
-  return `input neuron ${i + 1}: a^1_${i + 1} = x_${i + 1} = ${number(f.barValues[i])}`;
+  return `input neuron ${i + 1}: ${plainName(`a^1_${i + 1}`)} = ${plainName(`x^_${i + 1}`)} = ${number(f.barValues[i])}`;
 }
 
 function el(tag, attrs, parent) {
@@ -396,7 +411,13 @@ function render({ model, el: root }) {
     const lo = text(g, x, y + 72 * S, "", { "font-size": fs, fill: "#222" });
     const mid = text(g, x + w / 2, y + 72 * S, "", { "font-size": fs, fill: "#222", "text-anchor": "middle" });
     const hi = text(g, x + w, y + 72 * S, "", { "font-size": fs, fill: "#222", "text-anchor": "end" });
-    return { grad, title, lo, mid, hi };
+    // left of a signed scale's negative end: a dashed sample, as negative values are drawn
+    const dash = el("line", {
+      x1: x - 36 * S, y1: y + 43 * S, x2: x - 8 * S, y2: y + 43 * S, "stroke-width": 4 * S,
+      "stroke-dasharray": `${6 * S} ${5 * S}`, "data-legend": "dashed",
+    }, g);
+    el("title", {}, dash).textContent = "dashed: a negative value";
+    return { grad, title, lo, mid, hi, dash };
   }
 
   function paintLegend(lg, spec) {
@@ -404,6 +425,8 @@ function render({ model, el: root }) {
     lg.lo.textContent = spec.lo;
     lg.mid.textContent = spec.mid;
     lg.hi.textContent = spec.hi;
+    lg.dash.setAttribute("stroke", spec.stops[0]);
+    lg.dash.setAttribute("visibility", spec.signed ? "visible" : "hidden");
     lg.grad.replaceChildren();
     const n = spec.stops.length;
     spec.stops.forEach((c, i) => el("stop", { offset: `${(100 * i) / (n - 1)}%`, "stop-color": c }, lg.grad));
@@ -411,6 +434,18 @@ function render({ model, el: root }) {
 
   function edgeColor(i) {
     return rgb(f.edgeRgb, i);
+  }
+
+  // A negative weight (or ∂C/∂w) is drawn dashed, so that its sign does not rest on colour alone;
+  // the gaps grow with the width, as the round caps eat into them.
+  function dashEdge(line, i) {
+    if (f.edgeDash && f.edgeDash[i]) {
+      const w = f.edgeWidth[i];
+      line.setAttribute("stroke-dasharray", `${Math.round(Math.max(6, 2 * w) * 10) / 10} ${Math.round((w + 5) * 10) / 10}`);
+    } else {
+      line.removeAttribute("stroke-dasharray");
+    }
+    return line;
   }
 
   function paint() {
@@ -432,9 +467,13 @@ function render({ model, el: root }) {
     parts.edges.forEach((line, i) => {
       line.setAttribute("stroke", edgeColor(i));
       line.setAttribute("stroke-width", Math.round(f.edgeWidth[i] * 100) / 100);
+      dashEdge(line, i);
     });
     parts.nodes.forEach(({ circle, label }, i) => {
       circle.setAttribute("fill", rgb(f.nodeRgb, i));
+      // the sign's second cue besides colour: a negative value has a dashed outline
+      if (f.nodeDash && f.nodeDash[i]) circle.setAttribute("stroke-dasharray", "5 3");
+      else circle.removeAttribute("stroke-dasharray");
       if (label) {
         label.textContent = f.node_text[i];
         // a button's name holds its visible text: "neuron 2 of layer 3, 0.61"
@@ -448,7 +487,8 @@ function render({ model, el: root }) {
     // what the picture shows, for a screen reader (role="img" needs a name)
     const sizes = data.layers.map((ly) => ly.n).join(", ");
     svg.setAttribute("aria-label", `Network diagram: layers of ${sizes} neurons; neuron colour shows ` +
-      `${f.legend.nodes.title}, edges ${f.legend.edges.title}; ${f.cost_text}. Hover or click a neuron or weight for its numbers; Tab reaches the selected neuron, arrow keys move between neurons, Enter selects.`);
+      `${f.legend.nodes.title}, edges ${f.legend.edges.title} (blue and dashed: negative, orange: positive); ` +
+      `${f.cost_text}. Hover or click a neuron or weight for its numbers; Tab reaches the selected neuron, arrow keys move between neurons, Enter selects.`);
     parts.cost.textContent = f.cost_text;
     parts.costCaption.textContent = f.cost_caption;
     paintLegend(parts.legends[0], { ...f.legend.nodes, title: "neuron colour: " + f.legend.nodes.title });
@@ -557,7 +597,7 @@ function render({ model, el: root }) {
           ...c, stroke: MARK, "stroke-width": width + 7, "stroke-linecap": "round",
           "data-mark": "weight", "data-l": m.l, "data-j": m.j, "data-k": m.k,
         }, g);
-        el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g);
+        dashEdge(el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g), i);
         continue;
       }
       const node = nodeIndex(m.l, m.j);
@@ -641,7 +681,7 @@ function render({ model, el: root }) {
         const c = ["x1", "y1", "x2", "y2"].reduce((o, a) => ({ ...o, [a]: line.getAttribute(a) }), {});
         el("line", { ...c, stroke: "#111", "stroke-width": width + 9, "stroke-linecap": "round" }, g);
         el("line", { ...c, stroke: HALO, "stroke-width": width + 5, "stroke-linecap": "round" }, g);
-        el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g);
+        dashEdge(el("line", { ...c, stroke: edgeColor(i), "stroke-width": width, "stroke-linecap": "round" }, g), i);
       } else if (sel.layer === 2 && data.input !== "neurons") {
         // a weight from the image or bar: mark its input pixel / cell and its neuron
         markInput(g, data, sel.k);
@@ -701,7 +741,7 @@ function render({ model, el: root }) {
         const img = model.get("image");
         const row = Math.floor(i / img.width) + 1;
         const col = (i % img.width) + 1;
-        return `input neuron ${i + 1} (pixel row ${row}, column ${col}): a^1_${i + 1} = x_${i + 1} ≈ ${(pixels()[i] / 255).toFixed(3)}`;
+        return `input neuron ${i + 1} (pixel row ${row}, column ${col}): ${plainName(`a^1_${i + 1}`)} = ${plainName(`x^_${i + 1}`)} ≈ ${number(pixels()[i] / 255, 3)}`;
       }
       default: return null;
     }

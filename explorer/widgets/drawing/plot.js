@@ -60,10 +60,19 @@ export function niceTicks(lo, hi, count = 5) {
   return ticks;
 }
 
+// A tick in the one number format (explorer.core.notation.number): 0.25, 1000, 5×10⁻⁴, 2×10⁴.
+const POWER = "⁰¹²³⁴⁵⁶⁷⁸⁹";
 export function tickText(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
-  const text = a >= 1e4 || a < 1e-3 ? v.toExponential(0).replace("e", "e") : String(Number(v.toPrecision(4)));
+  let text;
+  if (a >= 1e4 || a < 1e-3) {
+    const [m, e] = v.toExponential(3).split("e");
+    const power = String(Number(e)).replace(/-/, "⁻").replace(/[0-9]/g, (c) => POWER[c]);
+    text = `${String(Number(m))}×10${power}`;
+  } else {
+    text = String(Number(v.toPrecision(4)));
+  }
   return text.replace("-", "\u2212");
 }
 

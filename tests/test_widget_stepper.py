@@ -406,7 +406,7 @@ def test_the_diagram_shows_question_marks_until_the_algorithm_gets_there():
     for n in scene["nodes"]:
         if n["l"] == 2:
             assert n["a"] == pytest.approx(hand["a"][2][n["j"]], rel=1e-12)
-            assert n["delta"] is None and f"δ²{'₁₂₃'[n['j']]} = ?" in n["label"]
+            assert n["delta"] is None and f"δ²{'₁₂₃₄'[n['j']]} = ?" in n["label"]  # δ²ⱼ written by hand
             assert ["a = " + n["notes"][1][0].split("= ")[1], "new"] == n["notes"][1]
         elif n["l"] >= 3:
             assert n["text"] == "?" and n["a"] is None and n["z"] is None

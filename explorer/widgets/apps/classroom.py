@@ -3,8 +3,8 @@
 ``Classroom()`` shows the whole Explorer in large type, opened on one of the scenarios shipped
 with the package (``explorer.scenarios.prepared_scenarios()``), or on those of a folder given as
 ``directory``. The scenario can be chosen from the menu, or by the page address
-(``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
-address's query to the kernel as the ``QUERY_STRING`` environment variable.
+(``…/?scenario=saturated_output``) so that a teacher can bookmark each one; ``page_query()``
+reads the address's query from Voila.
 """
 
 from __future__ import annotations
@@ -62,6 +62,24 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
     )
 
 
+def page_query() -> str:
+    """The query of the page's address (``scenario=…``) under Voila, "" elsewhere.
+
+    Voila without a kernel pool starts the kernel for the request and passes the query in the
+    ``QUERY_STRING`` variable. With a pool (``python -m explorer classroom``), the notebook runs
+    before anyone asks for the page: Voila's ``get_query_string()`` waits here until a request
+    takes this kernel, then returns that request's query.
+    """
+    mode = os.environ.get("VOILA_PREHEAT")
+    if mode is None:  # not a kernel started by Voila
+        return ""
+    if mode == "True":
+        from voila.utils import get_query_string
+
+        return get_query_string() or ""
+    return os.environ.get("QUERY_STRING", "")
+
+
 class Classroom(PanelBox):
     """The presenter's page: scenario menu, its description, and the Explorer under it."""
 
@@ -73,7 +91,7 @@ class Classroom(PanelBox):
             where = self.directory if self.directory is not None else "the package"
             raise FileNotFoundError(f"no scenario files (*.json) in {where}")
         if query is None:
-            query = os.environ.get("QUERY_STRING", "")
+            query = page_query()
         name, message = scenario_from_query(query, names)
         if self.directory is None:
             self.scenarios = {n: read_scenario(n) for n in names}

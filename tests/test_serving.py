@@ -1,0 +1,348 @@
+"""`python -m explorer classroom` as a class's server: real server processes on 127.0.0.1.
+
+One server (a pool of 2 kernels, at most 2 students) serves the tests of this module in order:
+the pool before any page, a page by address, a visitor's execute_request, hostile websocket
+clients, the limit, and SIGTERM. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from explorer.scenarios import prepared_scenarios, read_scenario
+from explorer.widgets.apps.page_client import (
+    V1_PROTOCOL,
+    FrameError,
+    KernelChannels,
+    decode_v1,
+    encode_legacy,
+    encode_v1,
+    kernel_id_of,
+    make_message,
+    open_page,
+)
+
+pytest.importorskip("voila")
+
+POOL, MAX_STUDENTS = 2, 2
+KERNEL_FILE = re.compile(r"kernel-([0-9a-f-]{36})\.json")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kernel_ids(pid: int) -> set[str]:
+    """The ids of the kernels a server process has started (from their connection files)."""
+    found = set()
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "ipykernel" in line and (m := KERNEL_FILE.search(line)):
+            found.add(m.group(1))
+    return found
+
+
+def answers(url: str, timeout: float = 5.0) -> int:
+    with urllib.request.urlopen(url, timeout=timeout) as reply:
+        return reply.status
+
+
+class Server:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / "server.log"
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), PYTHONWARNINGS="ignore")
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "explorer", "classroom", f"--port={self.port}",
+                    f"--pool-size={POOL}", f"--max-students={MAX_STUDENTS}", "--min-free-mib=0",
+                ],
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp,
+            )
+        self.pages: dict[str, str] = {}  # query -> kernel id
+
+    def wait_until(self, condition, what: str, timeout: float = 120.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log()}")
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.3)
+        raise TimeoutError(f"{what} not within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("classroom"))
+
+    def up():
+        try:
+            return answers(f"{s.base}/voila/static/nothing-here") is not None
+        except urllib.error.HTTPError:
+            return True  # an error page is an answer
+        except OSError:
+            return False
+
+    try:
+        s.wait_until(up, "the server answering")
+        yield s
+    finally:
+        s.stop()
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 60))
+
+
+def page_kernel(server: Server, query: str) -> str:
+    status, body = open_page(f"{server.base}/?{query}", timeout=90)
+    assert status == 200, body[:500]
+    kernel = kernel_id_of(body)
+    server.pages[query] = kernel
+    return kernel
+
+
+# ----------------------------------------------------------------------------- no server
+
+
+def test_help_lists_every_option():
+    out = subprocess.run(
+        [sys.executable, "-m", "explorer", "classroom", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    for option in ("--port", "--ip", "--max-students", "--pool-size", "--min-free-mib", "--cull-idle",
+                   "--cull-interval", "--open-browser"):
+        assert option in out.stdout
+    assert "the class is full" in out.stdout
+
+
+def test_v1_frames_match_jupyter_servers_own_encoding():
+    from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
+
+    parts = [b'{"msg_type": "comm_msg"}', b"{}", b"{}", b'{"data": 1}', bytes(range(7))]
+    frame = encode_v1("shell", parts)
+    assert frame == serialize_msg_to_ws_v1(parts, "shell")
+    assert decode_v1(frame) == deserialize_msg_from_ws_v1(frame)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        encode_legacy({"channel": "shell", "header": {}}, [b"x" * 40]),  # the old format: first bytes a huge count
+        (10**17).to_bytes(8, "little") + bytes(64),
+        b"\x07",
+        (6).to_bytes(8, "little") + (56).to_bytes(8, "little") + (10**9).to_bytes(8, "little") * 5,
+        "text is not a v1 frame",
+    ],
+)
+def test_malformed_frames_are_refused_at_once(frame):
+    with pytest.raises(FrameError):
+        decode_v1(frame)
+
+
+# ----------------------------------------------------------------------------- one server, in order
+
+
+def test_pool_holds_kernels_before_any_page_and_a_page_takes_one(server):
+    before = server.wait_until(lambda: (k := kernel_ids(server.process.pid)) and len(k) >= POOL and k, "the pool")
+    assert len(before) == POOL  # started before anyone asked for a page
+    kernel = page_kernel(server, "scenario=saturated_output")
+    assert kernel in before  # the page's kernel came from the pool
+    # the pool is filled again
+    server.wait_until(lambda: len(kernel_ids(server.process.pid)) == POOL + 1, "the pool refilled")
+
+
+def test_scenario_by_address_with_the_pool(server):
+    """The pool kernel ran the notebook before the request; the address still chose the scenario."""
+    kernel = server.pages["scenario=saturated_output"]
+    names = prepared_scenarios()
+    titles = [read_scenario(n).title or n for n in names]
+
+    async def states():
+        channels = await KernelChannels.connect(server.base, kernel)
+        try:
+            assert channels.protocol == V1_PROTOCOL
+            return await channels.widget_states()
+        finally:
+            channels.close()
+
+    menus = [
+        s["state"] for s in run(states()).values()
+        if s["model_name"] == "DropdownModel" and s["state"].get("_options_labels") == titles
+    ]
+    assert len(menus) == 1
+    assert menus[0]["index"] == names.index("saturated_output")
+
+
+def test_a_visitors_execute_request_does_not_run(server, tmp_path):
+    target = tmp_path / "ran.txt"
+    code = f"open({str(target)!r}, 'w').write('ran')"
+    # the code does create the file when run
+    control = tmp_path / "control.txt"
+    subprocess.run([sys.executable, "-c", code.replace(str(target), str(control))], check=True, timeout=30)
+    assert control.read_text() == "ran"
+
+    kernel = server.pages["scenario=saturated_output"]
+
+    async def probe():
+        channels = await KernelChannels.connect(server.base, kernel)
+        try:
+            execute = make_message("execute_request", {"code": code, "silent": False}, channels.session)
+            await channels.send("shell", execute)
+            # the kernel answers messages in order: once this reply is here, the execute is past
+            return await channels.request("shell", "kernel_info_request", {})
+        finally:
+            channels.close()
+
+    reply = run(probe())
+    assert reply["header"]["msg_type"] == "kernel_info_reply"
+    assert not target.exists()
+
+
+def slider_update_legacy(comm_id: str) -> bytes:
+    """A widget update as an old (pre-v1) page sends it: binary, with one buffer."""
+    message = make_message(
+        "comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": {"value": 0.5}, "buffer_paths": [["x"]]}},
+        "old-page",
+    )
+    return encode_legacy({**message, "channel": "shell"}, [bytes(range(256)) * 4])
+
+
+def server_is_calm(server: Server) -> None:
+    """It answers HTTP within a few seconds and does not burn a core."""
+    process = psutil.Process(server.process.pid)
+    before = process.cpu_times()
+    time.sleep(3.0)
+    after = process.cpu_times()
+    busy = (after.user + after.system) - (before.user + before.system)
+    assert busy < 0.75, f"server used {busy:.2f} s of CPU in 3 s (an idle server uses almost none)"
+    status, body = open_page(f"{server.base}/voila/static/nothing-here", timeout=5)
+    assert status in (403, 404)
+
+
+def slider_comm_id(server: Server, kernel: str) -> str:
+    async def find():
+        channels = await KernelChannels.connect(server.base, kernel)
+        try:
+            states = await channels.widget_states()
+        finally:
+            channels.close()
+        return next(m for m, s in states.items() if s["model_name"] == "FloatSliderModel")
+
+    return run(find())
+
+
+def test_an_old_protocol_client_is_refused_and_the_server_stays_calm(server):
+    from tornado.httpclient import HTTPClientError
+
+    kernel = server.pages["scenario=saturated_output"]
+    slider = slider_comm_id(server, kernel)
+
+    async def old_client():
+        try:
+            channels = await KernelChannels.connect(server.base, kernel, subprotocols=())
+        except HTTPClientError as error:
+            return error.code
+        # Reached only if the server accepts an old client: an ordinary slider update, whose
+        # reply (binary, in the old format) is what made Voila's handler spin.
+        await channels.send_raw(slider_update_legacy(slider))
+        await asyncio.sleep(2)
+        channels.close()
+        return 101
+
+    code = run(old_client())
+    server_is_calm(server)
+    assert code == 400
+
+
+def test_a_v1_client_sending_old_frames_is_cut_off_and_the_server_stays_calm(server):
+    kernel = server.pages["scenario=saturated_output"]
+    slider = slider_comm_id(server, kernel)
+
+    async def hostile():
+        channels = await KernelChannels.connect(server.base, kernel)
+        await channels.send_raw(slider_update_legacy(slider))
+        try:
+            while await asyncio.wait_for(channels.connection.read_message(), 20) is not None:
+                pass
+        finally:
+            channels.close()
+        return channels.connection.close_code
+
+    assert run(hostile()) == 1007
+    server_is_calm(server)
+
+    async def honest():  # the kernel itself is untouched: a new page connection is answered
+        channels = await KernelChannels.connect(server.base, kernel)
+        try:
+            return await channels.request("shell", "kernel_info_request", {})
+        finally:
+            channels.close()
+
+    assert run(honest())["content"]["status"] == "ok"
+
+
+def test_no_traceback_reaches_a_visitor(server):
+    for path in ("/voila/static/nothing-here", "/voila/files/../../etc/passwd", "/api/kernels/not-a-kernel/channels"):
+        status, body = open_page(server.base + path, timeout=10)
+        assert status >= 400
+        assert "Traceback" not in body and 'File "' not in body
+
+
+def test_the_class_is_full_past_the_limit(server):
+    for n in range(len(server.pages), MAX_STUDENTS):
+        page_kernel(server, f"scenario=healthy&student={n}")
+    full = MAX_STUDENTS + POOL
+    server.wait_until(lambda: len(kernel_ids(server.process.pid)) == full, "the pool refilled")
+    try:
+        urllib.request.urlopen(f"{server.base}/?scenario=healthy", timeout=30)
+        pytest.fail("a page was served past the limit")
+    except urllib.error.HTTPError as error:
+        assert error.code == 503
+        assert error.headers["Retry-After"] == "60"
+        assert error.headers["Content-Type"].startswith("text/html")
+        body = error.read().decode()
+    assert "The class is full" in body and "Try again in a minute" in body
+    assert "Traceback" not in body
+    # and no kernel was started for it, nor taken from the pool
+    assert len(kernel_ids(server.process.pid)) == full
+    status, _ = open_page(f"{server.base}/?scenario=healthy", timeout=30)
+    assert status == 503
+
+
+def test_sigterm_stops_the_server_and_its_kernels(server):
+    kernels = [p for p in psutil.Process(server.process.pid).children(recursive=True)]
+    assert kernels
+    server.process.terminate()
+    assert server.process.wait(timeout=20) is not None
+    gone, alive = psutil.wait_procs(kernels, timeout=20)
+    assert alive == []

@@ -131,6 +131,12 @@ def page_kernel(server: Server, query: str) -> str:
     return kernel
 
 
+def the_page(server: Server) -> str:
+    """The kernel of the page the tests share (opened here when a test runs alone)."""
+    query = "scenario=saturated_output"
+    return server.pages[query] if query in server.pages else page_kernel(server, query)
+
+
 # ----------------------------------------------------------------------------- no server
 
 
@@ -169,6 +175,24 @@ def test_malformed_frames_are_refused_at_once(frame):
         decode_v1(frame)
 
 
+def test_page_query_outside_voila_without_and_with_the_pool(monkeypatch):
+    import voila.utils
+
+    from explorer.widgets.apps.classroom import Classroom, page_query
+
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.setenv("QUERY_STRING", "scenario=dead_input")
+    assert page_query() == ""  # not a Voila kernel: a stray variable is not a page's address
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # Voila started this kernel for the request
+    assert page_query() == "scenario=dead_input"
+    assert Classroom().current == "dead_input"
+    monkeypatch.setenv("VOILA_PREHEAT", "True")  # a pool kernel: the query arrives later, from Voila
+    asked = []
+    monkeypatch.setattr(voila.utils, "get_query_string", lambda: asked.append(1) or "scenario=demon_at_work")
+    assert page_query() == "scenario=demon_at_work" and asked == [1]
+    assert Classroom().current == "demon_at_work"
+
+
 # ----------------------------------------------------------------------------- one server, in order
 
 
@@ -183,7 +207,7 @@ def test_pool_holds_kernels_before_any_page_and_a_page_takes_one(server):
 
 def test_scenario_by_address_with_the_pool(server):
     """The pool kernel ran the notebook before the request; the address still chose the scenario."""
-    kernel = server.pages["scenario=saturated_output"]
+    kernel = the_page(server)
     names = prepared_scenarios()
     titles = [read_scenario(n).title or n for n in names]
 
@@ -211,7 +235,7 @@ def test_a_visitors_execute_request_does_not_run(server, tmp_path):
     subprocess.run([sys.executable, "-c", code.replace(str(target), str(control))], check=True, timeout=30)
     assert control.read_text() == "ran"
 
-    kernel = server.pages["scenario=saturated_output"]
+    kernel = the_page(server)
 
     async def probe():
         channels = await KernelChannels.connect(server.base, kernel)
@@ -238,13 +262,21 @@ def slider_update_legacy(comm_id: str) -> bytes:
 
 
 def server_is_calm(server: Server) -> None:
-    """It answers HTTP within a few seconds and does not burn a core."""
+    """It settles (the pool's refill renders in the server too) and answers HTTP within seconds.
+
+    Calm: some 3-second window, within 30 s, in which the server used under 0.75 s of CPU. A
+    server spinning on a frame never has one.
+    """
     process = psutil.Process(server.process.pid)
-    before = process.cpu_times()
-    time.sleep(3.0)
-    after = process.cpu_times()
-    busy = (after.user + after.system) - (before.user + before.system)
-    assert busy < 0.75, f"server used {busy:.2f} s of CPU in 3 s (an idle server uses almost none)"
+    windows = []
+    for _ in range(10):
+        before = process.cpu_times()
+        time.sleep(3.0)
+        after = process.cpu_times()
+        windows.append((after.user + after.system) - (before.user + before.system))
+        if windows[-1] < 0.75:
+            break
+    assert windows[-1] < 0.75, f"the server kept busy: CPU seconds per 3 s window {windows}"
     status, body = open_page(f"{server.base}/voila/static/nothing-here", timeout=5)
     assert status in (403, 404)
 
@@ -264,7 +296,7 @@ def slider_comm_id(server: Server, kernel: str) -> str:
 def test_an_old_protocol_client_is_refused_and_the_server_stays_calm(server):
     from tornado.httpclient import HTTPClientError
 
-    kernel = server.pages["scenario=saturated_output"]
+    kernel = the_page(server)
     slider = slider_comm_id(server, kernel)
 
     async def old_client():
@@ -285,7 +317,7 @@ def test_an_old_protocol_client_is_refused_and_the_server_stays_calm(server):
 
 
 def test_a_v1_client_sending_old_frames_is_cut_off_and_the_server_stays_calm(server):
-    kernel = server.pages["scenario=saturated_output"]
+    kernel = the_page(server)
     slider = slider_comm_id(server, kernel)
 
     async def hostile():

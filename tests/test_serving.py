@@ -65,7 +65,7 @@ def answers(url: str, timeout: float = 5.0) -> int:
 
 
 class Server:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, *options: str):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "server.log"
@@ -74,7 +74,7 @@ class Server:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "explorer", "classroom", f"--port={self.port}",
-                    f"--pool-size={POOL}", f"--max-students={MAX_STUDENTS}", "--min-free-mib=0",
+                    f"--pool-size={POOL}", f"--max-students={MAX_STUDENTS}", "--min-free-mib=0", *options,
                 ],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp,
             )
@@ -100,10 +100,7 @@ class Server:
             self.process.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("classroom"))
-
+def started(s: Server) -> Server:
     def up():
         try:
             return answers(f"{s.base}/voila/static/nothing-here") is not None
@@ -114,6 +111,16 @@ def server(tmp_path_factory):
 
     try:
         s.wait_until(up, "the server answering")
+    except Exception:
+        s.stop()
+        raise
+    return s
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = started(Server(tmp_path_factory.mktemp("classroom")))
+    try:
         yield s
     finally:
         s.stop()
@@ -378,3 +385,19 @@ def test_sigterm_stops_the_server_and_its_kernels(server):
     assert server.process.wait(timeout=20) is not None
     gone, alive = psutil.wait_procs(kernels, timeout=20)
     assert alive == []
+
+
+def test_a_closed_pages_idle_kernel_is_culled_and_the_pool_kept(tmp_path):
+    """Its own server: kernels idle 3 s with no page connected are shut down (checked each second)."""
+    s = started(Server(tmp_path, "--cull-idle=3", "--cull-interval=1"))
+    try:
+        pool = s.wait_until(lambda: (k := kernel_ids(s.process.pid)) and len(k) >= POOL and k, "the pool")
+        kernel = page_kernel(s, "scenario=healthy")  # and no websocket: the page was closed at once
+        assert kernel in pool
+        s.wait_until(lambda: kernel not in kernel_ids(s.process.pid), "the closed page's kernel culled", timeout=60)
+        # The pool's kernels are idle and unconnected too, for longer than 3 s: they stay.
+        rest = kernel_ids(s.process.pid)
+        time.sleep(5)
+        assert rest <= kernel_ids(s.process.pid) and len(rest) >= POOL
+    finally:
+        s.stop()

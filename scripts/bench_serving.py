@@ -62,7 +62,8 @@ def wait(condition, timeout: float = 180.0) -> None:
 def answering(base: str) -> bool:
     try:
         urllib.request.urlopen(f"{base}/voila/static/none", timeout=2)
-    except urllib.error.HTTPError:
+    except urllib.error.HTTPError as error:
+        error.close()
         return True
     except OSError:
         return False

@@ -60,8 +60,13 @@ def kernel_ids(pid: int) -> set[str]:
 
 
 def answers(url: str, timeout: float = 5.0) -> int:
-    with urllib.request.urlopen(url, timeout=timeout) as reply:
-        return reply.status
+    """The HTTP status of a GET (an error page is an answer too)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code
 
 
 class Server:
@@ -103,9 +108,7 @@ class Server:
 def started(s: Server) -> Server:
     def up():
         try:
-            return answers(f"{s.base}/voila/static/nothing-here") is not None
-        except urllib.error.HTTPError:
-            return True  # an error page is an answer
+            return answers(f"{s.base}/voila/static/nothing-here") > 0
         except OSError:
             return False
 
@@ -366,10 +369,11 @@ def test_the_class_is_full_past_the_limit(server):
         urllib.request.urlopen(f"{server.base}/?scenario=healthy", timeout=30)
         pytest.fail("a page was served past the limit")
     except urllib.error.HTTPError as error:
-        assert error.code == 503
-        assert error.headers["Retry-After"] == "60"
-        assert error.headers["Content-Type"].startswith("text/html")
-        body = error.read().decode()
+        with error:
+            assert error.code == 503
+            assert error.headers["Retry-After"] == "60"
+            assert error.headers["Content-Type"].startswith("text/html")
+            body = error.read().decode()
     assert "The class is full" in body and "Try again in a minute" in body
     assert "Traceback" not in body
     # and no kernel was started for it, nor taken from the pool
@@ -388,16 +392,18 @@ def test_sigterm_stops_the_server_and_its_kernels(server):
 
 
 def test_a_closed_pages_idle_kernel_is_culled_and_the_pool_kept(tmp_path):
-    """Its own server: kernels idle 3 s with no page connected are shut down (checked each second)."""
-    s = started(Server(tmp_path, "--cull-idle=3", "--cull-interval=1"))
+    """Its own server: kernels idle 10 s with no page connected are shut down (checked each second).
+
+    (Voila's pool assumes a kernel starts faster than the idle limit; 10 s holds on a busy machine.)
+    """
+    s = started(Server(tmp_path, "--cull-idle=10", "--cull-interval=1"))
     try:
-        pool = s.wait_until(lambda: (k := kernel_ids(s.process.pid)) and len(k) >= POOL and k, "the pool")
+        s.wait_until(lambda: len(kernel_ids(s.process.pid)) >= POOL, "the pool")
         kernel = page_kernel(s, "scenario=healthy")  # and no websocket: the page was closed at once
-        assert kernel in pool
-        s.wait_until(lambda: kernel not in kernel_ids(s.process.pid), "the closed page's kernel culled", timeout=60)
-        # The pool's kernels are idle and unconnected too, for longer than 3 s: they stay.
+        s.wait_until(lambda: kernel not in kernel_ids(s.process.pid), "the closed page's kernel culled", timeout=90)
+        # The pool's kernels are idle and unconnected too, for longer than the limit: they stay.
         rest = kernel_ids(s.process.pid)
-        time.sleep(5)
+        time.sleep(12)
         assert rest <= kernel_ids(s.process.pid) and len(rest) >= POOL
     finally:
         s.stop()

@@ -31,9 +31,10 @@ def classroom_server(tmp_path_factory):
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/static/none", timeout=2)
-                break
-            except urllib.error.HTTPError:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/static/none", timeout=2):
+                    break
+            except urllib.error.HTTPError as error:
+                error.close()
                 break
             except OSError:
                 time.sleep(0.3)

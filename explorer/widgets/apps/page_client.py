@@ -153,7 +153,8 @@ def open_page(url: str, timeout: float = 60.0) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=timeout) as reply:
             return reply.status, reply.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", "replace")
+        with error:
+            return error.code, error.read().decode("utf-8", "replace")
 
 
 class KernelChannels:

@@ -89,7 +89,7 @@ async def live(base: str, kernel: str) -> None:
     try:
         await channels.widget_states()
     finally:
-        channels.close()
+        await channels.aclose()
 
 
 def measure(pool: int, pages: int) -> tuple[list[float], list[float]]:

@@ -227,7 +227,7 @@ def test_scenario_by_address_with_the_pool(server):
             assert channels.protocol == V1_PROTOCOL
             return await channels.widget_states()
         finally:
-            channels.close()
+            await channels.aclose()
 
     menus = [
         s["state"] for s in run(states()).values()
@@ -255,7 +255,7 @@ def test_a_visitors_execute_request_does_not_run(server, tmp_path):
             # the kernel answers messages in order: once this reply is here, the execute is past
             return await channels.request("shell", "kernel_info_request", {})
         finally:
-            channels.close()
+            await channels.aclose()
 
     reply = run(probe())
     assert reply["header"]["msg_type"] == "kernel_info_reply"
@@ -300,7 +300,7 @@ def slider_comm_id(server: Server, kernel: str) -> str:
         try:
             states = await channels.widget_states()
         finally:
-            channels.close()
+            await channels.aclose()
         return next(m for m, s in states.items() if s["model_name"] == "FloatSliderModel")
 
     return run(find())
@@ -353,7 +353,7 @@ def test_a_v1_client_sending_old_frames_is_cut_off_and_the_server_stays_calm(ser
             while await asyncio.wait_for(channels.connection.read_message(), 20) is not None:
                 pass
         finally:
-            channels.close()
+            await channels.aclose()
         return channels.connection.close_code
 
     assert run(hostile()) == 1007
@@ -364,7 +364,7 @@ def test_a_v1_client_sending_old_frames_is_cut_off_and_the_server_stays_calm(ser
         try:
             return await channels.request("shell", "kernel_info_request", {})
         finally:
-            channels.close()
+            await channels.aclose()
 
     assert run(honest())["content"]["status"] == "ok"
 

@@ -227,4 +227,17 @@ class KernelChannels:
                 return data["states"]
 
     def close(self) -> None:
+        """Start closing (see :meth:`aclose` to wait until the socket is closed)."""
         self.connection.close()
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """Close, and wait (bounded) until the server has closed too and the socket is released."""
+        self.connection.close()
+        try:
+            while await asyncio.wait_for(self.connection.read_message(), timeout) is not None:
+                pass
+        except (asyncio.TimeoutError, TimeoutError):
+            pass
+        stream = getattr(getattr(self.connection, "protocol", None), "stream", None)
+        if stream is not None and not stream.closed():
+            stream.close()

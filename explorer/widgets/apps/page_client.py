@@ -185,7 +185,7 @@ class KernelChannels:
     async def send_raw(self, frame: bytes | str) -> None:
         await self.connection.write_message(frame, binary=isinstance(frame, bytes))
 
-    async def request(self, channel: str, msg_type: str, content: dict, timeout: float = 20.0) -> dict:
+    async def request(self, channel: str, msg_type: str, content: dict, timeout: float = 60.0) -> dict:
         """Send a request and return the reply to it (other messages are skipped)."""
         message = make_message(msg_type, content, self.session)
         await self.send(channel, message)
@@ -197,7 +197,7 @@ class KernelChannels:
             if reply["parent_header"].get("msg_id") == wanted and reply["header"]["msg_type"].endswith("_reply"):
                 return reply
 
-    async def receive(self, timeout: float = 20.0) -> tuple[str, dict, list[bytes]]:
+    async def receive(self, timeout: float = 60.0) -> tuple[str, dict, list[bytes]]:
         """(channel, message, buffers) of the next message; TimeoutError when none comes."""
         frame = await asyncio.wait_for(self.connection.read_message(), timeout)
         if frame is None:
@@ -206,7 +206,7 @@ class KernelChannels:
         message, buffers = parse_parts(parts)
         return channel, message, buffers
 
-    async def widget_states(self, timeout: float = 30.0) -> dict:
+    async def widget_states(self, timeout: float = 60.0) -> dict:
         """Every widget model's state, asked the way the ipywidgets page asks (``request_states``
         on a ``jupyter.widget.control`` comm): ``{model_id: {"model_name": …, "state": …}}``."""
         comm_id = uuid.uuid4().hex

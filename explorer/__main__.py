@@ -86,10 +86,35 @@ def _bench_training(args) -> int:
 # ----------------------------------------------------------------------------- classroom
 
 CLASSROOM_PORT = 8866
-CLASSROOM_HELP = """Serve the classroom app with Voila: the classroom notebook installed with the package
-(explorer/notebooks/classroom.ipynb), shown without its code. Open the printed address in a
-browser; each prepared scenario has its own address (?scenario=name) to bookmark. Needs the
-[classroom] extra: pip install 'backprop-explorer[classroom]'. Ctrl-C stops the server."""
+# Measured on a 2-core, 24 GiB machine: a classroom kernel holds about 120 MiB, and 30 students
+# dragging sliders are answered about once a second each; 40 leaves room for late-comers and
+# reloads in under 5 GiB. (explorer.widgets.apps.serving takes these defaults.)
+CLASSROOM_MAX_STUDENTS = 40
+CLASSROOM_POOL_SIZE = 4
+CLASSROOM_MIN_FREE_MIB = 1024
+CLASSROOM_CULL_IDLE_SECONDS = 900
+CLASSROOM_CULL_INTERVAL_SECONDS = 60
+CLASSROOM_HELP = """Serve the classroom app to a class with Voila: the classroom notebook installed with the
+package (explorer/notebooks/classroom.ipynb), shown without its code. Open the printed address in
+a browser; each prepared scenario has its own address (?scenario=name) to bookmark. Kernels are
+started ahead of the students (a pool), their number is limited (past the limit a visitor sees
+"the class is full, try again in a minute"), idle ones are shut down, no traceback reaches a
+visitor, and kernel websockets must speak the v1 protocol. Needs the [classroom] extra:
+pip install 'backprop-explorer[classroom]'. Ctrl-C stops the server."""
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def _add_classroom_command(sub) -> None:
@@ -102,12 +127,48 @@ def _add_classroom_command(sub) -> None:
         "--ip", default="127.0.0.1",
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for the room's network)",
     )
+    room.add_argument(
+        "--max-students", type=_positive, default=CLASSROOM_MAX_STUDENTS,
+        help=f"pages served at once, one kernel (about 120 MiB) each; past it a visitor sees "
+        f"'the class is full, try again in a minute' (HTTP 503) (default {CLASSROOM_MAX_STUDENTS})",
+    )
+    room.add_argument(
+        "--pool-size", type=_not_negative, default=CLASSROOM_POOL_SIZE,
+        help="kernels started ahead of the students, so a page is live at once; 0 starts each "
+        f"student's kernel when the page is asked for (default {CLASSROOM_POOL_SIZE})",
+    )
+    room.add_argument(
+        "--min-free-mib", type=_not_negative, default=CLASSROOM_MIN_FREE_MIB,
+        help="memory (MiB) kept free: below it no new page is served, so the machine never swaps "
+        f"(default {CLASSROOM_MIN_FREE_MIB})",
+    )
+    room.add_argument(
+        "--cull-idle", type=_not_negative, default=CLASSROOM_CULL_IDLE_SECONDS, metavar="SECONDS",
+        help="shut down a kernel whose page was closed and that has been idle this long; 0 never "
+        f"(default {CLASSROOM_CULL_IDLE_SECONDS})",
+    )
+    room.add_argument(
+        "--cull-interval", type=_positive, default=CLASSROOM_CULL_INTERVAL_SECONDS, metavar="SECONDS",
+        help=f"how often idle kernels are looked for (default {CLASSROOM_CULL_INTERVAL_SECONDS})",
+    )
     room.add_argument("--open-browser", action="store_true", help="open the page in a browser too")
     room.add_argument(
         "voila_args", nargs="*", metavar="VOILA_OPTION",
         help="further options passed to voila after --, e.g. -- --theme=dark",
     )
     room.set_defaults(run=_classroom)
+
+
+def _port_taken(ip: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind((ip, port))
+        except OSError:
+            return True
+    return False
 
 
 def _classroom(args) -> int:
@@ -126,26 +187,42 @@ def _classroom(args) -> int:
     if not 0 < args.port < 65536:
         print(f"--port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2
+    if _port_taken(args.ip, args.port):
+        print(
+            f"Port {args.port} on {args.ip} is already in use (another server?): choose another with --port",
+            file=sys.stderr,
+        )
+        return 2
     from .scenarios import prepared_scenarios
+    from .widgets.apps.classroom import voila_options
+    from .widgets.apps.serving import serve, voila_arguments
 
     host = "localhost" if args.ip in ("127.0.0.1", "localhost") else args.ip
+    if host in ("0.0.0.0", "::"):
+        import socket
+
+        host = socket.gethostname()
     print(f"Classroom app: open http://{host}:{args.port}/ (Ctrl-C stops it). Scenarios by address:")
     for name in prepared_scenarios():
         print(f"  http://{host}:{args.port}/?scenario={name}")
+    culling = f"closed pages' kernels shut down after {args.cull_idle} s idle" if args.cull_idle else "idle kernels kept"
+    print(
+        f"Up to {args.max_students} students at once ({args.pool_size} kernels started ahead, "
+        f"{args.min_free_mib} MiB kept free); {culling}."
+    )
     sys.stdout.flush()
     notebook = resources.files("explorer.notebooks") / "classroom.ipynb"
     # An installed package's notebook is a file on disk; as_file copies it out of a zip if not.
     path = resources.as_file(notebook).__enter__()
-    from .widgets.apps.classroom import voila_options
-
     options, env = voila_options()  # our template: no request leaves the server
-    command = [
-        sys.executable, "-m", "voila", str(path), f"--port={args.port}", f"--Voila.ip={args.ip}",
-        *options, *([] if args.open_browser else ["--no-browser"]), *args.voila_args,
-    ]
-    # Voila takes this process's place, so Ctrl-C and a kill reach the server itself.
-    os.execve(sys.executable, command, env)
-    return 0  # not reached
+    arguments = voila_arguments(
+        str(path), port=args.port, ip=args.ip, max_students=args.max_students, pool_size=args.pool_size,
+        min_free_mib=args.min_free_mib, cull_idle_seconds=args.cull_idle,
+        cull_interval_seconds=args.cull_interval, open_browser=args.open_browser,
+        extra=[*options, *args.voila_args],
+    )
+    serve(arguments, env, args.ip)
+    return 0
 
 
 # ----------------------------------------------------------------------------- classroom-load

@@ -3,8 +3,8 @@
 ``Classroom()`` shows the whole Explorer in large type, opened on one of the scenarios shipped
 with the package (``explorer.scenarios.prepared_scenarios()``), or on those of a folder given as
 ``directory``. The scenario can be chosen from the menu, or by the page address
-(``…/?scenario=saturated_output``) so that a teacher can bookmark each one; Voila passes the
-address's query to the kernel as the ``QUERY_STRING`` environment variable.
+(``…/?scenario=saturated_output``) so that a teacher can bookmark each one; ``page_query()``
+reads the address's query from Voila.
 
 After every change the whole state goes into the address as a link (``?s=1.…``, see
 ``explorer.links``; written by the ``AddressBar``, which also copies the link and downloads the
@@ -88,6 +88,24 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
     )
 
 
+def page_query() -> str:
+    """The query of the page's address (``scenario=…``) under Voila, "" elsewhere.
+
+    Voila without a kernel pool starts the kernel for the request and passes the query in the
+    ``QUERY_STRING`` variable. With a pool (``python -m explorer classroom``), the notebook runs
+    before anyone asks for the page: Voila's ``get_query_string()`` waits here until a request
+    takes this kernel, then returns that request's query.
+    """
+    mode = os.environ.get("VOILA_PREHEAT")
+    if mode is None:  # not a kernel started by Voila
+        return ""
+    if mode == "True":
+        from voila.utils import get_query_string
+
+        return get_query_string() or ""
+    return os.environ.get("QUERY_STRING", "")
+
+
 class Classroom(PanelBox):
     """The presenter's page: the Explorer with a scenario menu and the scenario's description.
 
@@ -106,7 +124,7 @@ class Classroom(PanelBox):
             where = self.directory if self.directory is not None else "the package"
             raise FileNotFoundError(f"no scenario files (*.json) in {where}")
         if query is None:
-            query = os.environ.get("QUERY_STRING", "")
+            query = page_query()
         link, message = self._link_from_query(query)
         name, asked_message = scenario_from_query(query if message == "" else "", names)
         message = message or asked_message

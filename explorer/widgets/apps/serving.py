@@ -1,0 +1,245 @@
+"""Serving the classroom app to a class: Voila with a pool of started kernels, a limit, and guards.
+
+``python -m explorer classroom`` runs :class:`ClassroomVoila`, Voila's own application with four
+changes that matter when a room full of students (or anyone on the network) opens the page:
+
+- **A pool of started kernels** (Voila's ``preheat_kernel`` and ``pool_size``): each kernel in the
+  pool has already run the classroom notebook up to the point where it needs the page's address
+  (``classroom.page_query()`` waits there), so a student's page is live in about the time it takes
+  to send it.
+- **A limit on students** (``max_students``, plus a reserve of free memory ``min_free_mib``): past
+  it, a visitor gets a short "the class is full, try again in a minute" page (HTTP 503, which
+  reloads itself) instead of one more kernel on a machine that would start to swap.
+- **Only the v1 kernel websocket protocol.** Voila's websocket handler reads every binary frame
+  it sends as a v1 frame; a client that names no protocol gets the older format, whose first
+  bytes read as a count of ~10^17 offsets, and the server spins forever. Here a websocket that
+  does not offer ``v1.kernel.websocket.jupyter.org`` is refused (HTTP 400) before it opens, and
+  every binary frame in either direction is checked with :func:`page_client.decode_v1` (bounded
+  by the frame's length) before the server parses it: a malformed one closes that socket.
+- **Plain error pages**: no traceback reaches a visitor, neither from the notebook (Voila's
+  ``show_tracebacks`` off) nor from the server.
+
+Idle kernels (no page connected, no activity for ``cull_idle_timeout`` seconds) are shut down by
+Jupyter's culler; pool kernels are never culled (Voila's pool manager skips them).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+from tornado import web
+from traitlets import Int
+from voila.app import Voila
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+from ...__main__ import (
+    CLASSROOM_CULL_IDLE_SECONDS,
+    CLASSROOM_CULL_INTERVAL_SECONDS,
+    CLASSROOM_MAX_STUDENTS,
+    CLASSROOM_MIN_FREE_MIB,
+    CLASSROOM_POOL_SIZE,
+)
+from .page_client import V1_PROTOCOL, FrameError, decode_v1, v1_header
+
+# The defaults are the command line's (python -m explorer classroom --help), which says why.
+DEFAULT_MAX_STUDENTS = CLASSROOM_MAX_STUDENTS
+DEFAULT_POOL_SIZE = CLASSROOM_POOL_SIZE
+DEFAULT_MIN_FREE_MIB = CLASSROOM_MIN_FREE_MIB
+DEFAULT_CULL_IDLE_SECONDS = CLASSROOM_CULL_IDLE_SECONDS
+DEFAULT_CULL_INTERVAL_SECONDS = CLASSROOM_CULL_INTERVAL_SECONDS
+
+SETTINGS_KEY = "backprop_classroom"
+
+_PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;"
+    "font-size:20px;line-height:1.5;color:#222}h1{font-size:28px}"
+)
+
+
+def plain_page(title: str, text: str, refresh_seconds: int | None = None) -> str:
+    """A small HTML page with a title and one paragraph (both escaped here)."""
+    refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{refresh}'
+        f"<title>{html.escape(title)}</title><style>{_PAGE_STYLE}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
+
+
+CLASS_FULL_PAGE = plain_page(
+    "The class is full",
+    "Every place in this class is taken right now. Try again in a minute: this page tries "
+    "again by itself. If it keeps saying so, tell your teacher.",
+    refresh_seconds=60,
+)
+
+
+def error_page(status_code: int) -> str:
+    return plain_page(
+        "Something went wrong",
+        f"The server could not show this page (error {status_code}). Reload it; "
+        "if it happens again, tell your teacher.",
+    )
+
+
+def free_memory_mib() -> float | None:
+    """Memory available to new processes, in MiB (None where it cannot be read)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return psutil.virtual_memory().available / 2**20
+
+
+class ClassroomPageHandler(TornadoVoilaHandler):
+    """Voila's page handler, behind the class's limit, with plain error pages."""
+
+    #: Page requests admitted while the pool was empty, whose kernel may not be started yet.
+    cold_in_flight = 0
+
+    def _class_full(self, limits: dict) -> bool:
+        manager = self.kernel_manager
+        kernels = len(manager.list_kernel_ids())
+        pool = manager.get_pool_size(self.notebook_path) if self.notebook_path else 0
+        students = max(0, kernels - pool) + ClassroomPageHandler.cold_in_flight
+        if students >= limits["max_students"]:
+            self.log.warning("Class is full: %d students (limit %d)", students, limits["max_students"])
+            return True
+        free = free_memory_mib()
+        if free is not None and free < limits["min_free_mib"]:
+            self.log.warning("Class is full: %.0f MiB free (reserve %d MiB)", free, limits["min_free_mib"])
+            return True
+        return False
+
+    @web.authenticated
+    async def get(self, path=None):
+        limits = self.settings.get(SETTINGS_KEY)
+        rendering = limits is not None and not (self.notebook_path and path)
+        if rendering and self._class_full(limits):
+            self.set_status(503)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Retry-After", "60")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(CLASS_FULL_PAGE)
+            return
+        # The check above and Voila's taking a kernel from the pool run without an await between
+        # them; when the pool is empty the new kernel starts later, so it is counted meanwhile.
+        cold = rendering and self.notebook_path and self.kernel_manager.get_pool_size(self.notebook_path) == 0
+        if cold:
+            ClassroomPageHandler.cold_in_flight += 1
+        try:
+            await super().get(path)
+        finally:
+            if cold:
+                ClassroomPageHandler.cold_in_flight -= 1
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(error_page(status_code))
+
+
+class V1OnlyKernelWebsocketHandler(VoilaKernelWebsocketHandler):
+    """The kernel's websocket, for clients that speak the v1 protocol only; frames checked."""
+
+    async def get(self, kernel_id):
+        offered = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+        if V1_PROTOCOL not in offered:
+            self.log.warning("Refused a kernel websocket without the %s protocol", V1_PROTOCOL)
+            self.set_status(400)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(f"This server speaks only the {V1_PROTOCOL} kernel websocket protocol.\n")
+            return
+        await super().get(kernel_id)
+
+    def on_message(self, ws_message):
+        try:
+            decode_v1(ws_message)
+        except FrameError as error:
+            self.log.warning("Closed a kernel websocket that sent a malformed frame: %s", error)
+            self.close(1007, "malformed v1 frame")
+            return
+        super().on_message(ws_message)
+
+    def write_message(self, message, binary: bool = False):
+        # Voila's own check, with a header read that cannot run away on a frame it does not expect.
+        if isinstance(message, (bytes, bytearray)):
+            header = v1_header(message)
+        elif isinstance(message, dict):
+            header = message.get("header")
+        else:
+            header = None
+        if isinstance(header, dict) and header.get("msg_type") == "execute_input":
+            return None
+        return super(VoilaKernelWebsocketHandler, self).write_message(message, binary)
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"Error {status_code}.\n")
+
+
+class ClassroomVoila(Voila):
+    """Voila serving one notebook to a class (see the module's docstring)."""
+
+    max_students = Int(
+        DEFAULT_MAX_STUDENTS, config=True, help="Pages (kernels) served at once; more get 'the class is full'."
+    )
+    min_free_mib = Int(
+        DEFAULT_MIN_FREE_MIB, config=True, help="Free memory (MiB) kept in reserve: below it, no new page."
+    )
+
+    def init_settings(self):
+        settings = super().init_settings()
+        settings[SETTINGS_KEY] = {"max_students": self.max_students, "min_free_mib": self.min_free_mib}
+        return settings
+
+    def init_handlers(self):
+        swap = {
+            VoilaKernelWebsocketHandler: V1OnlyKernelWebsocketHandler,
+            TornadoVoilaHandler: ClassroomPageHandler,
+        }
+        return [(rule[0], swap.get(rule[1], rule[1]), *rule[2:]) for rule in super().init_handlers()]
+
+
+def voila_arguments(
+    notebook: str,
+    *,
+    port: int,
+    ip: str,
+    max_students: int = DEFAULT_MAX_STUDENTS,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    min_free_mib: int = DEFAULT_MIN_FREE_MIB,
+    cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS,
+    cull_interval_seconds: int = DEFAULT_CULL_INTERVAL_SECONDS,
+    open_browser: bool = False,
+    extra: list[str] = (),
+) -> list[str]:
+    """The command line :class:`ClassroomVoila` is started with."""
+    return [
+        notebook,
+        f"--port={port}",
+        f"--Voila.ip={ip}",
+        "--Voila.port_retries=0",  # the printed address must be the one served
+        "--show_tracebacks=False",
+        f"--preheat_kernel={pool_size > 0}",
+        f"--pool_size={pool_size}",
+        f"--ClassroomVoila.max_students={max_students}",
+        f"--ClassroomVoila.min_free_mib={min_free_mib}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
+        f"--MappingKernelManager.cull_interval={cull_interval_seconds}",
+        "--MappingKernelManager.cull_connected=False",
+        f"--ZMQChannelsWebsocketConnection.kernel_ws_protocol={V1_PROTOCOL}",
+        *([] if open_browser else ["--no-browser"]),
+        *extra,
+    ]
+
+
+def serve(arguments: list[str], environ: dict[str, str], ip: str) -> None:
+    """Run the server in this process until Ctrl-C or SIGTERM."""
+    os.environ.update(environ)
+    # A pool kernel asks the server for its page's address over a websocket to VOILA_APP_IP
+    # (default 127.0.0.1): right for 127.0.0.1 and 0.0.0.0, wrong for one chosen address.
+    if ip not in ("0.0.0.0", "::", "", "localhost"):
+        os.environ.setdefault("VOILA_APP_IP", ip)
+    ClassroomVoila.launch_instance(argv=arguments)

@@ -418,3 +418,15 @@ def test_the_diagram_shows_question_marks_until_the_algorithm_gets_there():
     assert panel.diagram.scene()["cost_text"] != "C = ?"
     panel.reset()
     assert all(n["text"] == "?" for n in panel.diagram.scene()["nodes"])
+
+
+def test_the_keys_f_b_and_r_step_forward_back_and_reset():
+    state, panel = make()
+    assert {b["command"] for b in panel.shortcuts.bindings} >= {"step_forward", "step_back", "reset"}
+    for _ in range(3):
+        panel.shortcuts.run("step_forward")  # what the page sends for the key f
+    assert panel.step == 3 and panel.shown[("a", 3)] is not None and panel.shown[("a", 4)] is None
+    panel.shortcuts.run("step_back")
+    assert panel.step == 2 and panel.shown[("a", 3)] is None
+    panel.shortcuts.run("reset")
+    assert panel.step == 0 and all(v is None for v in panel.shown.values())

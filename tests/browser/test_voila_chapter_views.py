@@ -80,5 +80,12 @@ def test_the_stepper_writes_what_it_has_computed_and_question_marks_for_the_rest
     new = first.locator('.bpx-diagram [data-note="new"]').evaluate_all("ts => ts.map(t => t.textContent)")
     assert sorted(t.split(" =")[0] for t in new) == ["δ", "δ"]
     assert first.locator('.bpx-diagram [data-active="3"]').count() == 1  # the output layer, highlighted
+    # the key f takes the next step (BP2: δ² of the three hidden neurons), the focus being on "step"
+    first.locator("button:has-text('step')").first.focus()
+    page.keyboard.press("f")
+    page.wait_for_function(
+        f"[...document.querySelector('{panel}').querySelectorAll('.bpx-diagram [data-role=notes] text')]"
+        ".filter(t => t.textContent === 'δ = ?').length === 0", timeout=30_000)
+    assert first.locator('.bpx-diagram [data-active="2"]').count() == 1
     assert own_errors(page) == []
     shot(page, "chapter-stepper")

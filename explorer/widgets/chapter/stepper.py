@@ -25,6 +25,7 @@ from ...core import Network
 from ...core.algorithm import LINES, MiniBatch, Step, algorithm_steps, example_steps, values_after
 from ...core.checks import require_finite_number
 from ..dashboard.diagram import NetworkDiagram
+from ..keys import Shortcuts
 from ..markup import num_span, number as fmt, vector_span
 from ..panel import Panel, diverged_html
 from ..state import ExplorerState
@@ -208,7 +209,8 @@ class StepThroughPanel(Panel):
     """The chapter's algorithm, one layer per step, for one example or for a mini-batch.
 
     Controls: ``play`` (an ipywidgets Play: its ``value`` is the number of steps taken, and
-    playing advances it), ``forward_button``, ``back_button``, ``reset_button``, ``mode``
+    playing advances it), ``forward_button``, ``back_button``, ``reset_button`` (and the keys
+    f, b and r of ``shortcuts`` while the focus is inside the panel), ``mode``
     ("single" or "batch") and ``m_dropdown`` (the mini-batch size); ``eta`` is the learning rate
     of the gradient-descent step shown once a mini-batch is done. Shown: ``steps_html`` (the
     numbered algorithm, current line highlighted), ``detail_html`` (the current step's formula
@@ -277,9 +279,14 @@ class StepThroughPanel(Panel):
         self.batch_box = widgets.VBox([self.batch_steps_html, self.batch_html])
         controls = widgets.HBox([self.play, self.back_button, self.forward_button, self.reset_button, self.position],
                                 layout=widgets.Layout(align_items="center"))
+        # the keyboard, while the focus is inside the panel: f / b step, and "?" lists the keys
+        self.shortcuts = Shortcuts(state, root=".stepper-panel")
+        self.shortcuts.set_action("step_forward", self.step_forward)
+        self.shortcuts.set_action("step_back", self.step_back)
+        self.shortcuts.set_action("reset", self.reset)
         self.widget = widgets.VBox([
             widgets.HBox([self.mode, self.m_dropdown], layout=widgets.Layout(align_items="center")),
-            controls, self.message, self.single_box, self.batch_box,
+            controls, self.message, self.single_box, self.batch_box, self.shortcuts,
         ])
         self.widget.add_class("stepper-panel")
 

@@ -149,7 +149,7 @@ def main() -> int:
                     bare.append(t["svg"])
                 page.wait_for_timeout(150)
 
-            page.goto(f"http://127.0.0.1:{port}/voila/render/classroom.ipynb?scenario=healthy", timeout=120_000)
+            page.goto(f"http://127.0.0.1:{port}/voila/render/classroom.ipynb?scenario=healthy&layout=laptop", timeout=120_000)
             page.wait_for_selector(".backprop-explorer svg", timeout=120_000)
             page.wait_for_selector(".equations-panel .katex span.num[data-q]", timeout=120_000)
             page.wait_for_timeout(2500)

@@ -376,6 +376,25 @@ def test_no_traceback_reaches_a_visitor(server):
         assert "Traceback" not in body and 'File "' not in body
 
 
+def test_a_one_megabyte_address_is_sent_to_the_default_with_its_length(server):
+    """Tornado alone drops such a request without a word; here it gets the default scenario."""
+    request = urllib.request.Request(f"{server.base}/?s=1." + "A" * 1_000_000)
+    opener = urllib.request.build_opener(NoRedirect)  # the redirect itself is what is checked
+    try:
+        opener.open(request, timeout=30)
+        pytest.fail("a 1 MB address was not redirected")
+    except urllib.error.HTTPError as error:
+        with error:
+            assert error.code == 302
+            assert error.headers["Location"] == f"/?refused={len('s=1.') + 1_000_000}"
+    assert answers(server.base + "/voila/static/nothing-here") in (403, 404)  # and it answers on
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def test_the_class_is_full_past_the_limit(server):
     for n in range(len(server.pages), MAX_STUDENTS):
         page_kernel(server, f"scenario=healthy&student={n}")

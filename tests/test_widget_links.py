@@ -190,3 +190,10 @@ def test_in_a_running_kernel_a_burst_of_changes_makes_one_link_at_its_end():
         await asyncio.sleep(AddressBar.DELAY * 3)
 
     asyncio.run(copy_during_a_burst())
+
+
+def test_an_address_the_class_server_refused_for_its_length_opens_the_default_and_says_so():
+    room = Classroom(query="refused=1048576")  # where the server sends a 1 MB address
+    assert room.current == "healthy"
+    assert "too long to open (1,048,576 characters" in room.message.value
+    assert Classroom(query="refused=<b>").message.value == ""  # only a number is ever shown

@@ -88,6 +88,15 @@ def scenario_from_query(query: str | None, names: list[str], default: str = DEFA
     )
 
 
+def refusal_message(query: str | None) -> str:
+    """The sentence for ``?refused=N``: the class server sent an address N characters long here."""
+    asked = parse_qs(query or "", max_num_fields=10).get("refused", [None])[0] if len(query or "") < 1000 else None
+    if asked is None or not asked.isdigit() or len(asked) > 12:
+        return ""
+    return (f"That address was too long to open ({int(asked):,} characters; a link made here has at "
+            "most 32,000). Showing the default scenario instead.")
+
+
 def page_query() -> str:
     """The query of the page's address (``scenario=…``) under Voila, "" elsewhere.
 
@@ -127,7 +136,7 @@ class Classroom(PanelBox):
             query = page_query()
         link, message = self._link_from_query(query)
         name, asked_message = scenario_from_query(query if message == "" else "", names)
-        message = message or asked_message
+        message = message or asked_message or refusal_message(query)
         if layout is None:
             layout, layout_message = layout_from_query(query)
             message = " ".join(m for m in (message, layout_message) if m)

@@ -18,6 +18,11 @@ changes that matter when a room full of students (or anyone on the network) open
   by the frame's length) before the server parses it: a malformed one closes that socket.
 - **Plain error pages**: no traceback reaches a visitor, neither from the notebook (Voila's
   ``show_tracebacks`` off) nor from the server.
+- **Addresses of any length.** Tornado drops a request whose header passes 64 KiB without a
+  word; here the server reads up to ``MAX_HEADER_BYTES``, and a page address whose query is
+  longer than ``MAX_PAGE_QUERY`` (no link is: they stop at 32,000 characters) is sent, before any
+  kernel is taken, to the default scenario with a sentence saying how long it was
+  (``?refused=N``, which the classroom app reads).
 
 Idle kernels (no page connected, no activity for ``cull_idle_timeout`` seconds) are shut down by
 Jupyter's culler; pool kernels are never culled (Voila's pool manager skips them).
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import html
 import os
+from urllib.parse import urlencode
 
 from tornado import web
 from traitlets import Int
@@ -51,6 +57,11 @@ DEFAULT_CULL_IDLE_SECONDS = CLASSROOM_CULL_IDLE_SECONDS
 DEFAULT_CULL_INTERVAL_SECONDS = CLASSROOM_CULL_INTERVAL_SECONDS
 
 SETTINGS_KEY = "backprop_classroom"
+
+#: The longest request header read (a browser sends addresses of a few MB); tornado's own is 64 KiB.
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+#: A page address whose query is longer is refused before a kernel is taken (links stop at 32,000).
+MAX_PAGE_QUERY = 64 * 1024
 
 _PAGE_STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;"
@@ -117,6 +128,10 @@ class ClassroomPageHandler(TornadoVoilaHandler):
     async def get(self, path=None):
         limits = self.settings.get(SETTINGS_KEY)
         rendering = limits is not None and not (self.notebook_path and path)
+        if rendering and len(self.request.query) > MAX_PAGE_QUERY:
+            # the default scenario, with a sentence saying why (classroom.refusal_message)
+            self.redirect(f"{self.request.path}?{urlencode({'refused': len(self.request.query)})}")
+            return
         if rendering and self._class_full(limits):
             self.set_status(503)
             self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -193,6 +208,13 @@ class ClassroomVoila(Voila):
         settings = super().init_settings()
         settings[SETTINGS_KEY] = {"max_students": self.max_students, "min_free_mib": self.min_free_mib}
         return settings
+
+    def listen(self):
+        # Voila's listen() calls app.listen(port, ip) in its retry loop: let it read long addresses
+        listen = self.app.listen
+        self.app.listen = lambda port, address=None, **kwargs: listen(
+            port, address, max_header_size=MAX_HEADER_BYTES, **kwargs)
+        super().listen()
 
     def init_handlers(self):
         swap = {

@@ -134,8 +134,8 @@ def test_a_link_made_in_the_presenter_layout_reopens_the_same_screen(browser, pa
     assert page.locator(".backprop-classroom .bpx-presenter").count() == 1
     start = page.url
     page.locator('.backprop-explorer svg [data-kind="node"][data-i="3"]').first.click()  # b²₂
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('.equations-panel span.num[data-q="BP2"]')].length > 0""",
+    page.wait_for_function(  # the equation is now BP2's, the error moved back to layer 2
+        """() => [...document.querySelectorAll('.equations-panel span.num[data-q="BP2_fd"]')].length > 0""",
     )
     dz_handle = page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first
     dz_handle.focus()
@@ -152,7 +152,7 @@ def test_a_link_made_in_the_presenter_layout_reopens_the_same_screen(browser, pa
     effect = s.network().demon(s.x, s.y, 2, 1, s.dz)
     assert number(page, '.demon-readout span.num[data-q="actual"]') == pytest.approx(effect.actual, rel=1e-9)
     t = healthy.network().trace(healthy.x, healthy.y)
-    assert number(page, 'span.num[data-q="BP2"]') == pytest.approx(t.delta[2][1, 0], rel=1e-9, abs=1e-12)
+    assert number(page, '.demon-readout span.num[data-q="delta"]') == pytest.approx(t.delta[2][1, 0], rel=1e-9, abs=1e-12)
 
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
@@ -190,9 +190,8 @@ def test_a_hostile_address_opens_the_default_with_a_message(page, voila_url, hos
     assert page.locator(".backprop-classroom select").first.input_value() == healthy.title
     t = healthy.network().trace(healthy.x, healthy.y)
     l, j = healthy.selection["layer"], healthy.selection["j"]
-    # the presenter shows the selected neuron's own equation, whose result is its δ
-    eq = "BP1" if l == healthy.network().L else "BP2"
-    assert number(page, f'span.num[data-q="{eq}"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
+    # the demon's readout of the selected neuron's δ (in both layouts)
+    assert number(page, '.demon-readout span.num[data-q="delta"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
     if hostile.startswith("s=2"):
         shot(page, "links-4-hostile")
     if len(hostile) > 32_000:

@@ -383,12 +383,16 @@ class Student:
         self.page_seconds = time.perf_counter() - start
         self.kernel_id = kernel_id_of(html)
         self.socket = await KernelSocket.connect(self.base, self.kernel_id)
-        info = await self.socket.ask("kernel_info_request", {}, timeout=PAGE_TIMEOUT)
-        if not any(m["header"]["msg_type"] == "kernel_info_reply" for m in info.messages):
-            raise LoadError("the kernel did not answer kernel_info_request")
-        self.states = await self.socket.widget_states()
-        self.live_seconds = time.perf_counter() - start
-        self.sliders = self.find_sliders()
+        try:
+            info = await self.socket.ask("kernel_info_request", {}, timeout=PAGE_TIMEOUT)
+            if not any(m["header"]["msg_type"] == "kernel_info_reply" for m in info.messages):
+                raise LoadError("the kernel did not answer kernel_info_request")
+            self.states = await self.socket.widget_states()
+            self.live_seconds = time.perf_counter() - start
+            self.sliders = self.find_sliders()
+        except BaseException:  # a page that cannot be driven leaves no websocket open behind it
+            self.close()
+            raise
 
     def find_sliders(self) -> list[Slider]:
         """The selected neuron's weight sliders and the demon's Δz, from the widget states."""

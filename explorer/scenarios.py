@@ -426,14 +426,21 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
+_DEPTH_SLICE = 1 << 14
+
+
 def _nesting_depth(text: str) -> int:
     """How deep lists and objects nest in JSON ``text``: one pass over its brackets."""
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).encode("ascii")
-    if not brackets:
-        return 0
-    codes = np.frombuffer(brackets, dtype=np.uint8)
-    steps = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int8) * np.int8(2) - np.int8(1)
-    return int(np.cumsum(steps, dtype=np.int32).max())
+    depth = deepest = 0
+    # in slices, so that a hostile text of brackets costs a slice's arrays, not ten times its size
+    for start in range(0, len(brackets), _DEPTH_SLICE):
+        codes = np.frombuffer(brackets, dtype=np.uint8, count=min(_DEPTH_SLICE, len(brackets) - start), offset=start)
+        steps = np.where((codes == ord("[")) | (codes == ord("{")), np.int32(1), np.int32(-1))
+        levels = np.cumsum(steps, dtype=np.int32)
+        deepest = max(deepest, depth + int(levels.max()))
+        depth += int(levels[-1])
+    return deepest
 
 
 def parse_scenario_text(text: str | bytes, source: str = "the scenario") -> dict:

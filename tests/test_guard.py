@@ -157,6 +157,23 @@ def test_menus_and_number_fields_refuse_what_they_do_not_offer(explorer, capsys)
     assert capsys.readouterr().err == ""
 
 
+def test_the_diagram_takes_a_persons_clicks_and_menus(explorer, capsys):
+    # what the page sends when a person clicks a neuron, a weight, or picks a colour (both layouts)
+    for layout in ("laptop", "presenter"):
+        ex = explorer if layout == "laptop" else Explorer(Network([2, 3, 2], seed=1), X, Y, layout=layout)
+        view = ex.diagram.view
+        page(view, {"selection": {"kind": "neuron", "layer": 2, "j": 1}})
+        assert dict(ex.state.selection) == {"kind": "neuron", "layer": 2, "j": 1}
+        page(view, {"selection": {"kind": "weight", "layer": 3, "j": 1, "k": 2}})
+        assert dict(ex.state.selection) == {"kind": "weight", "layer": 3, "j": 1, "k": 2}
+        page(view, {"color_by": "z", "edge_by": "nabla_w"})
+        assert (view.color_by, view.edge_by) == ("z", "nabla_w")
+        assert shown(*all_areas(ex)) == "", layout
+        if ex is not explorer:
+            ex.close()
+    assert capsys.readouterr().err == ""
+
+
 def test_buttons_take_clicks_only_while_enabled(explorer):
     ex, c = explorer, explorer.controls
     before = snapshot(ex.state)

@@ -43,34 +43,34 @@ def test_student_logs_in_and_drives_the_app(page, hub):
     shot(page, "hub-2-app")
 
     scenario = read_scenario(ROOT / "scenarios" / "healthy.json")
-    sel = scenario.selection
-    l, j, k = sel["layer"], sel["j"], sel.get("k", 0)
+    l, j = scenario.selection["layer"], scenario.selection["j"]
+    # the app opens in the presenter layout: the selected neuron's δ in the demon's readout
+    assert page.locator(".backprop-classroom .bpx-presenter").count() == 1
     assert page.locator(".backprop-classroom select").first.input_value() == scenario.title
     t = scenario.network().trace(scenario.x, scenario.y)
-    assert number(page, 'span.num[data-q="BP4"]') == pytest.approx(t.nabla_w[l][j, k], rel=1e-9, abs=1e-12)
+    assert number(page, '.demon-readout span.num[data-q="delta"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
 
-    # Her kernel answers a drag of the weight slider with the core's numbers for the new weight.
-    before = number(page, 'span.num[data-q="BP4"]')
-    handle = page.locator(".widget-slider").first.locator(".noUi-handle").first
+    # Her kernel answers a drag of the demon's Δz slider with the core's numbers for that Δz.
+    handle = page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first
     box = handle.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 70, box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
     page.wait_for_function(
-        f"""() => {{
-            const s = document.querySelector('span.num[data-q="BP4"]');
-            return s && Math.abs(parseFloat(s.dataset.value) - ({before})) > 1e-12;
-        }}""",
+        """() => {
+            const s = document.querySelector('.demon-readout span.num[data-q="actual"]');
+            return s && Math.abs(parseFloat(s.dataset.value)) > 1e-12;
+        }""",
         timeout=60_000,
     )
     page.wait_for_timeout(800)
-    readout = page.locator(".widget-slider").first.locator(".widget-readout").first.inner_text()
-    new_w = float(readout.replace("−", "-"))
-    net = scenario.network()
-    net.weights[l][j, k] = new_w
-    t = net.trace(scenario.x, scenario.y)
-    assert number(page, 'span.num[data-q="BP4"]') == pytest.approx(t.nabla_w[l][j, k], rel=1e-9, abs=1e-12)
+    dz = number(page, '.demon-readout span.num[data-q="dz"]')
+    assert dz > 0
+    effect = scenario.network().demon(scenario.x, scenario.y, l, j, dz)
+    assert number(page, '.demon-readout span.num[data-q="actual"]') == pytest.approx(effect.actual, rel=1e-9, abs=1e-12)
+    assert number(page, '.demon-readout span.num[data-q="predicted"]') == pytest.approx(
+        t.delta[l][j, 0] * dz, rel=1e-9, abs=1e-12)
     shot(page, "hub-3-after-drag")
 
     # A scenario chosen by address works through the hub as on the classroom server.

@@ -128,6 +128,51 @@ def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, 
         fresh.close()
 
 
+def test_a_link_made_in_the_presenter_layout_reopens_the_same_screen(browser, page, voila_url):
+    """The classroom's default layout: a neuron clicked and a Δz set, the address reopened."""
+    open_classroom(page, voila_url, "healthy")
+    assert page.locator(".backprop-classroom .bpx-presenter").count() == 1
+    start = page.url
+    page.locator('.backprop-explorer svg [data-kind="node"][data-i="3"]').first.click()  # b²₂
+    page.wait_for_function(  # the equation is now BP2's, the error moved back to layer 2
+        """() => [...document.querySelectorAll('.equations-panel span.num[data-q="BP2_fd"]')].length > 0""",
+    )
+    dz_handle = page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first
+    dz_handle.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowLeft")
+    url = address_settled(page, start)
+    shown = page.evaluate(SHOWN)
+    shot(page, "links-6-presenter-teacher")
+
+    s = read_link(url).scenario
+    healthy = read_scenario("healthy")
+    assert dict(s.selection) == {"kind": "neuron", "layer": 2, "j": 1}
+    assert s.dz < 0 and s.dz == pytest.approx(number(page, '.demon-readout span.num[data-q="dz"]'), abs=1e-9)
+    effect = s.network().demon(s.x, s.y, 2, 1, s.dz)
+    assert number(page, '.demon-readout span.num[data-q="actual"]') == pytest.approx(effect.actual, rel=1e-9)
+    t = healthy.network().trace(healthy.x, healthy.y)
+    assert number(page, '.demon-readout span.num[data-q="delta"]') == pytest.approx(t.delta[2][1, 0], rel=1e-9, abs=1e-12)
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = fresh.new_page()
+        other.console_errors, other.requests = [], []
+        other.on("console", lambda m: m.type == "error" and other.console_errors.append(m.text))
+        other.goto(url, timeout=120_000)
+        other.wait_for_selector(".backprop-classroom .equations-panel .katex span.num[data-q]", timeout=120_000)
+        other.wait_for_selector(".backprop-classroom .demon-panel .bpx-plot[data-painted]", timeout=60_000)
+        other.wait_for_timeout(800)
+        assert other.locator(".backprop-classroom .bpx-presenter").count() == 1
+        again = other.evaluate(SHOWN)
+        other.screenshot(path=str(ARTIFACTS / "links-7-presenter-reopened.png"))
+        assert again == shown and len(shown["demon"]) >= 3
+        assert other.url == url
+        assert own_errors(other) == []
+    finally:
+        fresh.close()
+
+
 @pytest.mark.parametrize(
     "hostile",
     ["s=2.eJyrVkrLz1eyUkpKLFKqBQA", "s=1." + "A" * 30_000, "s=1." + "A" * 40_000, "s=1.not*base64", "s=NaN"],
@@ -136,15 +181,17 @@ def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, 
 def test_a_hostile_address_opens_the_default_with_a_message(page, voila_url, hostile):
     page.goto(f"{voila_url}/voila/render/classroom.ipynb?{hostile}", timeout=120_000)
     page.wait_for_selector(".backprop-classroom .equations-panel .katex span.num[data-q]", timeout=120_000)
-    message = page.locator(".backprop-classroom", has_text="This link could not be opened").first
+    # the classroom's own message (in the presenter layout, over the foot of the diagram)
+    message = page.locator(".backprop-classroom .classroom-message .widget-html-content > div", has_text="This link could not be opened")
     assert message.is_visible()
-    text = page.locator(".backprop-classroom").first.inner_text()
+    text = message.inner_text()
     assert "could not be opened" in text and "Traceback" not in text
     healthy = read_scenario("healthy")
     assert page.locator(".backprop-classroom select").first.input_value() == healthy.title
     t = healthy.network().trace(healthy.x, healthy.y)
     l, j = healthy.selection["layer"], healthy.selection["j"]
-    assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
+    # the demon's readout of the selected neuron's δ (in both layouts)
+    assert number(page, '.demon-readout span.num[data-q="delta"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
     if hostile.startswith("s=2"):
         shot(page, "links-4-hostile")
     if len(hostile) > 32_000:
@@ -168,7 +215,7 @@ def test_in_jupyterlab_the_address_belongs_to_jupyterlab(page, jupyterlab):
     page.wait_for_timeout(1500)
     lab_url = page.url
     first = page.get_attribute(".bpx-address", "data-query")
-    drag_first_weight(page)
+    drag_first_weight(page)  # the presenter layout's first slider: the demon's Δz
     page.wait_for_function(
         "(first) => document.querySelector('.bpx-address').dataset.query !== first", arg=first, timeout=20_000,
     )
@@ -181,5 +228,7 @@ def test_in_jupyterlab_the_address_belongs_to_jupyterlab(page, jupyterlab):
     page.wait_for_function("() => document.querySelector('.bpx-address-status').textContent.includes('copied')")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied == "?" + query
-    assert read_link(copied).scenario.weights[3].tolist() != read_scenario("healthy").weights[3].tolist()
+    dz = read_link(copied).scenario.dz
+    assert dz != read_scenario("healthy").dz
+    assert dz == pytest.approx(number(page, '.demon-readout span.num[data-q="dz"]'), abs=1e-9)
     shot(page, "links-5-jupyterlab")

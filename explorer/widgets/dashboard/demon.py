@@ -163,13 +163,21 @@ class DemonPanel(Panel):
     # ------------------------------------------------------------ controls → state
     # Each handler compares with the state and does nothing when they agree: the panel setting
     # its own controls from the state needs no guard.
+    #: True while the panel sets its own controls from the state (a new options list resets a
+    #: menu's value: that is no person's choice, and must not replace a selected weight).
+    _syncing = False
+
     def _on_layer(self, change) -> None:
+        if self._syncing:
+            return
         l = change["new"]
         current, j = self.state.selected_neuron
         if l is not None and l != current:
             self.state.select_neuron(l, min(j, self.state.network.sizes[l - 1] - 1))
 
     def _on_neuron(self, change) -> None:
+        if self._syncing:
+            return
         l, current = self.state.selected_neuron
         if change["new"] is not None and change["new"] != current and self.layer_dropdown.value == l:
             self.state.select_neuron(l, change["new"])
@@ -184,6 +192,13 @@ class DemonPanel(Panel):
 
     # ------------------------------------------------------------ state → widgets
     def _sync_controls(self) -> None:
+        self._syncing = True
+        try:
+            self._set_controls()
+        finally:
+            self._syncing = False
+
+    def _set_controls(self) -> None:
         state, net = self.state, self.state.network
         l, j = state.selected_neuron
         if self._sizes != net.sizes:

@@ -157,6 +157,24 @@ def test_menus_and_number_fields_refuse_what_they_do_not_offer(explorer, capsys)
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("layout", ["laptop", "presenter"])
+def test_the_diagram_takes_a_click_and_its_menus_from_the_page(layout):
+    """A person's click on a neuron or a weight, and the two colour menus, are taken (both layouts)."""
+    ex = Explorer(Network([2, 3, 2], seed=1), X, Y, layout=layout)
+    try:
+        view = ex.diagram.view
+        page(view, {"selection": {"kind": "neuron", "layer": 2, "j": 1}})
+        assert ex.state.selection == {"kind": "neuron", "layer": 2, "j": 1}
+        page(view, {"selection": {"kind": "weight", "layer": 2, "j": 1, "k": 0}})
+        assert ex.state.selection == {"kind": "weight", "layer": 2, "j": 1, "k": 0}
+        page(view, {"color_by": "delta"})
+        page(view, {"edge_by": "nabla_w"})
+        assert (view.color_by, view.edge_by) == ("delta", "nabla_w")
+        assert shown(*all_areas(ex)) == ""  # nothing refused
+    finally:
+        ex.close()
+
+
 def test_buttons_take_clicks_only_while_enabled(explorer):
     ex, c = explorer, explorer.controls
     before = snapshot(ex.state)

@@ -184,17 +184,6 @@ class DiagramView(Guarded, anywidget.AnyWidget):
     view_height = traitlets.Int(580).tag(sync=True)
     text_scale = traitlets.Float(1.0).tag(sync=True)
 
-
-def _notes(lines, where: str) -> list[list[str]]:
-    """Checked note lines: [[text, kind], …] with kind in NOTE_KINDS."""
-    out = []
-    for line in lines:
-        text, kind = line
-        if kind not in NOTE_KINDS:
-            raise ValueError(f"{where}: a note's kind must be one of {NOTE_KINDS}, got {kind!r}")
-        out.append([str(text), kind])
-    return out
-
     #: What the page sends: a click (``selection``) and the toolbar's two menus.
     page_traits = ("selection", "color_by", "edge_by")
     page_noun = "the network diagram"
@@ -214,6 +203,17 @@ def _notes(lines, where: str) -> list[list[str]]:
             isinstance(value[f], int) and not isinstance(value[f], bool) for f in fields[kind] - {"kind"}
         ):
             raise Refused(f"selects a neuron or a weight, not {describe(value)}")
+
+
+def _notes(lines, where: str) -> list[list[str]]:
+    """Checked note lines: [[text, kind], …] with kind in NOTE_KINDS."""
+    out = []
+    for line in lines:
+        text, kind = line
+        if kind not in NOTE_KINDS:
+            raise ValueError(f"{where}: a note's kind must be one of {NOTE_KINDS}, got {kind!r}")
+        out.append([str(text), kind])
+    return out
 
 
 def _shown(v) -> str:

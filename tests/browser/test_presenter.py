@@ -186,12 +186,18 @@ def test_presenter_switches(page, voila_url):
     page.click('.bpx-switch[data-switch="contrast"]')
     page.wait_for_function("() => !document.querySelector('.bpx-presenter').classList.contains('bpx-contrast')")
 
+    # the label follows the browser's state, a frame or so after it changes (its event comes later)
+    label = "() => document.querySelector('.bpx-switch[data-switch=\"fullscreen\"]').textContent"
     page.click('.bpx-switch[data-switch="fullscreen"]')
     page.wait_for_function("() => document.fullscreenElement === document.documentElement", timeout=10_000)
-    assert "Leave full screen" in page.inner_text('.bpx-switch[data-switch="fullscreen"]')
+    page.wait_for_function(f"() => ({label})() !== 'Full screen'", timeout=10_000)
+    assert page.evaluate(label) == "✕ Leave full screen"
+    assert page.get_attribute('.bpx-switch[data-switch="fullscreen"]', "aria-pressed") == "true"
     page.click('.bpx-switch[data-switch="fullscreen"]')
     page.wait_for_function("() => document.fullscreenElement === null", timeout=10_000)
-    assert "Full screen" in page.inner_text('.bpx-switch[data-switch="fullscreen"]')
+    page.wait_for_function(f"() => ({label})() !== '✕ Leave full screen'", timeout=10_000)
+    assert page.evaluate(label) == "Full screen"
+    assert page.get_attribute('.bpx-switch[data-switch="fullscreen"]', "aria-pressed") == "false"
     assert own_errors(page) == []
 
 

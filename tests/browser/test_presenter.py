@@ -82,6 +82,13 @@ def check_screen(page, size, label):
             assert x >= -0.5 and y >= -0.5 and x + w <= width + 0.5 and y + h <= height + 0.5, (
                 f"{label}: {what} at x {x:.0f}–{x + w:.0f}, y {y:.0f}–{y + h:.0f} leaves the {width}×{height} window"
             )
+    # the bar's parts side by side, none over another; the menu wide enough to read a title
+    parts = sorted(b for b in box(page, ".bpx-presenter-bar > *") if b[2] > 0)
+    overlaps = [(a, b) for a, b in zip(parts, parts[1:]) if a[0] + a[2] > b[0] + 0.5]
+    assert not overlaps, f"{label}: parts of the bar overlap (x, y, width, height): {overlaps}"
+    menu = page.evaluate("""() => { const s = document.querySelector('.bpx-presenter-bar select');
+        return [s.getBoundingClientRect().width, parseFloat(getComputedStyle(s).fontSize)]; }""")
+    assert menu[0] >= 10 * menu[1], f"{label}: the scenario menu is {menu[0]:.0f} px wide"
     scroll = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
                            " document.body.scrollHeight, innerWidth, innerHeight]")
     assert scroll[1] <= scroll[4] and scroll[2] <= scroll[4], f"{label}: the page scrolls: {scroll}"

@@ -3,7 +3,8 @@
 A teacher's walk: keys select neurons and set Δz, and the page's numbers are the core's for
 that neuron and Δz (computed here from the scenario file); Tab walks every control and out of
 the demon's figure and the page; ``?`` opens the list of keys and Esc closes it; the focus ring
-is at least 2 px wide.
+is at least 2 px wide. The keys are tried in both layouts of the page: the presenter's (the
+default: one equation, for the selected neuron) and the laptop's (``?layout=laptop``: all four).
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ def wait_dz(page, dz: float) -> None:
     )
 
 
+LAYOUTS = [pytest.param(None, id="presenter"), pytest.param("laptop", id="laptop")]
+
+
+def check_equation_shows(page, layout, l: int, j: int, delta: float) -> None:
+    """The equations follow the selected neuron (l, j): the laptop's BP3 is its δ; the presenter's
+    one equation is BP1 (output layer) or BP2 for that neuron, and ends with its δ."""
+    if layout == "laptop":
+        assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(delta, rel=1e-9)
+        return
+    heading = page.inner_text(".bpx-presenter-equation .selected")
+    assert f"neuron {j + 1} of layer {l}" in heading
+    shown = page.eval_on_selector_all(".bpx-presenter-equation .katex span.num[data-q^=t]",
+                                      "(ns) => ns.map((n) => parseFloat(n.dataset.value))")
+    assert shown[-1] == pytest.approx(delta, rel=1e-9)
+
+
 def demon_choice(page) -> tuple[str, str]:
     return tuple(
         page.evaluate("() => [...document.querySelectorAll('.demon-panel select')].map(s => s.selectedOptions[0].textContent.replace(/\\u00a0/g, ' '))")
@@ -55,8 +72,9 @@ ACTIVE = """() => {
 }"""
 
 
-def test_keyboard_walk_selects_neurons_and_sets_dz_with_the_cores_numbers(page, voila_url):
-    open_classroom(page, voila_url)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_keyboard_walk_selects_neurons_and_sets_dz_with_the_cores_numbers(page, voila_url, layout):
+    open_classroom(page, voila_url, layout=layout)
     scenario = read_scenario(ROOT / "scenarios" / "healthy.json")
     net = scenario.network()
     sizes = net.sizes
@@ -83,7 +101,7 @@ def test_keyboard_walk_selects_neurons_and_sets_dz_with_the_cores_numbers(page, 
     assert number(page, '.demon-panel span.num[data-q="delta"]') == pytest.approx(trace.delta[nl][nj, 0], rel=1e-9)
     assert number(page, '.demon-panel span.num[data-q="predicted"]') == pytest.approx(trace.delta[nl][nj, 0] * 1.05, rel=1e-9)
     assert number(page, '.demon-panel span.num[data-q="actual"]') == pytest.approx(demon.actual, rel=1e-9)
-    assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(trace.delta[nl][nj, 0], rel=1e-9)
+    check_equation_shows(page, layout, nl, nj, trace.delta[nl][nj, 0])
     readout = page.locator(".demon-panel .widget-slider .widget-readout").first.inner_text()
     assert readout == "+1.05"
 
@@ -97,6 +115,7 @@ def test_keyboard_walk_selects_neurons_and_sets_dz_with_the_cores_numbers(page, 
     wait_dz(page, 1.0)
     page.wait_for_timeout(300)
     assert number(page, '.demon-panel span.num[data-q="predicted"]') == pytest.approx(trace.delta[ll][lj, 0] * 1.0, rel=1e-9)
+    check_equation_shows(page, layout, ll, lj, trace.delta[ll][lj, 0])
     page.keyboard.press("0")
     wait_status(page, "Δz = 0")
 
@@ -106,18 +125,50 @@ def test_keyboard_walk_selects_neurons_and_sets_dz_with_the_cores_numbers(page, 
     page.wait_for_function(
         "() => document.querySelector('.backprop-classroom select').value !== 'healthy'", timeout=20_000
     )
-    shot(page, "keys-1-after-walk")
+    shot(page, f"keys-1-after-walk-{layout or 'presenter'}")
     assert own_errors(page) == []
 
 
-def test_tab_walks_every_control_and_out_of_the_demons_figure(page, voila_url):
-    open_classroom(page, voila_url)
+def tab_walk(page, limit=120) -> list[dict]:
+    """Where each Tab from the top of the page lands, until the focus leaves the page."""
     seen = []
-    for _ in range(120):
+    for _ in range(limit):
         page.keyboard.press("Tab")
         seen.append(page.evaluate(ACTIVE))
         if seen[-1]["where"] == "body" and len(seen) > 5:
             break
+    return seen
+
+
+def test_tab_walks_the_presenters_controls_in_order_and_out_of_the_page(page, voila_url):
+    open_classroom(page, voila_url)  # the classroom's default layout
+    seen = tab_walk(page)
+    names = [s.get("name", "") for s in seen]
+    # the bar (menu, About, the link's two buttons, the switches, the keys button), the diagram
+    # (its two menus, then its selected neuron), the demon's controls, then out of the page
+    assert seen[0]["where"] == "other" and seen[0]["tag"] == "SELECT"
+    assert [s["tag"] for s in seen[1:7]] == ["SUMMARY", "BUTTON", "BUTTON", "BUTTON", "BUTTON", "BUTTON"]
+    assert names[1] == "About" and names[4:6] == ["High contrast", "Full screen"]
+    assert seen[6]["where"] == "keys"
+    assert [s.get("tag") for s in seen if s["where"] == "diagram"] == ["SELECT", "SELECT", "g"]
+    assert [s["where"] for s in seen[7:10]] == ["diagram"] * 3
+    assert names[9].startswith("neuron 1 of layer 3")  # the selected neuron, the diagram's one stop
+    assert "demon" in [s["where"] for s in seen[10:]] and "Δz" in names[10:]
+    assert seen[-1]["where"] == "body"
+    assert all(s["where"] in ("demon", "body") for s in seen[10:])  # nothing hidden is reached
+    # Shift+Tab from the diagram's neuron goes back through its menus to the keys button
+    page.locator(".bpx-diagram [data-kind=node][tabindex='0']").focus()
+    back = []
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+        back.append(page.evaluate(ACTIVE)["where"])
+    assert back == ["diagram", "diagram", "keys"]
+    assert own_errors(page) == []
+
+
+def test_tab_walks_every_control_and_out_of_the_demons_figure(page, voila_url):
+    open_classroom(page, voila_url, layout="laptop")  # every panel: saturation, the scenario section
+    seen = tab_walk(page)
     wheres = [s["where"] for s in seen]
     names = [s.get("name", "") for s in seen]
     # the order of the page: menu, diagram, controls, demon (its figure's buttons), saturation,
@@ -222,12 +273,13 @@ def test_the_focus_ring_is_wide_and_dark_on_every_kind_of_control(page, voila_ur
     assert contrast >= 3
 
 
-def test_the_diagrams_neurons_are_reached_with_tab_and_selected_with_enter(page, voila_url):
-    open_classroom(page, voila_url)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_diagrams_neurons_are_reached_with_tab_and_selected_with_enter(page, voila_url, layout):
+    open_classroom(page, voila_url, layout=layout)
     scenario = read_scenario(ROOT / "scenarios" / "healthy.json")
     sizes = scenario.network().sizes
     l, j = scenario.selection["layer"], scenario.selection["j"]
-    for _ in range(10):  # menu, the diagram's two menus and its button, then the neuron
+    for _ in range(20):  # the controls above it (the presenter's bar), the diagram's menus, then the neuron
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement?.getAttribute('data-kind') === 'node'"):
             break
@@ -246,7 +298,7 @@ def test_the_diagrams_neurons_are_reached_with_tab_and_selected_with_enter(page,
     assert demon_choice(page) == (f"l = {l}", f"j = {j + 1}")
     # its numbers show as a hover would
     assert f"{mj + 1}" in page.locator(".bpx-diagram .bpx-tip").inner_text()
-    shot(page, "keys-5-diagram-neuron-focus")
+    shot(page, f"keys-5-diagram-neuron-focus-{layout or 'presenter'}")
     page.keyboard.press("Enter")
     page.wait_for_function(
         "(want) => [...document.querySelectorAll('.demon-panel select')].map(s => s.selectedOptions[0].textContent.replace(/\u00a0/g, ' ')).join() === want",
@@ -254,7 +306,7 @@ def test_the_diagrams_neurons_are_reached_with_tab_and_selected_with_enter(page,
     )
     trace = scenario.network().trace(scenario.x, scenario.y)
     page.wait_for_timeout(500)
-    assert number(page, 'span.num[data-q="BP3"]') == pytest.approx(trace.delta[ml][mj, 0], rel=1e-9)
+    check_equation_shows(page, layout, ml, mj, trace.delta[ml][mj, 0])
     assert page.evaluate("() => document.activeElement.getAttribute('aria-pressed')") == "true"
     # Tab leaves the diagram for the next control
     page.keyboard.press("Tab")

@@ -82,6 +82,13 @@ def check_screen(page, size, label):
             assert x >= -0.5 and y >= -0.5 and x + w <= width + 0.5 and y + h <= height + 0.5, (
                 f"{label}: {what} at x {x:.0f}–{x + w:.0f}, y {y:.0f}–{y + h:.0f} leaves the {width}×{height} window"
             )
+    # the bar's parts side by side, none over another; the menu wide enough to read a title
+    parts = sorted(b for b in box(page, ".bpx-presenter-bar > *") if b[2] > 0)
+    overlaps = [(a, b) for a, b in zip(parts, parts[1:]) if a[0] + a[2] > b[0] + 0.5]
+    assert not overlaps, f"{label}: parts of the bar overlap (x, y, width, height): {overlaps}"
+    menu = page.evaluate("""() => { const s = document.querySelector('.bpx-presenter-bar select');
+        return [s.getBoundingClientRect().width, parseFloat(getComputedStyle(s).fontSize)]; }""")
+    assert menu[0] >= 10 * menu[1], f"{label}: the scenario menu is {menu[0]:.0f} px wide"
     scroll = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
                            " document.body.scrollHeight, innerWidth, innerHeight]")
     assert scroll[1] <= scroll[4] and scroll[2] <= scroll[4], f"{label}: the page scrolls: {scroll}"
@@ -186,12 +193,18 @@ def test_presenter_switches(page, voila_url):
     page.click('.bpx-switch[data-switch="contrast"]')
     page.wait_for_function("() => !document.querySelector('.bpx-presenter').classList.contains('bpx-contrast')")
 
+    # the label follows the browser's state, a frame or so after it changes (its event comes later)
+    label = "() => document.querySelector('.bpx-switch[data-switch=\"fullscreen\"]').textContent"
     page.click('.bpx-switch[data-switch="fullscreen"]')
     page.wait_for_function("() => document.fullscreenElement === document.documentElement", timeout=10_000)
-    assert "Leave full screen" in page.inner_text('.bpx-switch[data-switch="fullscreen"]')
+    page.wait_for_function(f"() => ({label})() !== 'Full screen'", timeout=10_000)
+    assert page.evaluate(label) == "✕ Leave full screen"
+    assert page.get_attribute('.bpx-switch[data-switch="fullscreen"]', "aria-pressed") == "true"
     page.click('.bpx-switch[data-switch="fullscreen"]')
     page.wait_for_function("() => document.fullscreenElement === null", timeout=10_000)
-    assert "Full screen" in page.inner_text('.bpx-switch[data-switch="fullscreen"]')
+    page.wait_for_function(f"() => ({label})() !== '✕ Leave full screen'", timeout=10_000)
+    assert page.evaluate(label) == "Full screen"
+    assert page.get_attribute('.bpx-switch[data-switch="fullscreen"]', "aria-pressed") == "false"
     assert own_errors(page) == []
 
 

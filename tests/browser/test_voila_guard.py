@@ -28,7 +28,7 @@ def notice(page, needle: str) -> str:
 
 
 def test_an_oversized_upload_and_a_huge_title_are_refused_in_words(page, voila_url):
-    open_classroom(page, voila_url)
+    open_classroom(page, voila_url, layout="laptop")  # the scenario section (upload, title) is the laptop's
     open_scenario_section(page)
     with page.expect_file_chooser() as chooser:
         page.locator(".backprop-explorer .widget-upload").first.click()

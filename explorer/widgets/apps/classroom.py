@@ -157,10 +157,9 @@ class Classroom(PanelBox):
                 self.scenarios[name] = first
                 options.insert(0, (f"From the link: {first.title or 'untitled'}", name))
         presenter = layout == "presenter"
-        self.explorer = Explorer(
-            first.network(), first.x, first.y, layout=layout,
-            title="Backprop Explorer" if presenter else "",
-        )
+        # no title in the presenter's bar: the scenario menu, the link's buttons, the switches
+        # and the keys button fill a 16:9 screen's width (the page's landmark names the app)
+        self.explorer = Explorer(first.network(), first.x, first.y, layout=layout, title="")
         self.state = self.explorer.state
         load_scenario(self.state, first)
         self.shown = first  # its title and description go into the links made of the state

@@ -184,7 +184,6 @@ class DiagramView(Guarded, anywidget.AnyWidget):
     view_height = traitlets.Int(580).tag(sync=True)
     text_scale = traitlets.Float(1.0).tag(sync=True)
 
-
     #: What the page sends: a click (``selection``) and the toolbar's two menus.
     page_traits = ("selection", "color_by", "edge_by")
     page_noun = "the network diagram"

@@ -35,11 +35,12 @@ function render({ model, el }) {
   full.title = canFull ? "fill the whole screen (Esc leaves)" : "this browser does not allow full screen here";
   full.disabled = !canFull;
   full.addEventListener("click", () => {
+    // the label follows the promise too: "fullscreenchange" may come a frame later
     if (document.fullscreenElement) {
-      document.exitFullscreen().catch(() => {});
+      document.exitFullscreen().then(showFull, showFull);
     } else {
       // the whole page, so that the menus and tooltips stay inside it
-      document.documentElement.requestFullscreen().catch(() => {});
+      document.documentElement.requestFullscreen().then(showFull, showFull);
     }
   });
   document.addEventListener("fullscreenchange", showFull);

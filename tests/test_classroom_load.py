@@ -156,6 +156,8 @@ def test_the_command_refuses_another_host_and_unbounded_runs():
         result = command("--url", "http://127.0.0.1:9", *args)
         assert result.returncode == 2, args
         assert "must be" in result.stderr and "Traceback" not in result.stderr
+    phone = command("--url", "http://127.0.0.1:9", "--layout", "phone")
+    assert phone.returncode == 2 and "invalid choice: 'phone'" in phone.stderr and "Traceback" not in phone.stderr
 
 
 # ----------------------------------------------------------------------------- a small class
@@ -174,6 +176,33 @@ def test_a_class_of_two_every_update_answered_and_right(server):
     assert len(result.reply_ms) == result.sent and len(result.kernel_ms) == result.sent
     rows = [line for line in out.getvalue().splitlines() if line.startswith("| 2 |")]
     assert len(rows) == 1 and f"{result.sent:,} / {result.sent:,}" in rows[0]
+
+
+def test_the_laptop_page_is_driven_by_default_and_the_presenter_page_on_request(server):
+    """The laptop page has the selected neuron's weight sliders (one per input of that neuron, as
+    the scenario's network says) and Δz; the presenter page only Δz; both answer rightly."""
+    healthy = read_scenario("healthy")
+    layer, j = healthy.selection["layer"], healthy.selection["j"]
+    inputs = healthy.network().sizes[layer - 2]
+
+    async def open_and_drag(layout):
+        student = Student(server.url, "healthy", seed=7) if layout is None else Student(server.url, "healthy", seed=7, layout=layout)
+        try:
+            await student.open()
+            await student.drag(1.5)
+        finally:
+            student.close()
+        return student
+
+    laptop = asyncio.run(open_and_drag(None))
+    assert sorted(s.weight for s in laptop.sliders if s.weight) == [(layer, j, k) for k in range(inputs)]
+    assert [s.name for s in laptop.sliders if s.weight is None] == ["Δz"]
+    presenter = asyncio.run(open_and_drag("presenter"))
+    assert [s.name for s in presenter.sliders] == ["Δz"]
+    for student in (laptop, presenter):
+        assert student.updates and [u.problem for u in student.updates] == [""] * len(student.updates)
+    with pytest.raises(LoadError, match="layout must be one of laptop, presenter"):
+        Student(server.url, "healthy", layout="phone")
 
 
 def test_without_an_address_it_starts_a_server_and_stops_it_with_its_kernels():

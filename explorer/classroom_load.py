@@ -360,6 +360,7 @@ class Student:
         self.sliders: list[Slider] = []
         self.updates: list[Update] = []
         self.superseded = 0
+        self.unchanged = 0  # values not sent: equal to the one just sent
         self.error = ""
 
     async def open(self) -> None:
@@ -437,10 +438,13 @@ class Student:
                 await wake.wait()
                 continue
             slider, value = waiting.pop()
+            if value == slider.value:  # drawn while this value was in flight: a page sends no non-change
+                self.unchanged += 1
+                continue
+            slider.value = value  # the value the page now shows (and the next draw moves away from)
             update = Update(slider, value)
             self.updates.append(update)
             update.request = await self.socket.update(slider.comm_id, {"value": value})
-            slider.value = value
             if slider.weight is not None:
                 l, j, k = slider.weight
                 self.network.weights[l][j, k] = value

@@ -125,6 +125,34 @@ def test_a_request_ends_with_its_reply_and_the_idle_status_in_either_order():
     assert len(sock.unreadable) == 1
 
 
+def test_a_dragging_hand_never_sends_the_value_already_sent():
+    """While an update is in flight the hand keeps drawing; a value equal to the one just sent is
+    not a change (a page's slider sends nothing then), so it is not sent: the kernel would change
+    nothing and its reply would rightly carry no new numbers."""
+    from explorer.classroom_load import Slider
+
+    sent = []
+
+    class SlowKernel:
+        alive = True
+
+        async def update(self, comm_id, state, timeout=30):
+            sent.append(state["value"])
+            await asyncio.sleep(0.35)  # about three ticks of the hand: values are drawn meanwhile
+
+            class NoAnswer:
+                answered = None
+            return NoAnswer()
+
+    student = Student("http://127.0.0.1:1", "healthy", seed=2)
+    student.socket = SlowKernel()
+    student.sliders = [Slider("c", "Δz", -1.0, 1.0, 1.0, 0.0)]  # three places: -1, 0, 1
+    asyncio.run(student.drag(3.0))
+    assert len(sent) >= 4
+    assert all(v in (-1.0, 0.0, 1.0) for v in sent)
+    assert sent[0] != 0.0 and all(a != b for a, b in zip(sent, sent[1:])), sent
+
+
 # ----------------------------------------------------------------------------- refusals
 
 

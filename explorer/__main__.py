@@ -229,7 +229,7 @@ def _classroom(args) -> int:
 
 LOAD_HELP = """Drive a classroom server as a class of students would: each opens the page, connects to its
 kernel over the page's websocket protocol and drags the selected neuron's weight sliders and the
-demon's Δz (10 values a second, one update in flight, the latest value wins), and every reply is
+demon's Δz on the laptop page (--layout presenter: Δz alone on the presenter page) (10 values a second, one update in flight, the latest value wins), and every reply is
 checked against the core. Prints, per class size: page to live, kernel time per event, reply
 latency, updates a second per student, kernel memory per student, and updates lost or failed.
 Without --url it starts python -m explorer classroom on a free port itself, and stops it after.
@@ -237,7 +237,7 @@ Only servers on this machine (127.0.0.1, localhost)."""
 
 
 def _add_load_command(sub) -> None:
-    from .classroom_load import MAX_SECONDS, MAX_STUDENTS
+    from .classroom_load import DEFAULT_LAYOUT, LAYOUTS, MAX_SECONDS, MAX_STUDENTS
 
     load = sub.add_parser(
         "classroom-load", help="a load test of the classroom server, speaking the page's protocol",
@@ -253,6 +253,11 @@ def _add_load_command(sub) -> None:
     )
     load.add_argument("--url", help="a running classroom server, e.g. http://127.0.0.1:8866 (default: start one)")
     load.add_argument("--seed", type=int, default=0, help="seed of the students' random values (default 0)")
+    load.add_argument(
+        "--layout", choices=LAYOUTS, default=DEFAULT_LAYOUT,
+        help="the page the students open: laptop (default; weight sliders and Δz, the heavier page) "
+        "or presenter (the classroom's default page; Δz only)",
+    )
     load.set_defaults(run=_classroom_load)
 
 
@@ -269,7 +274,7 @@ def _classroom_load(args) -> int:
         )
         return 2
     try:
-        results = run(args.students, args.seconds, url=args.url, seed=args.seed)
+        results = run(args.students, args.seconds, url=args.url, seed=args.seed, layout=args.layout)
     except LoadError as error:
         print(f"classroom-load: {error}", file=sys.stderr)
         return 2

@@ -7,7 +7,10 @@ offsets, then the channel, the message's four JSON parts and its binary buffers)
 widget manager for every widget's state, and then drags sliders as a hand does: a new value
 10 times a second, at most one update in flight, the latest value replacing one not yet sent
 (ipywidgets' own throttle). It drags the selected neuron's weights and the demon's Δz with
-random values inside each slider's range.
+random values inside each slider's range. It opens the laptop page (``?layout=laptop``) by
+default: the classroom's own default, the presenter page, has no weight sliders (only Δz) and
+fewer panels to update, so the laptop page's figures are upper bounds for it
+(``layout="presenter"`` drives Δz on the presenter page).
 
 Every reply is checked: the kernel's echo of the value, and the panels' numbers computed
 again here with the core (the equations' ∂C/∂b = δ for a weight, the demon's δ·Δz for Δz).
@@ -28,7 +31,6 @@ import json
 import math
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -37,9 +39,12 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-PROTOCOL = "v1.kernel.websocket.jupyter.org"
+from .widgets.apps import page_client
+from .widgets.apps.page_client import V1_PROTOCOL as PROTOCOL
+from .widgets.apps.page_client import decode_v1, encode_v1, make_message, message_parts, parse_parts
+
 LOOPBACK = ("127.0.0.1", "localhost")
 MAX_STUDENTS = 100
 MAX_SECONDS = 600.0
@@ -48,6 +53,10 @@ DRAG_TICKS = 10  # a hand drags one slider this many ticks before taking another
 PAGE_TIMEOUT = 300.0  # page, websocket and widget states, each
 REPLY_TIMEOUT = 30.0  # an update not answered within this is lost
 DEFAULT_SCENARIO = "healthy"
+#: The page's layouts the students can open: the laptop page (the default) has the selected
+#: neuron's weight sliders and Δz, and more panels to update; the presenter page has Δz only.
+LAYOUTS = ("laptop", "presenter")
+DEFAULT_LAYOUT = "laptop"
 CONTROL_TARGET = "jupyter.widget.control"
 CONTROL_VERSION = "1.0.0"
 
@@ -57,32 +66,21 @@ class LoadError(Exception):
 
 
 # ----------------------------------------------------------------------------- the wire
+# The v1 frames and the messages are those of explorer.widgets.apps.page_client (the classroom
+# server checks visitors' frames with the same code); these two add the load test's shape of a
+# message: one dict with its channel and buffers.
 
 
 def pack(channel: str, msg: dict, buffers=()) -> bytes:
     """One message as a v1 binary frame: count, offsets, channel, four JSON parts, buffers."""
-    parts = [json.dumps(msg[key]).encode() for key in ("header", "parent_header", "metadata", "content")]
-    parts += [bytes(b) for b in buffers]
-    chunks = [channel.encode(), *parts]
-    offsets = [8 * (1 + len(chunks) + 1)]
-    for chunk in chunks:
-        offsets.append(offsets[-1] + len(chunk))
-    return b"".join([len(offsets).to_bytes(8, "little"), *(o.to_bytes(8, "little") for o in offsets), *chunks])
+    return encode_v1(channel, [*message_parts(msg), *(bytes(b) for b in buffers)])
 
 
 def unpack(frame: bytes) -> tuple[str, dict]:
-    """(channel, message with its ``buffers``) from a v1 binary frame."""
-    count = int.from_bytes(frame[:8], "little")
-    if not 2 <= count <= 1 + (len(frame) - 8) // 8:
-        raise ValueError(f"not a v1 frame: {count} offsets in {len(frame)} bytes")
-    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
-    pieces = [frame[offsets[i] : offsets[i + 1]] for i in range(count - 1)]
-    channel = pieces[0].decode()
-    header, parent, metadata, content = (json.loads(p) for p in pieces[1:5])
-    return channel, {
-        "header": header, "parent_header": parent, "metadata": metadata, "content": content,
-        "buffers": pieces[5:], "channel": channel,
-    }
+    """(channel, message with its ``buffers``) from a v1 binary frame; ValueError when it is not one."""
+    channel, parts = decode_v1(frame)
+    msg, buffers = parse_parts(parts)
+    return channel, {**msg, "buffers": buffers, "channel": channel}
 
 
 def kernel_time(iso: str) -> float:
@@ -162,21 +160,13 @@ class KernelSocket:
 
     @classmethod
     async def connect(cls, base: str, kernel_id: str) -> "KernelSocket":
-        from tornado.httpclient import HTTPRequest
-        from tornado.websocket import websocket_connect
-
-        session = uuid.uuid4().hex
-        parts = urlsplit(base)
-        path = parts.path.rstrip("/")
-        url = f"ws://{parts.netloc}{path}/api/kernels/{kernel_id}/channels?session_id={session}"
-        ws = await asyncio.wait_for(
-            websocket_connect(HTTPRequest(url), subprotocols=[PROTOCOL], max_message_size=1 << 28),
-            PAGE_TIMEOUT,
+        channels = await page_client.KernelChannels.connect(
+            base, kernel_id, timeout=PAGE_TIMEOUT, max_message_size=1 << 28
         )
-        if ws.selected_subprotocol != PROTOCOL:
-            ws.close()
-            raise LoadError(f"the server did not accept the {PROTOCOL} protocol (it chose {ws.selected_subprotocol!r})")
-        return cls(ws, session)
+        if channels.protocol != PROTOCOL:
+            channels.close()
+            raise LoadError(f"the server did not accept the {PROTOCOL} protocol (it chose {channels.protocol!r})")
+        return cls(channels.connection, channels.session)
 
     async def read(self) -> None:
         while True:
@@ -224,12 +214,8 @@ class KernelSocket:
         return not self.reader.done()
 
     async def send(self, msg_type: str, content: dict, buffers=(), metadata=None) -> Request:
-        msg_id = uuid.uuid4().hex
-        header = {
-            "msg_id": msg_id, "msg_type": msg_type, "username": "student", "session": self.session,
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "version": "5.3",
-        }
-        msg = {"header": header, "parent_header": {}, "metadata": metadata or {}, "content": content}
+        msg = make_message(msg_type, content, self.session, metadata)
+        msg_id = msg["header"]["msg_id"]
         request = Request(msg_id, time.perf_counter(), expects_reply=msg_type.endswith("_request"))
         self.pending[msg_id] = request
         await self.ws.write_message(pack("shell", msg, buffers), binary=True)
@@ -287,9 +273,6 @@ def check_url(url: str) -> str:
     return f"http://{parts.hostname}:{parts.port}{parts.path.rstrip('/')}"
 
 
-KERNEL_ID = re.compile(r'"kernelId"\s*:\s*"([0-9a-fA-F-]{8,64})"')
-
-
 async def fetch_page(url: str) -> str:
     from tornado.httpclient import AsyncHTTPClient
 
@@ -304,10 +287,10 @@ async def fetch_page(url: str) -> str:
 
 
 def kernel_id_of(html: str) -> str:
-    found = KERNEL_ID.search(html)
-    if found is None:
-        raise LoadError("the page names no kernel (is the class full, or is this not the classroom app?)")
-    return found.group(1)
+    try:
+        return page_client.kernel_id_of(html)
+    except ValueError:
+        raise LoadError("the page names no kernel (is the class full, or is this not the classroom app?)") from None
 
 
 def kernel_rss(kernel_id: str) -> int | None:
@@ -356,10 +339,13 @@ class Update:
 class Student:
     """One page of the classroom app, opened and dragged as a student does."""
 
-    def __init__(self, base: str, scenario: str = DEFAULT_SCENARIO, seed: int = 0):
+    def __init__(self, base: str, scenario: str = DEFAULT_SCENARIO, seed: int = 0, layout: str = DEFAULT_LAYOUT):
         from .scenarios import read_scenario
 
+        if layout not in LAYOUTS:
+            raise LoadError(f"the layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         self.base = base
+        self.layout = layout
         self.scenario = read_scenario(scenario)
         self.scenario_name = scenario
         self.random = random.Random(seed)
@@ -374,12 +360,14 @@ class Student:
         self.sliders: list[Slider] = []
         self.updates: list[Update] = []
         self.superseded = 0
+        self.unchanged = 0  # values not sent: equal to the one just sent
         self.error = ""
 
     async def open(self) -> None:
         """Page, kernel, widget states: ``live_seconds`` is how long until the page could draw."""
         start = time.perf_counter()
-        html = await fetch_page(f"{self.base}/?scenario={self.scenario_name}")
+        query = urlencode({"scenario": self.scenario_name, "layout": self.layout})
+        html = await fetch_page(f"{self.base}/?{query}")
         self.page_seconds = time.perf_counter() - start
         self.kernel_id = kernel_id_of(html)
         self.socket = await KernelSocket.connect(self.base, self.kernel_id)
@@ -395,7 +383,9 @@ class Student:
             raise
 
     def find_sliders(self) -> list[Slider]:
-        """The selected neuron's weight sliders and the demon's Δz, from the widget states."""
+        """The selected neuron's weight sliders and the demon's Δz, from the widget states.
+
+        The laptop page has both; the presenter page has no weight sliders, only Δz."""
         from .core.notation import weight_name
         from .widgets.markup import plain_name
 
@@ -410,8 +400,10 @@ class Student:
             if description in names or description == "Δz":
                 found.append(Slider(model_id, description, float(s["min"]), float(s["max"]),
                                     float(s["step"]), float(s["value"]), names.get(description)))
-        if not any(s.weight for s in found) or not any(s.weight is None for s in found):
-            raise LoadError("the page has no weight slider or no Δz slider of the selected neuron")
+        if not any(s.weight is None for s in found):
+            raise LoadError(f"the {self.layout} page has no Δz slider")
+        if self.layout == "laptop" and not any(s.weight for s in found):
+            raise LoadError("the laptop page has no weight slider of the selected neuron")
         return found
 
     def draw(self, slider: Slider) -> float:
@@ -450,10 +442,13 @@ class Student:
                 await wake.wait()
                 continue
             slider, value = waiting.pop()
+            if value == slider.value:  # drawn while this value was in flight: a page sends no non-change
+                self.unchanged += 1
+                continue
+            slider.value = value  # the value the page now shows (and the next draw moves away from)
             update = Update(slider, value)
             self.updates.append(update)
             update.request = await self.socket.update(slider.comm_id, {"value": value})
-            slider.value = value
             if slider.weight is not None:
                 l, j, k = slider.weight
                 self.network.weights[l][j, k] = value
@@ -546,9 +541,12 @@ HEADER = (
 )
 
 
-async def run_class(base: str, students: int, seconds: float, seed: int = 0, scenario: str = DEFAULT_SCENARIO) -> ClassResult:
+async def run_class(
+    base: str, students: int, seconds: float, seed: int = 0, scenario: str = DEFAULT_SCENARIO,
+    layout: str = DEFAULT_LAYOUT,
+) -> ClassResult:
     """Open ``students`` pages at once, drag for ``seconds``, and gather the figures."""
-    class_ = [Student(base, scenario, seed=seed * 1000 + i) for i in range(students)]
+    class_ = [Student(base, scenario, seed=seed * 1000 + i, layout=layout) for i in range(students)]
 
     async def one(student: Student) -> None:
         try:
@@ -650,9 +648,18 @@ class ClassroomServer:
         self.log.close()
 
 
-def run(students: list[int], seconds: float, url: str | None = None, seed: int = 0, out=None) -> list[ClassResult]:
-    """The load test for each class size in turn, one table row each, printed to ``out``."""
+def run(
+    students: list[int], seconds: float, url: str | None = None, seed: int = 0, out=None,
+    layout: str = DEFAULT_LAYOUT,
+) -> list[ClassResult]:
+    """The load test for each class size in turn, one table row each, printed to ``out``.
+
+    ``layout`` is the page the students open: "laptop" (the default; weight sliders and Δz, every
+    panel updated, so the heavier page) or "presenter" (the classroom's default page; Δz only).
+    """
     out = sys.stdout if out is None else out
+    if layout not in LAYOUTS:
+        raise LoadError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if not students or any(not 1 <= n <= MAX_STUDENTS for n in students):
         raise LoadError(f"--students must be between 1 and {MAX_STUDENTS}, got {students}")
     if not 0 < seconds <= MAX_SECONDS:
@@ -665,10 +672,13 @@ def run(students: list[int], seconds: float, url: str | None = None, seed: int =
         base = server.url
     results = []
     try:
-        print(f"Driving {base} ({os.cpu_count()} cores; {seconds:g} s of dragging per class size)", file=out)
+        print(
+            f"Driving {base} ({os.cpu_count()} cores; the {layout} page, ?layout={layout}; "
+            f"{seconds:g} s of dragging per class size)", file=out,
+        )
         print(HEADER, file=out, flush=True)
         for n in students:
-            result = asyncio.run(run_class(base, n, seconds, seed=seed))
+            result = asyncio.run(run_class(base, n, seconds, seed=seed, layout=layout))
             results.append(result)
             print(result.row(), file=out, flush=True)
             for error in sorted(set(result.not_live)):
@@ -689,6 +699,6 @@ def run(students: list[int], seconds: float, url: str | None = None, seed: int =
 
 
 __all__ = [
-    "ClassResult", "ClassroomServer", "KernelSocket", "LoadError", "Request", "Student", "carries_traceback",
+    "DEFAULT_LAYOUT", "LAYOUTS", "ClassResult", "ClassroomServer", "KernelSocket", "LoadError", "Request", "Student", "carries_traceback",
     "check_url", "kernel_rss", "pack", "run", "run_class", "unpack",
 ]

@@ -528,3 +528,34 @@ def test_in_a_kernel_hostile_updates_write_nothing_to_the_page_and_the_next_move
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_a_control_comm_opened_without_its_version_is_refused_without_a_word_to_the_page(caplog):
+    """ipywidgets raises on a ``jupyter.widget.control`` open without the protocol's version; the
+    comm manager would log that traceback at ERROR (the kernel's stderr, which reaches the page)."""
+    import logging
+
+    from comm.base_comm import CommManager
+
+    manager = CommManager()
+    manager.register_target("jupyter.widget.control", ipywidgets.Widget.handle_control_comm_opened)
+    opened = []
+    manager.register_target("jupyter.widget", lambda comm, msg: opened.append(msg["content"]["comm_id"]))
+    manager.register_target("another.target", lambda comm, msg: None)
+    guard.quiet_comm_targets(manager)
+    assert isinstance(manager.targets["another.target"], type(lambda: None))  # not ours to wrap
+
+    def open_(target, comm_id, metadata):
+        msg = {"content": {"comm_id": comm_id, "target_name": target, "data": {}}, "metadata": metadata}
+        manager.comm_open(None, None, msg)
+
+    with caplog.at_level(logging.DEBUG):
+        open_("jupyter.widget.control", "c1", {})
+        open_("jupyter.widget.control", "c2", {"version": "0.9"})
+        open_("jupyter.widget", "w1", {})
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    refused = [r for r in caplog.records if r.name == "explorer.widgets.guard" and r.getMessage().startswith("refused")]
+    assert len(refused) == 2 and all("Incompatible widget control protocol" in str(r.exc_info[1]) for r in refused)
+    assert opened == ["w1"]  # a target that works is called as before
+    guard.quiet_comm_targets(manager)  # a second call does not wrap twice
+    assert manager.targets["jupyter.widget.control"].target == ipywidgets.Widget.handle_control_comm_opened

@@ -281,6 +281,53 @@ def _accepted(widget) -> None:
             area.clear_notice()
 
 
+# ----------------------------------------------------------------------------- comm targets
+
+
+class QuietTarget:
+    """A kernel's comm target whose failures say nothing to the page (see ``quiet_comm_targets``)."""
+
+    def __init__(self, name: str, target):
+        self.name = name
+        self.target = target
+
+    def __call__(self, comm, msg) -> None:
+        try:
+            self.target(comm, msg)
+        except Exception:  # noqa: BLE001 - whatever a page's comm_open makes ipywidgets raise
+            LOG.debug("refused a %s comm opened by the page", self.name, exc_info=True)
+            try:
+                comm.close()  # the page learns the comm is closed, as it would otherwise
+            except Exception:  # noqa: BLE001
+                LOG.debug("could not close the refused %s comm", self.name, exc_info=True)
+
+
+def quiet_comm_targets(manager=None) -> None:
+    """Wrap the widget comm targets of the kernel's comm manager (or of ``manager``) in ``QuietTarget``.
+
+    A page opens a ``jupyter.widget.control`` comm (its widget manager, asking for every state)
+    and may open ``jupyter.widget`` comms (a widget made in the page). ipywidgets raises when it
+    cannot take such an open (a control comm without the protocol's version in its metadata, a
+    widget of an unknown model), and the comm manager then logs the traceback at ERROR on the
+    kernel's stderr, which the kernel sends to the page. Wrapped, the failure is logged at DEBUG
+    on this module's logger, the comm is closed, and nothing is shown. Done on import; calling
+    it again wraps only targets registered since.
+    """
+    if manager is None:
+        from ipywidgets.comm import get_comm_manager  # where ipywidgets registered its targets
+
+        manager = get_comm_manager()
+    targets = getattr(manager, "targets", None)
+    if not isinstance(targets, Mapping):
+        return
+    for name, target in list(targets.items()):
+        if name.startswith("jupyter.widget") and not isinstance(target, QuietTarget):
+            manager.register_target(name, QuietTarget(name, target))
+
+
+quiet_comm_targets()
+
+
 # ----------------------------------------------------------------------------- the guard
 
 

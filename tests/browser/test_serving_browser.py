@@ -51,6 +51,8 @@ def test_scenario_by_address_with_the_pool_then_the_class_is_full(browser, page,
     page.wait_for_selector(".backprop-classroom .demon-panel .bpx-plot[data-painted]", timeout=60_000)
     scenario = read_scenario(ROOT / "scenarios" / "saturated_output.json")
     assert page.locator(".backprop-classroom select").first.input_value() == scenario.title
+    # The presenter page (the default) keeps the description behind "About": open it as a person does.
+    page.locator(".backprop-classroom .scenario-about summary").click()
     text = page.locator(".backprop-classroom .scenario-description").inner_text()
     assert text.strip() == scenario.description.strip()
     shot(page, "serving-1-saturated-output-from-pool")

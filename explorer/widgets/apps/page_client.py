@@ -169,13 +169,18 @@ class KernelChannels:
         self.session = uuid.uuid4().hex
 
     @classmethod
-    async def connect(cls, base_url: str, kernel_id: str, subprotocols=(V1_PROTOCOL,), timeout: float = 20.0):
+    async def connect(
+        cls, base_url: str, kernel_id: str, subprotocols=(V1_PROTOCOL,), timeout: float = 20.0,
+        max_message_size: int | None = None,
+    ):
+        """``max_message_size``: the largest frame accepted from the server (tornado's 10 MiB when None)."""
         from tornado.websocket import websocket_connect
 
         ws_base = base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/")
         url = f"{ws_base}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+        extra = {} if max_message_size is None else {"max_message_size": max_message_size}
         connection = await asyncio.wait_for(
-            websocket_connect(url, subprotocols=list(subprotocols) or None), timeout
+            websocket_connect(url, subprotocols=list(subprotocols) or None, **extra), timeout
         )
         return cls(connection, connection.selected_subprotocol)
 

@@ -62,8 +62,10 @@ LINK_PARAMETER = "s"
 MAX_LINK_CHARS = 32_000
 #: The largest JSON a link may decompress to (bytes); decompression stops there.
 MAX_JSON_BYTES = 256_000
-#: The names a view's "open" list may hold (the page's sections that can be opened or closed).
-VIEW_SECTIONS = ("scenario",)
+#: The names a view's "open" list may hold: the page's sections that can be opened or closed
+#: ("scenario", the laptop layout's "Save or load a scenario") and the presenter layout's
+#: high-contrast theme ("contrast"), which a teacher switches on for a washed-out projector.
+VIEW_SECTIONS = ("scenario", "contrast")
 
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 _SHARED = ("format", "version", "notation")

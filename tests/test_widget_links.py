@@ -197,3 +197,14 @@ def test_an_address_the_class_server_refused_for_its_length_opens_the_default_an
     assert room.current == "healthy"
     assert "too long to open (1,048,576 characters" in room.message.value
     assert Classroom(query="refused=<b>").message.value == ""  # only a number is ever shown
+
+
+def test_the_presenters_high_contrast_theme_travels_in_the_link():
+    room = Classroom(query="scenario=healthy")  # the presenter layout
+    assert room.explorer.view == {"open": []}
+    room.explorer.contrast = True  # what the Contrast switch does
+    query = room.address.query
+    assert read_link(query).view == {"open": ["contrast"]}
+    again = Classroom(query=query)
+    assert again.explorer.contrast is True and again.explorer.switches.contrast is True
+    assert Classroom(query="scenario=healthy").explorer.contrast is False

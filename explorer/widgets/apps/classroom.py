@@ -182,6 +182,8 @@ class Classroom(PanelBox):
         self.state.observe(self._on_change, names="revision")
         if self.explorer.scenario_section is not None:
             self.explorer.scenario_section.observe(self._on_change, names="selected_index")
+        if self.explorer.switches is not None:  # the presenter's theme goes into the link too
+            self.explorer.switches.observe(self._on_change, names="contrast")
         # the keyboard acts on the whole page here, and switches and resets the scenario
         keys = self.explorer.shortcuts
         keys.scope = "page"

@@ -109,14 +109,18 @@ class Explorer(guard.MessageArea, widgets.VBox):
 
     @property
     def view(self) -> dict:
-        """Which sections are open, as a link records it: ``{"open": ["scenario"]}`` or ``{"open": []}``."""
+        """What is open, as a link records it: ``{"open": ["scenario"]}`` (the laptop layout's scenario
+        section), ``{"open": ["contrast"]}`` (the presenter's high-contrast theme), or ``{"open": []}``."""
         section = self.scenario_section  # None in the presenter layout, which has no such section
-        return {"open": ["scenario"] if section is not None and section.selected_index == 0 else []}
+        opened = ["scenario"] if section is not None and section.selected_index == 0 else []
+        return {"open": opened + (["contrast"] if self.contrast else [])}
 
     @view.setter
     def view(self, view) -> None:
         if self.scenario_section is not None:
             self.scenario_section.selected_index = 0 if "scenario" in view.get("open", ()) else None
+        if self.switches is not None:
+            self.contrast = "contrast" in view.get("open", ())
 
     def link(self, title: str = "", description: str = "") -> str:
         """The state as a link's query, ``"s=1.…"``: add it to the classroom app's address, or give

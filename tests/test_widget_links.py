@@ -114,6 +114,22 @@ def test_a_huge_query_is_not_parsed_nor_echoed():
     assert "too long" in room.message.value and len(room.message.value) < 700
 
 
+def peak_bytes(query: str) -> int:
+    tracemalloc.start()
+    try:
+        Classroom(query=query).close()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_huge_query_costs_no_memory_in_proportion():
+    Classroom(query="scenario=healthy").close()  # modules and caches loaded before measuring
+    huge = "layout=laptop&scenario=" + "x" * 4_000_000  # made before measuring: the page's own
+    extra = peak_bytes(huge) - peak_bytes("scenario=healthy")
+    assert extra < 1_000_000, f"{extra:,}"  # parsing it (scenario, layout) would take several MB
+
+
 def test_from_scenario_opens_a_link_a_path_a_name_and_a_scenario(tmp_path):
     room = Classroom(query="scenario=saturated_output", layout="laptop")
     values = teachers_changes(room)

@@ -35,6 +35,9 @@ from ...scenarios import scenario_to_json
 
 DEFAULT = "healthy"
 
+#: A page query longer than this is not parsed for its layout (links stop at 32,000 characters).
+MAX_QUERY = 64 * 1024
+
 #: The layouts of the page: the first is the default.
 LAYOUTS = ("presenter", "laptop")
 
@@ -64,7 +67,11 @@ def scenario_names(directory: Path | str | None = None) -> list[str]:
 
 
 def layout_from_query(query: str | None) -> tuple[str, str]:
-    """(layout, message): the layout a page address asks for (``?layout=laptop``), or the default."""
+    """(layout, message): the layout a page address asks for (``?layout=laptop``), or the default.
+
+    A query too long for any link is not parsed (the link's own check has said why)."""
+    if len(query or "") > MAX_QUERY:
+        return LAYOUTS[0], ""
     asked = parse_qs(query or "").get("layout", [None])[0]
     if asked is None or asked in LAYOUTS:
         return asked or LAYOUTS[0], ""
@@ -223,7 +230,8 @@ class Classroom(PanelBox):
     def _link_from_query(query: str):
         """(Link or None, message): the ?s= link of the page's query, or why it was not opened."""
         try:
-            value = link_in("?" + query) if query else None  # refuses a huge query unparsed
+            # link_in refuses a huge query unparsed; not even a copy of it is made here
+            value = None if not query else link_in(query if len(query) > MAX_QUERY else "?" + query)
             return (read_link(value) if value is not None else None), ""
         except LinkError as error:
             return None, html.escape(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, chromium_path, shot
+from test_voila import drag_handle
 from explorer.widgets.dashboard.scenario import read_scenario
 from hubserver import APP_PATH, CLASS_PASSWORD, Hub, proxy_command
 
@@ -51,12 +52,7 @@ def test_student_logs_in_and_drives_the_app(page, hub):
     assert number(page, '.demon-readout span.num[data-q="delta"]') == pytest.approx(t.delta[l][j, 0], rel=1e-9, abs=1e-12)
 
     # Her kernel answers a drag of the demon's Δz slider with the core's numbers for that Δz.
-    handle = page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first
-    box = handle.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 70, box["y"] + box["height"] / 2, steps=8)
-    page.mouse.up()
+    drag_handle(page, page.locator(".demon-panel .widget-slider").first, 70)
     page.wait_for_function(
         """() => {
             const s = document.querySelector('.demon-readout span.num[data-q="actual"]');

@@ -15,6 +15,15 @@ def own_errors(page):
     return page.console_errors + [f"request outside: {u}" for u in outside]
 
 
+def drag_handle(page, slider, dx: float, steps: int = 8) -> None:
+    """Drag a slider's handle dx pixels to the right with the mouse, as a person does."""
+    box = slider.locator(".noUi-handle").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2, steps=steps)
+    page.mouse.up()
+
+
 def open_classroom(page, voila_url, scenario="healthy", layout=None):
     """The classroom app on a scenario: its presenter layout, or ``layout="laptop"`` (every panel)."""
     extra = f"&layout={layout}" if layout else ""
@@ -45,12 +54,7 @@ def test_weight_drag_updates_diagram_and_equations(page, voila_url):
     shot(page, "voila-1-loaded")
 
     slider = page.locator(".widget-slider").first
-    handle = slider.locator(".noUi-handle").first
-    box = handle.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 70, box["y"] + box["height"] / 2, steps=8)
-    page.mouse.up()
+    drag_handle(page, slider, 70)
     page.wait_for_function(
         f"""() => {{
             const s = document.querySelector('span.num[data-q="BP4"]');

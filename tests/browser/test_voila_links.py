@@ -12,7 +12,7 @@ import pytest
 from conftest import ARTIFACTS, shot
 from explorer.links import read_link
 from explorer.scenarios import read_scenario
-from test_voila import number, open_classroom, own_errors
+from test_voila import drag_handle, number, open_classroom, own_errors
 
 SHOWN = """() => {
   const q = (sel) => [...document.querySelectorAll(sel)].map((s) => [s.dataset.q, s.dataset.value]);
@@ -38,12 +38,7 @@ def address_settled(page, before: str) -> str:
 
 
 def drag_first_weight(page) -> None:
-    handle = page.locator(".widget-slider").first.locator(".noUi-handle").first
-    box = handle.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=6)
-    page.mouse.up()
+    drag_handle(page, page.locator(".widget-slider").first, 60, steps=6)
 
 
 def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, tmp_path):

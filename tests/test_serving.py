@@ -395,6 +395,22 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def test_kernel_processes_counts_this_servers_kernel_children_only():
+    """The limit counts kernel processes: a refilling pool kernel runs before it is listed."""
+    from explorer.widgets.apps.serving import kernel_processes
+
+    before = kernel_processes()
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "ipykernel_launcher"])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "not-a-kernel"])
+    try:
+        assert kernel_processes() == before + 1
+    finally:
+        for p in (stand_in, other):
+            p.kill()
+            p.wait(timeout=30)
+    assert kernel_processes() == before
+
+
 def test_the_class_is_full_past_the_limit(server):
     for n in range(len(server.pages), MAX_STUDENTS):
         page_kernel(server, f"scenario=healthy&student={n}")

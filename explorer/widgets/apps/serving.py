@@ -95,6 +95,23 @@ def error_page(status_code: int) -> str:
     )
 
 
+def kernel_processes() -> int:
+    """The kernel processes this server has launched, from the process table.
+
+    A pool kernel being refilled is a process (and a pool entry) before the kernel manager lists
+    it; counting the processes keeps the limit exact through a refill.
+    """
+    import psutil  # ipykernel's own dependency
+
+    count = 0
+    for child in psutil.Process().children():
+        try:
+            count += any("ipykernel" in part for part in child.cmdline())
+        except psutil.Error:  # it ended meanwhile
+            continue
+    return count
+
+
 def free_memory_mib() -> float | None:
     """Memory available to new processes, in MiB (None where it cannot be read)."""
     try:
@@ -112,7 +129,7 @@ class ClassroomPageHandler(TornadoVoilaHandler):
 
     def _class_full(self, limits: dict) -> bool:
         manager = self.kernel_manager
-        kernels = len(manager.list_kernel_ids())
+        kernels = max(len(manager.list_kernel_ids()), kernel_processes())
         pool = manager.get_pool_size(self.notebook_path) if self.notebook_path else 0
         students = max(0, kernels - pool) + ClassroomPageHandler.cold_in_flight
         if students >= limits["max_students"]:

@@ -591,6 +591,7 @@ async def run_class(
 
 
 def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the tests, the benchmarks and this load driver take theirs here)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

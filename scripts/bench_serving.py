@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,14 +28,9 @@ import urllib.request
 import psutil
 
 from explorer.widgets.apps.page_client import KernelChannels, kernel_id_of, open_page
+from explorer.classroom_load import free_port  # the one free loopback port helper
 
 KERNEL_FILE = re.compile(r"kernel-([0-9a-f-]{36})\.json")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kernels(pid: int) -> dict[str, psutil.Process]:

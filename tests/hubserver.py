@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from explorer.classroom_load import free_port  # the one free loopback port helper
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_CONFIG = ROOT / "deploy" / "jupyterhub_config.py"
 CLASS_PASSWORD = "backprop-class-2026"
 APP_PATH = "voila/render/classroom.ipynb"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proxy_command() -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from explorer.classroom_load import free_port  # the one free loopback port helper
 from explorer.scenarios import prepared_scenarios, read_scenario
 from explorer.widgets.apps.page_client import (
     V1_PROTOCOL,
@@ -38,12 +39,6 @@ pytest.importorskip("voila")
 
 POOL, MAX_STUDENTS = 2, 2
 KERNEL_FILE = re.compile(r"kernel-([0-9a-f-]{36})\.json")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kernel_ids(pid: int) -> set[str]:

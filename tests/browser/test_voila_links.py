@@ -37,6 +37,13 @@ def address_settled(page, before: str) -> str:
             return url
 
 
+def press_on_dz(page, key: str, times: int) -> None:
+    """Focus the demon's Δz slider and press a key on it, as a teacher at the keyboard does."""
+    page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
 def drag_first_weight(page) -> None:
     drag_handle(page, page.locator(".widget-slider").first, 60, steps=6)
 
@@ -53,10 +60,7 @@ def test_a_link_made_in_class_reopens_the_same_screen(browser, page, voila_url, 
     page.wait_for_function(
         """() => [...document.querySelectorAll('.equations-panel span.num[data-q]')].length > 0""",
     )
-    dz_handle = page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first
-    dz_handle.focus()
-    for _ in range(30):
-        page.keyboard.press("ArrowRight")
+    press_on_dz(page, "ArrowRight", 30)
     url = address_settled(page, start)
     shown = page.evaluate(SHOWN)
     shot(page, "links-1-teacher")
@@ -132,10 +136,7 @@ def test_a_link_made_in_the_presenter_layout_reopens_the_same_screen(browser, pa
     page.wait_for_function(  # the equation is now BP2's, the error moved back to layer 2
         """() => [...document.querySelectorAll('.equations-panel span.num[data-q="BP2_fd"]')].length > 0""",
     )
-    dz_handle = page.locator(".demon-panel .widget-slider").first.locator(".noUi-handle").first
-    dz_handle.focus()
-    for _ in range(20):
-        page.keyboard.press("ArrowLeft")
+    press_on_dz(page, "ArrowLeft", 20)
     url = address_settled(page, start)
     shown = page.evaluate(SHOWN)
     shot(page, "links-6-presenter-teacher")

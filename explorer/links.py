@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
 import zlib
@@ -163,6 +164,19 @@ def _too_long(n: int) -> str:
     return f"the link is too long ({n:,} characters; a link holds at most {MAX_LINK_CHARS:,})"
 
 
+@contextlib.contextmanager
+def _refused_as_link(cannot: str, too_deep: str):
+    """A scenario's refusal (or a recursion too deep) inside the block, said as a LinkError."""
+    try:
+        yield
+    except LinkError:
+        raise
+    except ScenarioError as error:
+        raise LinkError(f"{cannot}: {error}") from None
+    except RecursionError:
+        raise LinkError(too_deep) from None
+
+
 def _check_view(view) -> dict:
     if not isinstance(view, Mapping):
         raise LinkError(f"the link's view is not an object (got {type(view).__name__})")
@@ -226,14 +240,8 @@ def read_link(text: str) -> Link:
         raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
     except (binascii.Error, ValueError):
         raise LinkError("the link is damaged (it is cut at a wrong length)") from None
-    try:
+    with _refused_as_link("the link's data cannot be used", "the link's data is nested too deeply to be a scenario"):
         text = parse_scenario_text(_inflate(raw), "the link")
-    except LinkError:
-        raise
-    except ScenarioError as error:
-        raise LinkError(f"the link's data cannot be used: {error}") from None
-    except RecursionError:
-        raise LinkError("the link's data is nested too deeply to be a scenario") from None
     if not isinstance(text, dict):
         raise LinkError("the link does not hold a scenario (its data is not a JSON object)")
     view = _check_view(text.pop("view", {"open": []}))
@@ -241,12 +249,6 @@ def read_link(text: str) -> Link:
         if key in text:
             raise LinkError(f"the link's scenario has a key {key!r} that a link leaves out")
     data = {"format": FORMAT, "version": VERSION, **text}
-    try:
+    with _refused_as_link("the link's scenario cannot be used", "the link's scenario is nested too deeply to be read"):
         scenario = read_scenario(data)
-    except LinkError:
-        raise
-    except ScenarioError as error:
-        raise LinkError(f"the link's scenario cannot be used: {error}") from None
-    except RecursionError:
-        raise LinkError("the link's scenario is nested too deeply to be read") from None
     return Link(scenario, view)

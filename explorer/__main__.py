@@ -86,14 +86,15 @@ def _bench_training(args) -> int:
 # ----------------------------------------------------------------------------- classroom
 
 CLASSROOM_PORT = 8866
-# Measured on a 2-core, 24 GiB machine: a classroom kernel holds about 120 MiB, and 30 students
-# dragging sliders are answered about once a second each; 40 leaves room for late-comers and
-# reloads in under 5 GiB. (explorer.widgets.apps.serving takes these defaults.)
+# Measured on a 2-core, 24 GiB machine: a classroom kernel holds about 120 MiB; 40 leaves room
+# for late-comers and reloads in under 5 GiB. (explorer.widgets.apps.serving takes these defaults.)
 CLASSROOM_MAX_STUDENTS = 40
 CLASSROOM_POOL_SIZE = 4
 CLASSROOM_MIN_FREE_MIB = 1024
 CLASSROOM_CULL_IDLE_SECONDS = 900
 CLASSROOM_CULL_INTERVAL_SECONDS = 60
+# A class arrives in a burst: the pool is refilled once no page has been asked for this long.
+CLASSROOM_REFILL_AFTER_SECONDS = 5.0
 CLASSROOM_HELP = """Serve the classroom app to a class with Voila: the classroom notebook installed with the
 package (explorer/notebooks/classroom.ipynb), shown without its code. Open the printed address in
 a browser; each prepared scenario has its own address (?scenario=name) to bookmark. Kernels are
@@ -114,6 +115,13 @@ def _not_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _not_negative_seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 86400:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds (less than a day), got {text}")
     return value
 
 
@@ -150,6 +158,12 @@ def _add_classroom_command(sub) -> None:
     room.add_argument(
         "--cull-interval", type=_positive, default=CLASSROOM_CULL_INTERVAL_SECONDS, metavar="SECONDS",
         help=f"how often idle kernels are looked for (default {CLASSROOM_CULL_INTERVAL_SECONDS})",
+    )
+    room.add_argument(
+        "--refill-after", type=_not_negative_seconds, default=CLASSROOM_REFILL_AFTER_SECONDS, metavar="SECONDS",
+        help="refill the pool once no page has been asked for this long, one kernel at a time and "
+        "never past the places left, so that starting kernels do not slow a class arriving "
+        f"together (default {CLASSROOM_REFILL_AFTER_SECONDS:g})",
     )
     room.add_argument("--open-browser", action="store_true", help="open the page in a browser too")
     room.add_argument(
@@ -218,7 +232,8 @@ def _classroom(args) -> int:
     arguments = voila_arguments(
         str(path), port=args.port, ip=args.ip, max_students=args.max_students, pool_size=args.pool_size,
         min_free_mib=args.min_free_mib, cull_idle_seconds=args.cull_idle,
-        cull_interval_seconds=args.cull_interval, open_browser=args.open_browser,
+        cull_interval_seconds=args.cull_interval, refill_after_seconds=args.refill_after,
+        open_browser=args.open_browser,
         extra=[*options, *args.voila_args],
     )
     serve(arguments, env, args.ip)

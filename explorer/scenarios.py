@@ -36,15 +36,18 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import numpy as np
 
 from .core import Network
 from .core.activations import BUILTIN as BUILTIN_ACTIVATIONS
 from .core.costs import BUILTIN as BUILTIN_COSTS
 from .core.notation import neuron_name, weight_name
+from .quick_import import import_quickly
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "FORMAT",
@@ -109,11 +112,18 @@ def scenario_schema() -> dict:
     return json.loads(_schema_text())
 
 
+def _jsonschema():
+    """jsonschema, imported on first use, without its slow optional IRI checker (see
+    ``explorer.quick_import``: 1.2 s of every class kernel's start)."""
+    return import_quickly("jsonschema")
+
+
 @functools.lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    validator = _jsonschema().Draft202012Validator
     schema = scenario_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    validator.check_schema(schema)
+    return validator(schema)
 
 
 def _where(path) -> str:
@@ -197,7 +207,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 
 def _check_schema(data) -> None:
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    error = _jsonschema().exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
         raise ScenarioError(_schema_message(error))
 

@@ -1,6 +1,6 @@
 """`python -m explorer classroom` as a class's server: real server processes on 127.0.0.1.
 
-One server (a pool of 2 kernels, at most 2 students) serves the tests of this module in order:
+One server (a pool of 2 kernels, at most 3 students) serves the tests of this module in order:
 the pool before any page, a page by address, a visitor's execute_request, hostile websocket
 clients, the limit, and SIGTERM. Every wait is bounded.
 """
@@ -37,7 +37,7 @@ from explorer.widgets.apps.page_client import (
 
 pytest.importorskip("voila")
 
-POOL, MAX_STUDENTS = 2, 2
+POOL, MAX_STUDENTS = 2, 3
 KERNEL_FILE = re.compile(r"kernel-([0-9a-f-]{36})\.json")
 
 
@@ -198,6 +198,76 @@ def test_page_query_outside_voila_without_and_with_the_pool(monkeypatch):
     assert Classroom().current == "demon_at_work"
 
 
+class FakeKernelManager:
+    """What PatientRefill uses of Voila's kernel manager: the pool's configured size, the pool's
+    length, the kernels; ``fill_if_needed`` fills the pool to the configured size at once, as
+    Voila's does."""
+
+    def __init__(self, pool: int):
+        self.kernel_pools_config = {"default": {"pool_size": pool}}
+        self.pool = [f"k{i}" for i in range(pool)]
+        self.made = pool
+        self.students: list[str] = []
+        self.fills: list[int] = []  # the pool's size each fill was asked for
+
+    def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):
+        assert kwargs == {"path": "here"} and notebook_name == "nb"  # passed on as Voila gave them
+        size = self.kernel_pools_config["default"]["pool_size"]
+        self.fills.append(size)
+        while len(self.pool) < size:
+            self.made += 1
+            self.pool.append(f"k{self.made}")
+
+    def list_kernel_ids(self):
+        return self.students + self.pool
+
+    def get_pool_size(self, notebook):
+        return len(self.pool)
+
+    def page(self):
+        """A student asks for the page: a pool kernel is taken and Voila calls fill_if_needed."""
+        self.students.append(self.pool.pop(0))
+        self.fill_if_needed(notebook_name="nb", path="here")
+
+
+def test_the_pool_is_refilled_after_the_pages_pause_one_kernel_at_a_time_up_to_the_places_left(monkeypatch):
+    from explorer.widgets.apps import serving
+
+    manager = FakeKernelManager(pool=3)
+    settling = []
+
+    async def settled(pid):
+        settling.append(pid)
+
+    # the fake's kernels are its "processes": a new one appears as soon as it is filled
+    monkeypatch.setattr(serving, "kernel_pids", lambda: set(range(manager.made)))
+    monkeypatch.setattr(serving, "settled", settled)
+    refill = serving.PatientRefill(manager, pool_size=3, max_students=5, quiet=0.4)
+    manager.fill_if_needed = refill
+
+    async def a_class():
+        manager.page()
+        await asyncio.sleep(0.2)
+        manager.page()  # a second page within the pause: the wait starts again
+        await asyncio.sleep(0.3)
+        assert manager.fills == [] and len(manager.pool) == 1  # not yet: pages still arriving
+        await refill.task
+        # one kernel at a time (each fill asks for one more than the pool holds), back to 3
+        assert manager.fills == [2, 3] and len(manager.pool) == 3
+        assert settling == [3, 4]  # each new kernel settled before the next was started
+        manager.page()
+        manager.page()
+        await refill.task
+        # 4 students of at most 5: one place left, so one kernel in the pool and no more
+        assert len(manager.students) == 4 and len(manager.pool) == 1
+        assert manager.fills == [2, 3] and refill.started == 2
+        manager.page()
+        await refill.task
+        assert manager.pool == [] and refill.started == 2  # the class is full: none started
+
+    asyncio.run(a_class())
+
+
 # ----------------------------------------------------------------------------- one server, in order
 
 
@@ -206,7 +276,7 @@ def test_pool_holds_kernels_before_any_page_and_a_page_takes_one(server):
     assert len(before) == POOL  # started before anyone asked for a page
     kernel = page_kernel(server, "scenario=saturated_output")
     assert kernel in before  # the page's kernel came from the pool
-    # the pool is filled again
+    # the pool is filled again once the pages pause (two places left: both pool kernels wanted)
     server.wait_until(lambda: len(kernel_ids(server.process.pid)) == POOL + 1, "the pool refilled")
 
 
@@ -409,8 +479,9 @@ def test_kernel_processes_counts_this_servers_kernel_children_only():
 def test_the_class_is_full_past_the_limit(server):
     for n in range(len(server.pages), MAX_STUDENTS):
         page_kernel(server, f"scenario=healthy&student={n}")
-    full = MAX_STUDENTS + POOL
-    server.wait_until(lambda: len(kernel_ids(server.process.pid)) == full, "the pool refilled")
+    # no place left, so no kernel is kept in the pool for a student who could not have it
+    full = MAX_STUDENTS
+    server.wait_until(lambda: len(kernel_ids(server.process.pid)) == full, "every place taken, the pool empty")
     try:
         urllib.request.urlopen(f"{server.base}/?scenario=healthy", timeout=90)
         pytest.fail("a page was served past the limit")

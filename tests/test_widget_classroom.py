@@ -52,3 +52,75 @@ def test_classroom_on_a_folder_of_the_teachers_own(tmp_path):
     assert [value for _, value in room.menu.options] == ["healthy", "zebra"]
     with pytest.raises(FileNotFoundError, match="no scenario files"):
         Classroom(directory=tmp_path / "empty")
+
+
+def _open_in_a_pool_kernel(monkeypatch, query):
+    """Classroom() as in a kernel of the class server's pool: built before its page is asked
+    for (VOILA_PREHEAT), the query arriving through page_query(). Returns the room, how many
+    widgets were made before the query came, and every widget made."""
+    import ipywidgets
+
+    from explorer.widgets.apps import classroom
+
+    made, before_query = [], []
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.setattr(classroom, "page_query", lambda: before_query.append(len(made)) or query)
+    ipywidgets.Widget.on_widget_constructed(made.append)
+    try:
+        room = Classroom()
+    finally:
+        ipywidgets.Widget.on_widget_constructed(None)
+    return room, before_query[0], made
+
+
+def _link_of_a_changed_state():
+    room = Classroom(query="scenario=dead_input&layout=laptop")
+    room.state.set_weight(3, 0, 1, -1.25)
+    room.state.dz = 0.75
+    return room.link()
+
+
+@pytest.mark.parametrize("query", [
+    "", "scenario=saturated_output", "scenario=cross_entropy_vs_quadratic", "scenario=nope",
+    "layout=laptop&scenario=demon_at_work", "layout=sideways", "LINK", "s=1.damaged",
+])
+def test_a_pool_kernel_builds_the_default_page_ahead_and_opens_what_the_address_asks(monkeypatch, query):
+    from explorer.widgets.panel import widget_tree
+
+    if query == "LINK":
+        query = _link_of_a_changed_state()
+    room, made_ahead, made = _open_in_a_pool_kernel(monkeypatch, query)
+    monkeypatch.delenv("VOILA_PREHEAT")
+    fresh = Classroom(query=query)  # the same page built after its address was known
+    assert made_ahead > 50  # the presenter's Explorer was built before the query came
+    assert room.layout_name == fresh.layout_name
+    assert room.current == fresh.current and room.menu.options == fresh.menu.options
+    assert room.message.value == fresh.message.value and room.description.value == fresh.description.value
+    assert room.link() == fresh.link()  # every weight, bias, the selection, Δz, Δw and the view
+    assert room.state.trace.cost == fresh.state.trace.cost
+    # nothing built ahead and not used stays open (the page would be sent it)
+    shown = {id(w) for w in widget_tree(room)}
+    left_open = [type(w).__name__ for w in made if w.comm is not None and id(w) not in shown]
+    assert left_open == []
+    if room.layout_name == "laptop":
+        assert sum(w.comm is None for w in made) > 50  # the presenter's widgets were closed
+
+
+def test_switching_scenarios_on_the_laptop_page_leaves_no_widget_open_that_the_page_does_not_show():
+    # each switch rebuilds the selected neuron's sliders; a slider's close() alone left its
+    # Layout and SliderStyle models open, 17 more per switch, in the kernel and the page
+    import ipywidgets
+
+    from explorer.widgets.panel import widget_tree
+
+    made = []
+    ipywidgets.Widget.on_widget_constructed(made.append)
+    try:
+        room = Classroom(query="layout=laptop")
+        for name in ("dead_input", "demon_at_work", "healthy"):
+            room.menu.value = name
+    finally:
+        ipywidgets.Widget.on_widget_constructed(None)
+    shown = {id(w) for w in widget_tree(room)}
+    assert len(made) > len(shown)  # sliders were replaced
+    assert [type(w).__name__ for w in made if w.comm is not None and id(w) not in shown] == []

@@ -208,6 +208,44 @@ def test_in_a_running_kernel_a_burst_of_changes_makes_one_link_at_its_end():
     asyncio.run(copy_during_a_burst())
 
 
+def test_a_drag_that_goes_on_gets_no_link_until_it_pauses_except_one_every_max_wait():
+    import asyncio
+
+    room = Classroom(query="scenario=healthy")
+    bar = room.address
+    bar.DELAY, bar.MAX_WAIT = 0.25, 60.0  # on this instance only
+    made = []
+    make = bar.make_query
+    bar.make_query = lambda: made.append(room.state.network.weights[2][0, 0]) or make()
+
+    async def drag(seconds: float, every: float, first: float):
+        loop = asyncio.get_running_loop()
+        start, i = loop.time(), 0
+        while loop.time() - start < seconds:
+            room.state.set_weight(2, 0, 0, first + 0.01 * i)
+            i += 1
+            await asyncio.sleep(every)
+        return first + 0.01 * (i - 1)
+
+    async def a_long_drag_then_a_pause():
+        last = await drag(0.8, 0.02, 0.0)  # longer than DELAY, never still for DELAY
+        assert made == []  # a link per change would have been 40 schema checks
+        await asyncio.sleep(bar.DELAY * 3)
+        assert made == [last]  # one, of the state where the hand stopped
+
+    asyncio.run(a_long_drag_then_a_pause())
+    made.clear()
+    bar.MAX_WAIT = 0.4
+
+    async def a_drag_longer_than_max_wait():
+        last = await drag(1.3, 0.02, 1.0)
+        assert 1 <= len(made) <= 4  # every MAX_WAIT while the hand moves (3 at exact timing)
+        await asyncio.sleep(bar.DELAY * 3)
+        assert made[-1] == last
+
+    asyncio.run(a_drag_longer_than_max_wait())
+
+
 def test_an_address_the_class_server_refused_for_its_length_opens_the_default_and_says_so():
     room = Classroom(query="refused=1048576")  # where the server sends a 1 MB address
     assert room.current == "healthy"

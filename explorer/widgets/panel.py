@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+import ipywidgets
+
 from . import guard
 from . import ui as widgets
 
@@ -17,6 +19,30 @@ from .state import ExplorerState
 def diverged_html(message: str) -> str:
     """The red notice a panel shows instead of numbers it cannot compute (message escaped)."""
     return f'<div class="diverged" style="color:#b00020">⚠ {html.escape(message)}</div>'
+
+
+def widget_tree(root: ipywidgets.Widget) -> list[ipywidgets.Widget]:
+    """``root`` and every widget reachable from it through synced traits (children, layout,
+    style, …): the widgets a page showing ``root`` is sent."""
+    found: dict[int, ipywidgets.Widget] = {}
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        if not isinstance(widget, ipywidgets.Widget) or id(widget) in found:
+            continue
+        found[id(widget)] = widget
+        for key in widget.keys:
+            value = getattr(widget, key, None)
+            stack.extend(value if isinstance(value, (list, tuple)) else (value,))
+    return list(found.values())
+
+
+def close_tree(root: ipywidgets.Widget) -> int:
+    """Close ``root`` and every widget of its ``widget_tree``; returns how many were closed."""
+    tree = widget_tree(root)
+    for widget in tree:
+        widget.close()
+    return len(tree)
 
 
 class PanelBox(guard.MessageArea, widgets.VBox):

@@ -25,11 +25,12 @@ from urllib.parse import parse_qs
 
 from .. import ui as widgets
 
-from ..panel import PanelBox
+from ..panel import PanelBox, close_tree
 from ...scenarios import PREPARED_ORDER, ScenarioError, prepared_scenarios, read_scenario
 from .explorer import Explorer
 from ..dashboard.scenario import load_scenario, scenario_of_state
 from ..drawing.address import AddressBar
+from ...quick_import import import_quickly
 from ...links import LinkError, link_in, link_query, read_link
 from ...scenarios import scenario_to_json
 
@@ -104,6 +105,11 @@ def refusal_message(query: str | None) -> str:
             "most 32,000). Showing the default scenario instead.")
 
 
+def waiting_for_a_page() -> bool:
+    """Whether this kernel is one of Voila's pool, run ahead of the request (``page_query()`` waits)."""
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
 def page_query() -> str:
     """The query of the page's address (``scenario=…``) under Voila, "" elsewhere.
 
@@ -115,10 +121,9 @@ def page_query() -> str:
     mode = os.environ.get("VOILA_PREHEAT")
     if mode is None:  # not a kernel started by Voila
         return ""
-    if mode == "True":
-        from voila.utils import get_query_string
-
-        return get_query_string() or ""
+    if waiting_for_a_page():
+        # voila.utils imports jupyter_server, and with it jsonschema: without its slow extra
+        return import_quickly("voila.utils").get_query_string() or ""
     return os.environ.get("QUERY_STRING", "")
 
 
@@ -139,6 +144,18 @@ class Classroom(PanelBox):
         if not names:
             where = self.directory if self.directory is not None else "the package"
             raise FileNotFoundError(f"no scenario files (*.json) in {where}")
+        # the files are read (and checked) before the page's address is known: in a class
+        # server's pool that is done ahead of the student, not while the class waits
+        if self.directory is None:
+            self.scenarios = {n: read_scenario(n) for n in names}
+        else:
+            self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
+        ahead = None
+        if query is None and layout in (None, LAYOUTS[0]) and waiting_for_a_page():
+            # a kernel of the class server's pool: the default page is built before a student
+            # asks for it, and then only loads the asked scenario (what the menu does)
+            default = self.scenarios[DEFAULT if DEFAULT in names else names[0]]
+            ahead = Explorer(default.network(), default.x, default.y, layout=LAYOUTS[0], title="")
         if query is None:
             query = page_query()
         link, message = self._link_from_query(query)
@@ -148,10 +165,6 @@ class Classroom(PanelBox):
             layout, layout_message = layout_from_query(query)
             message = " ".join(m for m in (message, layout_message) if m)
         self.layout_name = layout
-        if self.directory is None:
-            self.scenarios = {n: read_scenario(n) for n in names}
-        else:
-            self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
         first = self.scenarios[name]
         options = [(self.scenarios[n].title or n, n) for n in names]
         if link is not None:
@@ -166,7 +179,13 @@ class Classroom(PanelBox):
         presenter = layout == "presenter"
         # no title in the presenter's bar: the scenario menu, the link's buttons, the switches
         # and the keys button fill a 16:9 screen's width (the page's landmark names the app)
-        self.explorer = Explorer(first.network(), first.x, first.y, layout=layout, title="")
+        if ahead is not None and layout != LAYOUTS[0]:  # the student asked for another layout
+            close_tree(ahead)
+            ahead = None
+        if ahead is not None:
+            self.explorer = ahead
+        else:
+            self.explorer = Explorer(first.network(), first.x, first.y, layout=layout, title="")
         self.state = self.explorer.state
         load_scenario(self.state, first)
         self.shown = first  # its title and description go into the links made of the state

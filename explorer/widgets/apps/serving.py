@@ -24,23 +24,32 @@ changes that matter when a room full of students (or anyone on the network) open
   kernel is taken, to the default scenario with a sentence saying how long it was
   (``?refused=N``, which the classroom app reads).
 
+- **A patient refill.** Voila refills its pool the moment a page takes a kernel, all kernels at
+  once: a class of 30 arriving together made 30 new kernels start (about a second of CPU each)
+  while the 30 pages waited for the same two cores (21 s before the last page was live). Here
+  the refill waits until no page has been asked for ``refill_after`` seconds, starts one kernel
+  at a time (the next when the last has settled), and never holds more kernels than the class
+  has places left (``max_students`` less the students, capped at the pool's size).
+
 Idle kernels (no page connected, no activity for ``cull_idle_timeout`` seconds) are shut down by
 Jupyter's culler; pool kernels are never culled (Voila's pool manager skips them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 from urllib.parse import urlencode
 
 from tornado import web
-from traitlets import Int
+from traitlets import Float, Int
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ...__main__ import (
+    CLASSROOM_REFILL_AFTER_SECONDS,
     CLASSROOM_CULL_IDLE_SECONDS,
     CLASSROOM_CULL_INTERVAL_SECONDS,
     CLASSROOM_MAX_STUDENTS,
@@ -55,6 +64,13 @@ DEFAULT_POOL_SIZE = CLASSROOM_POOL_SIZE
 DEFAULT_MIN_FREE_MIB = CLASSROOM_MIN_FREE_MIB
 DEFAULT_CULL_IDLE_SECONDS = CLASSROOM_CULL_IDLE_SECONDS
 DEFAULT_CULL_INTERVAL_SECONDS = CLASSROOM_CULL_INTERVAL_SECONDS
+DEFAULT_REFILL_AFTER_SECONDS = CLASSROOM_REFILL_AFTER_SECONDS
+
+#: A kernel being started counts as settled once it uses less CPU than this in SETTLE_WINDOW
+#: seconds (a pool kernel waits at the page's address, idle), or after SETTLE_LIMIT seconds.
+SETTLE_CPU_SECONDS = 0.02
+SETTLE_WINDOW = 0.25
+SETTLE_LIMIT = 30.0
 
 SETTINGS_KEY = "backprop_classroom"
 
@@ -95,7 +111,7 @@ def error_page(status_code: int) -> str:
     )
 
 
-def kernel_processes() -> int:
+def kernel_pids() -> set[int]:
     """The kernel processes this server has launched, from the process table.
 
     A pool kernel being refilled is a process (and a pool entry) before the kernel manager lists
@@ -103,13 +119,19 @@ def kernel_processes() -> int:
     """
     import psutil  # ipykernel's own dependency
 
-    count = 0
+    found = set()
     for child in psutil.Process().children():
         try:
-            count += any("ipykernel" in part for part in child.cmdline())
+            if any("ipykernel" in part for part in child.cmdline()):
+                found.add(child.pid)
         except psutil.Error:  # it ended meanwhile
             continue
-    return count
+    return found
+
+
+def kernel_processes() -> int:
+    """How many kernel processes this server has launched (``kernel_pids``)."""
+    return len(kernel_pids())
 
 
 def free_memory_mib() -> float | None:
@@ -121,6 +143,106 @@ def free_memory_mib() -> float | None:
     return psutil.virtual_memory().available / 2**20
 
 
+def students_served(manager, notebook_path: str | None) -> int:
+    """Kernels serving a page: all kernels (listed or still starting) less the pool's."""
+    kernels = max(len(manager.list_kernel_ids()), kernel_processes())
+    pool = manager.get_pool_size(notebook_path) if notebook_path else 0
+    return max(0, kernels - pool)
+
+
+async def settled(pid: int | None) -> None:
+    """Until the process uses (almost) no CPU, or SETTLE_LIMIT seconds have passed."""
+    import psutil
+
+    if pid is None:  # no new process was seen: nothing to wait for
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_LIMIT
+    try:
+        process = psutil.Process(pid)
+        while loop.time() < deadline:
+            before = sum(process.cpu_times()[:2])
+            await asyncio.sleep(SETTLE_WINDOW)
+            if sum(process.cpu_times()[:2]) - before < SETTLE_CPU_SECONDS:
+                return
+    except psutil.Error:  # it ended: nothing to wait for
+        return
+
+
+class PatientRefill:
+    """Replaces the kernel manager's ``fill_if_needed``: the pool refilled when the pages pause.
+
+    Voila calls ``fill_if_needed(delay=0)`` to fill the pool at the start (done at once, as Voila
+    does) and ``fill_if_needed()`` each time a page takes a pool kernel. Here the latter only
+    notes the time; one task refills the pool once no page has been asked for ``quiet`` seconds,
+    one kernel at a time, up to ``min(pool_size, max_students - students)``.
+    """
+
+    def __init__(self, manager, pool_size: int, max_students: int, quiet: float):
+        self.manager = manager
+        self.original = manager.fill_if_needed
+        self.pool_size = pool_size
+        self.max_students = max_students
+        self.quiet = quiet
+        self.last_page = 0.0
+        self.task: asyncio.Task | None = None
+        self.started = 0  # kernels this refill has started (for the log and the tests)
+
+    def __call__(self, delay=None, notebook_name=None, **kwargs) -> None:
+        if delay == 0:  # the server's start: the whole pool at once
+            self.original(delay=0, notebook_name=notebook_name, **kwargs)
+            return
+        loop = asyncio.get_event_loop()
+        self.last_page = loop.time()
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self.refill(notebook_name, kwargs))
+
+    def wanted(self, notebook_name) -> int:
+        places = self.max_students - students_served(self.manager, notebook_name)
+        return max(0, min(self.pool_size, places))
+
+    async def refill(self, notebook_name, kwargs) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            wait = self.last_page + self.quiet - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            pool = self.manager.get_pool_size(notebook_name)
+            if pool >= self.wanted(notebook_name):
+                return
+            before = kernel_pids()
+            self.fill_to(pool + 1, notebook_name, kwargs)
+            self.started += 1
+            await settled(await self.new_kernel(before))
+
+    @staticmethod
+    async def new_kernel(before: set[int]) -> int | None:
+        """The pid of the kernel process started after ``before`` was taken (None if none came)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_LIMIT
+        while loop.time() < deadline:
+            new = kernel_pids() - before
+            if new:
+                return max(new)
+            await asyncio.sleep(SETTLE_WINDOW)
+        return None
+
+    def fill_to(self, size: int, notebook_name, kwargs) -> None:
+        """Voila's own fill, for a pool of ``size`` (its size is read from kernel_pools_config)."""
+        manager = self.manager
+        saved = manager.kernel_pools_config
+        config = dict(saved)
+        for key in ("default", notebook_name):
+            if key in config:
+                config[key] = {**config[key], "pool_size": size}
+        manager.kernel_pools_config = config
+        try:
+            self.original(delay=0, notebook_name=notebook_name, **kwargs)
+        finally:
+            manager.kernel_pools_config = saved
+
+
 class ClassroomPageHandler(TornadoVoilaHandler):
     """Voila's page handler, behind the class's limit, with plain error pages."""
 
@@ -128,10 +250,7 @@ class ClassroomPageHandler(TornadoVoilaHandler):
     cold_in_flight = 0
 
     def _class_full(self, limits: dict) -> bool:
-        manager = self.kernel_manager
-        kernels = max(len(manager.list_kernel_ids()), kernel_processes())
-        pool = manager.get_pool_size(self.notebook_path) if self.notebook_path else 0
-        students = max(0, kernels - pool) + ClassroomPageHandler.cold_in_flight
+        students = students_served(self.kernel_manager, self.notebook_path) + ClassroomPageHandler.cold_in_flight
         if students >= limits["max_students"]:
             self.log.warning("Class is full: %d students (limit %d)", students, limits["max_students"])
             return True
@@ -220,10 +339,19 @@ class ClassroomVoila(Voila):
     min_free_mib = Int(
         DEFAULT_MIN_FREE_MIB, config=True, help="Free memory (MiB) kept in reserve: below it, no new page."
     )
+    refill_after = Float(
+        DEFAULT_REFILL_AFTER_SECONDS, config=True,
+        help="Seconds without a new page before the pool is refilled (one kernel at a time).",
+    )
 
     def init_settings(self):
         settings = super().init_settings()
         settings[SETTINGS_KEY] = {"max_students": self.max_students, "min_free_mib": self.min_free_mib}
+        manager = self.kernel_manager
+        if hasattr(manager, "fill_if_needed") and self.voila_configuration.preheat_kernel:
+            manager.fill_if_needed = PatientRefill(
+                manager, self.voila_configuration.default_pool_size, self.max_students, self.refill_after
+            )
         return settings
 
     def listen(self):
@@ -251,6 +379,7 @@ def voila_arguments(
     min_free_mib: int = DEFAULT_MIN_FREE_MIB,
     cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS,
     cull_interval_seconds: int = DEFAULT_CULL_INTERVAL_SECONDS,
+    refill_after_seconds: float = DEFAULT_REFILL_AFTER_SECONDS,
     open_browser: bool = False,
     extra: list[str] = (),
 ) -> list[str]:
@@ -265,6 +394,7 @@ def voila_arguments(
         f"--pool_size={pool_size}",
         f"--ClassroomVoila.max_students={max_students}",
         f"--ClassroomVoila.min_free_mib={min_free_mib}",
+        f"--ClassroomVoila.refill_after={refill_after_seconds}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         f"--MappingKernelManager.cull_interval={cull_interval_seconds}",
         "--MappingKernelManager.cull_connected=False",

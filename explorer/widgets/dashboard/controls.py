@@ -14,7 +14,7 @@ from .. import ui as widgets
 
 from ...core.notation import neuron_name, weight_name
 from ..markup import plain_name
-from ..panel import Panel
+from ..panel import Panel, close_tree
 from ..state import ACTIVATIONS, COSTS, ExplorerState
 
 PARAMETER_RANGE = 6.0
@@ -244,10 +244,11 @@ class ControlsPanel(Panel):
 
 
 def _close_all(old_widgets) -> None:
-    """Close widgets that are being replaced, so their models do not pile up in the kernel
-    and the page (every click on a neuron rebuilds the sliders)."""
+    """Close widgets that are being replaced, with their layouts and styles, so their models do
+    not pile up in the kernel and the page (every click on a neuron rebuilds the sliders; a
+    widget's own close() leaves its Layout and Style models open)."""
     for w in old_widgets:
-        w.close()
+        close_tree(w)
 
 
 def _set(slider: widgets.FloatSlider, value: float) -> None:

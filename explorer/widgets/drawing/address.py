@@ -1,9 +1,11 @@
 """``AddressBar``: the state in the page's address, "copy link" and "download scenario".
 
 The kernel calls ``changed()`` after every change of the state; the bar then sets ``query``
-(``"s=1.…"``, from its ``make_query`` callable) at once, or, in a running kernel, once per burst
-(``DELAY`` seconds after the burst's first change: a drag sends dozens of changes a second, and
-each link costs a schema check of the whole scenario). ``address.js`` writes ``query`` into the
+(``"s=1.…"``, from its ``make_query`` callable) at once, or, in a running kernel, once per burst:
+when the state has been still for ``DELAY`` seconds, and at least every ``MAX_WAIT`` seconds of
+a burst that goes on (a drag sends ten changes a second, and each link costs a schema check of
+the whole scenario, several times the cost of the change itself; in a class of 30 on two cores,
+a link per change took most of the kernels' time). ``address.js`` writes ``query`` into the
 page's address (debounced again, and only with ``write`` set and only on Voila's own top-level
 page, never in JupyterLab). "Copy link" first asks the kernel for the link of the state as it is
 now (``update()``), so a burst not yet written is not lost; "Download scenario" asks for the file,
@@ -41,8 +43,10 @@ class AddressBar(Guarded, anywidget.AnyWidget):
     filename = traitlets.Unicode("scenario.json", help="the downloaded file's name").tag(sync=True)
     problem = traitlets.Unicode("", help="why the last change could not become a link ('' when it could)")
 
-    #: Seconds from a burst's first change to its link, in a running kernel.
-    DELAY = 0.2
+    #: Seconds without a change that end a burst (then its link is made), in a running kernel.
+    DELAY = 0.4
+    #: A burst that goes on gets a link at least this often (seconds from its first change).
+    MAX_WAIT = 3.0
 
     def __init__(
         self,
@@ -54,19 +58,34 @@ class AddressBar(Guarded, anywidget.AnyWidget):
         self.make_query = make_query
         self.scenario_text = scenario_text
         self._scheduled = False
+        self._burst = (0.0, 0.0)  # the loop's time of the burst's first and last change
         self.on_msg(self._on_message)
 
     def changed(self) -> None:
         """The state changed: a new link now, or in a running kernel at the end of the burst."""
-        if self._scheduled:
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # plain Python (a script, a test): no burst to wait for
             self.update()
             return
+        now = loop.time()
+        if self._scheduled:
+            self._burst = (self._burst[0], now)
+            return
+        self._burst = (now, now)
         self._scheduled = True
-        loop.call_later(self.DELAY, self.update)
+        loop.call_later(self.DELAY, self._end_of_burst, loop)
+
+    def _end_of_burst(self, loop) -> None:
+        """The link, once the burst has been still for DELAY (or has lasted MAX_WAIT)."""
+        if not self._scheduled:  # "Copy link" made it meanwhile
+            return
+        first, last = self._burst
+        due = min(last + self.DELAY, first + self.MAX_WAIT)
+        if loop.time() < due - 1e-3:
+            loop.call_later(due - loop.time(), self._end_of_burst, loop)
+            return
+        self.update()
 
     def update(self) -> None:
         """Set ``query`` to the link of the state as it is now (or ``problem`` to why not)."""

@@ -86,6 +86,7 @@ def _bench_training(args) -> int:
 # ----------------------------------------------------------------------------- classroom
 
 CLASSROOM_PORT = 8866
+CLASSROOM_LAYOUTS = ("presenter", "laptop")  # explorer.widgets.apps.classroom.LAYOUTS (tested)
 # Measured on a 2-core, 24 GiB machine: a classroom kernel holds about 120 MiB; 40 leaves room
 # for late-comers and reloads in under 5 GiB. (explorer.widgets.apps.serving takes these defaults.)
 CLASSROOM_MAX_STUDENTS = 40
@@ -95,6 +96,8 @@ CLASSROOM_CULL_IDLE_SECONDS = 900
 CLASSROOM_CULL_INTERVAL_SECONDS = 60
 # A class arrives in a burst: the pool is refilled once no page has been asked for this long.
 CLASSROOM_REFILL_AFTER_SECONDS = 5.0
+# A full class gives the kernel of a page closed (no websocket, idle) this long to a new page.
+CLASSROOM_EVICT_AFTER_SECONDS = 60.0
 CLASSROOM_HELP = """Serve the classroom app to a class with Voila: the classroom notebook installed with the
 package (explorer/notebooks/classroom.ipynb), shown without its code. Open the printed address in
 a browser; each prepared scenario has its own address (?scenario=name) to bookmark. Kernels are
@@ -136,6 +139,13 @@ def _add_classroom_command(sub) -> None:
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for the room's network)",
     )
     room.add_argument(
+        "--layout", choices=CLASSROOM_LAYOUTS, default=CLASSROOM_LAYOUTS[0],
+        help="the page of an address that names none: 'presenter' (one projector screen, Δz and "
+        "the keys) or 'laptop' (every panel and the weight sliders, for students on their own "
+        "machines); ?layout= in an address still chooses; the pool's kernels build this one ahead "
+        f"(default {CLASSROOM_LAYOUTS[0]})",
+    )
+    room.add_argument(
         "--max-students", type=_positive, default=CLASSROOM_MAX_STUDENTS,
         help=f"pages served at once, one kernel (about 120 MiB) each; past it a visitor sees "
         f"'the class is full, try again in a minute' (HTTP 503) (default {CLASSROOM_MAX_STUDENTS})",
@@ -164,6 +174,12 @@ def _add_classroom_command(sub) -> None:
         help="refill the pool once no page has been asked for this long, one kernel at a time and "
         "never past the places left, so that starting kernels do not slow a class arriving "
         f"together (default {CLASSROOM_REFILL_AFTER_SECONDS:g})",
+    )
+    room.add_argument(
+        "--evict-after", type=_not_negative_seconds, default=CLASSROOM_EVICT_AFTER_SECONDS, metavar="SECONDS",
+        help="when the class is full, shut down the kernel of a page closed (no websocket, idle) at "
+        "least this long ago, so that a reload does not keep a place; 0 never "
+        f"(default {CLASSROOM_EVICT_AFTER_SECONDS:g})",
     )
     room.add_argument("--open-browser", action="store_true", help="open the page in a browser too")
     room.add_argument(
@@ -208,7 +224,7 @@ def _classroom(args) -> int:
         )
         return 2
     from .scenarios import prepared_scenarios
-    from .widgets.apps.classroom import voila_options
+    from .widgets.apps.classroom import LAYOUT_VARIABLE, voila_options
     from .widgets.apps.serving import serve, voila_arguments
 
     host = "localhost" if args.ip in ("127.0.0.1", "localhost") else args.ip
@@ -216,7 +232,11 @@ def _classroom(args) -> int:
         import socket
 
         host = socket.gethostname()
-    print(f"Classroom app: open http://{host}:{args.port}/ (Ctrl-C stops it). Scenarios by address:")
+    other = next(name for name in CLASSROOM_LAYOUTS if name != args.layout)
+    print(
+        f"Classroom app: open http://{host}:{args.port}/ (Ctrl-C stops it); students get the "
+        f"{args.layout} page, ?layout={other} the other. Scenarios by address:"
+    )
     for name in prepared_scenarios():
         print(f"  http://{host}:{args.port}/?scenario={name}")
     culling = f"closed pages' kernels shut down after {args.cull_idle} s idle" if args.cull_idle else "idle kernels kept"
@@ -229,10 +249,12 @@ def _classroom(args) -> int:
     # An installed package's notebook is a file on disk; as_file copies it out of a zip if not.
     path = resources.as_file(notebook).__enter__()
     options, env = voila_options()  # our template: no request leaves the server
+    env[LAYOUT_VARIABLE] = args.layout  # the kernels inherit the server's environment
     arguments = voila_arguments(
         str(path), port=args.port, ip=args.ip, max_students=args.max_students, pool_size=args.pool_size,
         min_free_mib=args.min_free_mib, cull_idle_seconds=args.cull_idle,
         cull_interval_seconds=args.cull_interval, refill_after_seconds=args.refill_after,
+        evict_after_seconds=args.evict_after,
         open_browser=args.open_browser,
         extra=[*options, *args.voila_args],
     )

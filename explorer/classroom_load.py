@@ -274,11 +274,13 @@ def check_url(url: str) -> str:
 
 
 async def fetch_page(url: str) -> str:
-    from tornado.httpclient import AsyncHTTPClient
+    from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
     client = AsyncHTTPClient(force_instance=True)
     try:
         response = await client.fetch(url, request_timeout=PAGE_TIMEOUT, raise_error=False)
+    except HTTPClientError as error:  # a timeout: raised even with raise_error=False
+        raise LoadError(f"the page did not arrive within {PAGE_TIMEOUT:.0f} s ({error})") from error
     finally:
         client.close()
     if response.code != 200:

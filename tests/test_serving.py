@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import re
 import socket
@@ -74,7 +75,9 @@ class Server:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "explorer", "classroom", f"--port={self.port}",
-                    f"--pool-size={POOL}", f"--max-students={MAX_STUDENTS}", "--min-free-mib=0", *options,
+                    f"--pool-size={POOL}", f"--max-students={MAX_STUDENTS}", "--min-free-mib=0",
+                    "--evict-after=0",  # pages here open no websocket: none is evicted unless a test says so
+                    *options,
                 ],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp,
             )
@@ -151,9 +154,30 @@ def test_help_lists_every_option():
     )
     assert out.returncode == 0, out.stderr
     for option in ("--port", "--ip", "--max-students", "--pool-size", "--min-free-mib", "--cull-idle",
+                   "--refill-after", "--evict-after", "--layout",
                    "--cull-interval", "--open-browser"):
         assert option in out.stdout
     assert "the class is full" in out.stdout
+
+
+def test_the_servers_layout_reaches_its_kernels_and_the_options_reach_voila(monkeypatch, capsys):
+    from explorer import __main__ as cli
+    from explorer.widgets.apps import classroom, serving
+
+    assert cli.CLASSROOM_LAYOUTS == classroom.LAYOUTS
+    for variable in cli.BLAS_THREAD_VARIABLES:  # set: main() runs here rather than exec'ing itself anew
+        monkeypatch.setenv(variable, "1")
+    served = []
+    monkeypatch.setattr(serving, "serve", lambda arguments, env, ip: served.append((arguments, env)))
+    port = free_port()
+    assert cli.main(["classroom", f"--port={port}", "--layout=laptop", "--refill-after=2.5", "--evict-after=0"]) == 0
+    arguments, env = served[0]
+    assert env[classroom.LAYOUT_VARIABLE] == "laptop"  # a kernel inherits the server's environment
+    assert "--ClassroomVoila.refill_after=2.5" in arguments and "--ClassroomVoila.evict_after=0.0" in arguments
+    assert "students get the laptop page" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["classroom", f"--port={port}", "--layout=sideways"])
+    assert refused.value.code == 2 and "invalid choice: 'sideways'" in capsys.readouterr().err
 
 
 def test_v1_frames_match_jupyter_servers_own_encoding():
@@ -276,6 +300,14 @@ def test_pool_holds_kernels_before_any_page_and_a_page_takes_one(server):
     assert len(before) == POOL  # started before anyone asked for a page
     kernel = page_kernel(server, "scenario=saturated_output")
     assert kernel in before  # the page's kernel came from the pool
+    # kernels talk to the server over Unix sockets: no TCP port to collide or to be reached
+    files = []
+    for child in psutil.Process(server.process.pid).children(recursive=True):
+        try:
+            files += [part for part in child.cmdline() if KERNEL_FILE.search(part)]
+        except psutil.Error:  # ended meanwhile
+            continue
+    assert files and all(json.loads(Path(f).read_text())["transport"] == "ipc" for f in files)
     # the pool is filled again once the pages pause (two places left: both pool kernels wanted)
     server.wait_until(lambda: len(kernel_ids(server.process.pid)) == POOL + 1, "the pool refilled")
 
@@ -508,6 +540,37 @@ def test_sigterm_stops_the_server_and_its_kernels(server):
     assert alive == []
 
 
+def test_a_full_class_gives_the_kernel_of_a_page_closed_long_enough_ago_to_a_new_page(tmp_path):
+    """Its own server: no pool, two places. A reloaded or closed page leaves its kernel behind;
+    when the class is full, one closed (no websocket, idle) for --evict-after seconds makes room,
+    and a connected page's kernel never does."""
+    s = started(Server(tmp_path, "--pool-size=0", "--max-students=2", "--evict-after=4"))
+
+    async def a_class():
+        closed = await asyncio.to_thread(page_kernel, s, "scenario=healthy")  # no websocket: closed at once
+        present = await asyncio.to_thread(page_kernel, s, "scenario=dead_input")
+        channels = await KernelChannels.connect(s.base, present)  # a student still on the page
+        try:
+            status, body = await asyncio.to_thread(open_page, f"{s.base}/?scenario=healthy", 90)
+            assert status == 503 and "The class is full" in body  # the closed page is too recent
+            await asyncio.sleep(5)
+            status, body = await asyncio.to_thread(open_page, f"{s.base}/?scenario=demon_at_work", 90)
+            assert status == 200, body[:300]
+            kernels = kernel_ids(s.process.pid)
+            assert closed not in kernels and present in kernels and kernel_id_of(body) in kernels
+            assert f"shutting down kernel {closed}" in s.log()
+            # full again, and the only closed page is the one just opened (too recent): no room
+            status, _ = await asyncio.to_thread(open_page, f"{s.base}/?scenario=healthy", 90)
+            assert status == 503 and present in kernel_ids(s.process.pid)
+        finally:
+            await channels.aclose()
+
+    try:
+        run(a_class())
+    finally:
+        s.stop()
+
+
 def test_a_closed_pages_idle_kernel_is_culled_and_the_pool_kept(tmp_path):
     """Its own server: kernels idle 10 s with no page connected are shut down (checked each second).
 
@@ -524,3 +587,15 @@ def test_a_closed_pages_idle_kernel_is_culled_and_the_pool_kept(tmp_path):
         assert rest <= kernel_ids(s.process.pid) and len(rest) >= POOL
     finally:
         s.stop()
+
+
+def test_the_servers_template_folder_is_removed_when_it_exits():
+    code = (
+        "import os; from explorer.widgets.apps.classroom import voila_options; "
+        "options, env = voila_options(); folder = env['JUPYTER_PATH'].split(os.pathsep)[0]; "
+        "assert os.path.isdir(os.path.join(folder, 'voila', 'templates', 'backprop')); print(folder)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    folder = out.stdout.strip()
+    assert "backprop-voila-" in folder and not os.path.exists(folder)

@@ -102,8 +102,9 @@ def test_a_pool_kernel_builds_the_default_page_ahead_and_opens_what_the_address_
     shown = {id(w) for w in widget_tree(room)}
     left_open = [type(w).__name__ for w in made if w.comm is not None and id(w) not in shown]
     assert left_open == []
-    if room.layout_name == "laptop":
-        assert sum(w.comm is None for w in made) > 50  # the presenter's widgets were closed
+    if room.layout_name == "laptop":  # the presenter's widgets, built ahead, were closed
+        unused = [w for w in made[:made_ahead] if id(w) not in shown]
+        assert len(unused) > 50 and all(w.comm is None for w in unused)
 
 
 def test_switching_scenarios_on_the_laptop_page_leaves_no_widget_open_that_the_page_does_not_show():
@@ -124,3 +125,21 @@ def test_switching_scenarios_on_the_laptop_page_leaves_no_widget_open_that_the_p
     shown = {id(w) for w in widget_tree(room)}
     assert len(made) > len(shown)  # sliders were replaced
     assert [type(w).__name__ for w in made if w.comm is not None and id(w) not in shown] == []
+
+
+def test_the_class_servers_layout_is_the_default_and_a_pool_kernel_builds_it_ahead(monkeypatch):
+    from explorer.widgets.apps.classroom import LAYOUT_VARIABLE
+    from explorer.widgets.panel import widget_tree
+
+    monkeypatch.setenv(LAYOUT_VARIABLE, "laptop")  # python -m explorer classroom --layout laptop
+    assert Classroom(query="scenario=dead_input").layout_name == "laptop"
+    assert Classroom(query="layout=presenter").layout_name == "presenter"  # the address still chooses
+    room, made_ahead, made = _open_in_a_pool_kernel(monkeypatch, "scenario=dead_input")
+    assert room.layout_name == "laptop" and made_ahead > 150  # the laptop page, built before the query
+    assert any(w is room.explorer for w in made[:made_ahead])  # and it is the one shown
+    room, made_ahead, made = _open_in_a_pool_kernel(monkeypatch, "layout=presenter")
+    shown = {id(w) for w in widget_tree(room)}
+    unused = [w for w in made[:made_ahead] if id(w) not in shown]  # the laptop page built ahead
+    assert room.layout_name == "presenter" and len(unused) > 150 and all(w.comm is None for w in unused)
+    monkeypatch.setenv(LAYOUT_VARIABLE, "sideways")  # not a layout: the presenter's
+    assert Classroom(query="").layout_name == "presenter"

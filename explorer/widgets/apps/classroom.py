@@ -39,8 +39,10 @@ DEFAULT = "healthy"
 #: A page query longer than this is not parsed for its layout (links stop at 32,000 characters).
 MAX_QUERY = 64 * 1024
 
-#: The layouts of the page: the first is the default.
+#: The layouts of the page: the first is the default (a class server may choose another).
 LAYOUTS = ("presenter", "laptop")
+#: The class server's default layout (``python -m explorer classroom --layout``), for its kernels.
+LAYOUT_VARIABLE = "BACKPROP_CLASSROOM_LAYOUT"
 
 # The laptop layout in larger type (the presenter layout has its own stylesheet, presenter.css).
 LAPTOP_CSS = """
@@ -67,17 +69,25 @@ def scenario_names(directory: Path | str | None = None) -> list[str]:
     return [n for n in PREPARED_ORDER if n in found] + sorted(found - set(PREPARED_ORDER))
 
 
+def default_layout() -> str:
+    """The layout of a page whose address names none: the class server's ``--layout`` (given to
+    its kernels in ``BACKPROP_CLASSROOM_LAYOUT``), else the presenter's."""
+    chosen = os.environ.get(LAYOUT_VARIABLE, "")
+    return chosen if chosen in LAYOUTS else LAYOUTS[0]
+
+
 def layout_from_query(query: str | None) -> tuple[str, str]:
     """(layout, message): the layout a page address asks for (``?layout=laptop``), or the default.
 
     A query too long for any link is not parsed (the link's own check has said why)."""
+    default = default_layout()
     if len(query or "") > MAX_QUERY:
-        return LAYOUTS[0], ""
+        return default, ""
     asked = parse_qs(query or "").get("layout", [None])[0]
     if asked is None or asked in LAYOUTS:
-        return asked or LAYOUTS[0], ""
-    return LAYOUTS[0], (
-        f"There is no layout called “{html.escape(asked)}”; showing “{LAYOUTS[0]}”. "
+        return asked or default, ""
+    return default, (
+        f"There is no layout called “{html.escape(asked)}”; showing “{default}”. "
         f"Available: {', '.join(LAYOUTS)}."
     )
 
@@ -150,12 +160,12 @@ class Classroom(PanelBox):
             self.scenarios = {n: read_scenario(n) for n in names}
         else:
             self.scenarios = {n: read_scenario(self.directory / f"{n}.json") for n in names}
-        ahead = None
-        if query is None and layout in (None, LAYOUTS[0]) and waiting_for_a_page():
+        ahead, ahead_layout = None, default_layout()
+        if query is None and layout in (None, ahead_layout) and waiting_for_a_page():
             # a kernel of the class server's pool: the default page is built before a student
             # asks for it, and then only loads the asked scenario (what the menu does)
             default = self.scenarios[DEFAULT if DEFAULT in names else names[0]]
-            ahead = Explorer(default.network(), default.x, default.y, layout=LAYOUTS[0], title="")
+            ahead = Explorer(default.network(), default.x, default.y, layout=ahead_layout, title="")
         if query is None:
             query = page_query()
         link, message = self._link_from_query(query)
@@ -179,7 +189,7 @@ class Classroom(PanelBox):
         presenter = layout == "presenter"
         # no title in the presenter's bar: the scenario menu, the link's buttons, the switches
         # and the keys button fill a 16:9 screen's width (the page's landmark names the app)
-        if ahead is not None and layout != LAYOUTS[0]:  # the student asked for another layout
+        if ahead is not None and layout != ahead_layout:  # the student asked for another layout
             close_tree(ahead)
             ahead = None
         if ahead is not None:
@@ -313,13 +323,16 @@ def voila_options(environ=None) -> tuple[list[str], dict]:
 
     The template (``apps/voila-template.html.j2``, Voila's lab page less its CDN links) is
     written into a fresh data folder, ``voila/templates/backprop/``, which Voila finds through
-    ``JUPYTER_PATH``.
+    ``JUPYTER_PATH``; the folder is removed when this process exits.
     """
+    import atexit
     import json
+    import shutil
     import tempfile
     from importlib import resources
 
     data = Path(tempfile.mkdtemp(prefix="backprop-voila-"))
+    atexit.register(shutil.rmtree, data, True)  # gone when the server stops (Ctrl-C, SIGTERM)
     folder = data / "voila" / "templates" / VOILA_TEMPLATE
     folder.mkdir(parents=True)
     template = resources.files("explorer.widgets.apps").joinpath("voila-template.html.j2").read_text(encoding="utf-8")

@@ -31,6 +31,15 @@ changes that matter when a room full of students (or anyone on the network) open
   at a time (the next when the last has settled), and never holds more kernels than the class
   has places left (``max_students`` less the students, capped at the pool's size).
 
+- **Closed pages make room.** Every page load starts a kernel, and a reloaded or closed page
+  leaves its old one behind until the idle culler takes it (``cull_idle_timeout``, 15 min): a
+  class whose students reload now and then would find itself "full". When the class is full, the
+  kernel of the page closed longest ago (no websocket connected, idle, no activity for
+  ``evict_after`` seconds) is shut down to make room for the new page.
+
+Kernels talk to the server over Unix sockets (``KernelManager.transport=ipc``) rather than TCP
+ports on 127.0.0.1, which a pool of 30 kernels started at once could be given twice.
+
 Idle kernels (no page connected, no activity for ``cull_idle_timeout`` seconds) are shut down by
 Jupyter's culler; pool kernels are never culled (Voila's pool manager skips them).
 """
@@ -40,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from tornado import web
@@ -49,6 +59,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ...__main__ import (
+    CLASSROOM_EVICT_AFTER_SECONDS,
     CLASSROOM_REFILL_AFTER_SECONDS,
     CLASSROOM_CULL_IDLE_SECONDS,
     CLASSROOM_CULL_INTERVAL_SECONDS,
@@ -65,6 +76,7 @@ DEFAULT_MIN_FREE_MIB = CLASSROOM_MIN_FREE_MIB
 DEFAULT_CULL_IDLE_SECONDS = CLASSROOM_CULL_IDLE_SECONDS
 DEFAULT_CULL_INTERVAL_SECONDS = CLASSROOM_CULL_INTERVAL_SECONDS
 DEFAULT_REFILL_AFTER_SECONDS = CLASSROOM_REFILL_AFTER_SECONDS
+DEFAULT_EVICT_AFTER_SECONDS = CLASSROOM_EVICT_AFTER_SECONDS
 
 #: A kernel being started counts as settled once it uses less CPU than this in SETTLE_WINDOW
 #: seconds (a pool kernel waits at the page's address, idle), or after SETTLE_LIMIT seconds.
@@ -260,6 +272,34 @@ class ClassroomPageHandler(TornadoVoilaHandler):
             return True
         return False
 
+    async def _room_made(self, limits: dict) -> bool:
+        """Shut down the kernel of the page closed longest ago, if one has been closed (no
+        websocket, idle) for ``evict_after`` seconds; whether the class has room now."""
+        after = limits.get("evict_after", 0)
+        if not after:
+            return False
+        manager = self.kernel_manager
+        now = datetime.now(timezone.utc)
+        closed = []
+        for model in manager.list_kernels():
+            if model.get("connections", 0) or model.get("execution_state") != "idle":
+                continue  # a page is connected, or the kernel works (a pool kernel waits busy)
+            try:
+                last = datetime.fromisoformat(str(model["last_activity"]).replace("Z", "+00:00"))
+            except (KeyError, ValueError):
+                continue
+            if (now - last).total_seconds() >= after:
+                closed.append((last, model["id"]))
+        if not closed:
+            return False
+        last, kernel_id = min(closed)
+        self.log.warning(
+            "The class is full: shutting down kernel %s, whose page was closed (idle %.0f s), for a new page",
+            kernel_id, (now - last).total_seconds(),
+        )
+        await manager.shutdown_kernel(kernel_id)
+        return not self._class_full(limits)
+
     @web.authenticated
     async def get(self, path=None):
         limits = self.settings.get(SETTINGS_KEY)
@@ -268,7 +308,7 @@ class ClassroomPageHandler(TornadoVoilaHandler):
             # the default scenario, with a sentence saying why (classroom.refusal_message)
             self.redirect(f"{self.request.path}?{urlencode({'refused': len(self.request.query)})}")
             return
-        if rendering and self._class_full(limits):
+        if rendering and self._class_full(limits) and not await self._room_made(limits):
             self.set_status(503)
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("Retry-After", "60")
@@ -344,9 +384,17 @@ class ClassroomVoila(Voila):
         help="Seconds without a new page before the pool is refilled (one kernel at a time).",
     )
 
+    evict_after = Float(
+        DEFAULT_EVICT_AFTER_SECONDS, config=True,
+        help="When the class is full, a page closed (no websocket, idle) this long gives its kernel "
+        "to a new page; 0 never.",
+    )
+
     def init_settings(self):
         settings = super().init_settings()
-        settings[SETTINGS_KEY] = {"max_students": self.max_students, "min_free_mib": self.min_free_mib}
+        settings[SETTINGS_KEY] = {
+            "max_students": self.max_students, "min_free_mib": self.min_free_mib, "evict_after": self.evict_after,
+        }
         manager = self.kernel_manager
         if hasattr(manager, "fill_if_needed") and self.voila_configuration.preheat_kernel:
             manager.fill_if_needed = PatientRefill(
@@ -380,6 +428,7 @@ def voila_arguments(
     cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS,
     cull_interval_seconds: int = DEFAULT_CULL_INTERVAL_SECONDS,
     refill_after_seconds: float = DEFAULT_REFILL_AFTER_SECONDS,
+    evict_after_seconds: float = DEFAULT_EVICT_AFTER_SECONDS,
     open_browser: bool = False,
     extra: list[str] = (),
 ) -> list[str]:
@@ -395,10 +444,16 @@ def voila_arguments(
         f"--ClassroomVoila.max_students={max_students}",
         f"--ClassroomVoila.min_free_mib={min_free_mib}",
         f"--ClassroomVoila.refill_after={refill_after_seconds}",
+        f"--ClassroomVoila.evict_after={evict_after_seconds}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         f"--MappingKernelManager.cull_interval={cull_interval_seconds}",
         "--MappingKernelManager.cull_connected=False",
         f"--ZMQChannelsWebsocketConnection.kernel_ws_protocol={V1_PROTOCOL}",
+        # Unix sockets in the connection files' folder, not TCP ports: with 30 kernels started at
+        # once, two could be given the same free port, and the one that lost died while a page
+        # waited for it (seen once in 30, the page never came); and no other local user can reach
+        # a kernel's ports.
+        *(["--KernelManager.transport=ipc"] if os.name == "posix" else []),
         *([] if open_browser else ["--no-browser"]),
         *extra,
     ]

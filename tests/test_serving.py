@@ -235,7 +235,7 @@ class FakeKernelManager:
         self.fills: list[int] = []  # the pool's size each fill was asked for
 
     def fill_if_needed(self, delay=None, notebook_name=None, **kwargs):
-        assert kwargs == {"path": "here"} and notebook_name == "nb"  # passed on as Voila gave them
+        assert kwargs in ({"path": "here"}, {}) and notebook_name == "nb"  # passed on as given
         size = self.kernel_pools_config["default"]["pool_size"]
         self.fills.append(size)
         while len(self.pool) < size:
@@ -263,8 +263,8 @@ def test_the_pool_is_refilled_after_the_pages_pause_one_kernel_at_a_time_up_to_t
     async def settled(pid):
         settling.append(pid)
 
-    # the fake's kernels are its "processes": a new one appears as soon as it is filled
-    monkeypatch.setattr(serving, "kernel_pids", lambda: set(range(manager.made)))
+    # the fake's kernels are its "processes" (k4 is pid 4): a new one appears once it is filled
+    monkeypatch.setattr(serving, "kernel_pids", lambda: {int(k[1:]) for k in manager.list_kernel_ids()})
     monkeypatch.setattr(serving, "settled", settled)
     refill = serving.PatientRefill(manager, pool_size=3, max_students=5, quiet=0.4)
     manager.fill_if_needed = refill
@@ -278,7 +278,7 @@ def test_the_pool_is_refilled_after_the_pages_pause_one_kernel_at_a_time_up_to_t
         await refill.task
         # one kernel at a time (each fill asks for one more than the pool holds), back to 3
         assert manager.fills == [2, 3] and len(manager.pool) == 3
-        assert settling == [3, 4]  # each new kernel settled before the next was started
+        assert settling == [4, 5]  # each new kernel settled before the next was started
         manager.page()
         manager.page()
         await refill.task
@@ -288,6 +288,14 @@ def test_the_pool_is_refilled_after_the_pages_pause_one_kernel_at_a_time_up_to_t
         manager.page()
         await refill.task
         assert manager.pool == [] and refill.started == 2  # the class is full: none started
+        # two students leave (their kernels culled or evicted); the next page finds no pool
+        # kernel and starts its own, and the page handler asks for the refill Voila would not
+        del manager.students[:2]
+        manager.students.append("k99")  # the page's own kernel, started cold
+        refill(notebook_name="nb")
+        await refill.task
+        assert len(manager.students) == 4 and manager.pool == ["k6"] and refill.started == 3
+        assert settling == [4, 5, 6]
 
     asyncio.run(a_class())
 

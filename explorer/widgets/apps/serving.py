@@ -185,7 +185,8 @@ class PatientRefill:
     """Replaces the kernel manager's ``fill_if_needed``: the pool refilled when the pages pause.
 
     Voila calls ``fill_if_needed(delay=0)`` to fill the pool at the start (done at once, as Voila
-    does) and ``fill_if_needed()`` each time a page takes a pool kernel. Here the latter only
+    does) and ``fill_if_needed()`` each time a page takes a pool kernel; the page handler calls it
+    too for a page served without a pool kernel (the pool was empty while the class was full). Here the latter only
     notes the time; one task refills the pool once no page has been asked for ``quiet`` seconds,
     one kernel at a time, up to ``min(pool_size, max_students - students)``.
     """
@@ -325,6 +326,11 @@ class ClassroomPageHandler(TornadoVoilaHandler):
         finally:
             if cold:
                 ClassroomPageHandler.cold_in_flight -= 1
+                # Voila refills its pool only when a page takes a pool kernel: a page served
+                # without one (the pool was emptied while the class was full) asks for it here
+                refill = getattr(self.kernel_manager, "fill_if_needed", None)
+                if isinstance(refill, PatientRefill):
+                    refill(notebook_name=self.notebook_path)
 
     def write_error(self, status_code: int, **kwargs) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")

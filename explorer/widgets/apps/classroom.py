@@ -164,7 +164,7 @@ class Classroom(PanelBox):
         if query is None and layout in (None, ahead_layout) and waiting_for_a_page():
             # a kernel of the class server's pool: the default page is built before a student
             # asks for it, and then only loads the asked scenario (what the menu does)
-            default = self.scenarios[DEFAULT if DEFAULT in names else names[0]]
+            default = self.scenarios[scenario_from_query("", names)[0]]  # what an address without one opens
             ahead = Explorer(default.network(), default.x, default.y, layout=ahead_layout, title="")
         if query is None:
             query = page_query()

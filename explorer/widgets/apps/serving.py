@@ -186,9 +186,10 @@ class PatientRefill:
 
     Voila calls ``fill_if_needed(delay=0)`` to fill the pool at the start (done at once, as Voila
     does) and ``fill_if_needed()`` each time a page takes a pool kernel; the page handler calls it
-    too for a page served without a pool kernel (the pool was empty while the class was full). Here the latter only
-    notes the time; one task refills the pool once no page has been asked for ``quiet`` seconds,
-    one kernel at a time, up to ``min(pool_size, max_students - students)``.
+    too for a page served without a pool kernel (the pool was empty while the class was full).
+    A call without ``delay=0`` only notes the time: one task refills the pool once no page has
+    been asked for ``quiet`` seconds, one kernel at a time, up to
+    ``min(pool_size, max_students - students)``.
     """
 
     def __init__(self, manager, pool_size: int, max_students: int, quiet: float):
@@ -199,7 +200,7 @@ class PatientRefill:
         self.quiet = quiet
         self.last_page = 0.0
         self.task: asyncio.Task | None = None
-        self.started = 0  # kernels this refill has started (for the log and the tests)
+        self.started = 0  # kernels this refill has started (the tests read it)
 
     def __call__(self, delay=None, notebook_name=None, **kwargs) -> None:
         if delay == 0:  # the server's start: the whole pool at once
